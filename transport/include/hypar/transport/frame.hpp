@@ -1,0 +1,73 @@
+#pragma once
+// Stream framing: each frame is [u32 big-endian payload length][payload]. The payload's first
+// byte is its type (hypar/frame_type.hpp). A length of 0 or above the receiver's maximum is a
+// protocol error: the connection must be closed (docs/protocol.md).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace hypar::transport {
+
+inline constexpr std::size_t kFrameHeaderSize = 4;
+inline constexpr std::uint32_t kDefaultMaxFrameSize = 1u << 20;  // 1 MiB of payload
+
+// Appends one whole frame (copies the payload). Precondition: 0 < payload.size() <= UINT32_MAX.
+void append_frame(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> payload);
+
+// Writes a frame in place, without a copy of the payload:
+//   const auto start = begin_frame(buf);  // reserves the 4 length bytes
+//   encode(message, buf);                 // appends the payload
+//   end_frame(buf, start);                // patches the length
+// Precondition of end_frame: a non-empty payload of at most UINT32_MAX bytes was appended.
+std::size_t begin_frame(std::vector<std::uint8_t>& out);
+void end_frame(std::vector<std::uint8_t>& out, std::size_t start);
+
+// Splits a received byte stream into frames, in place. Use from a recv loop:
+//   auto space = decoder.prepare(64 * 1024);   // or decoder.feed(bytes) to copy bytes in
+//   decoder.commit(co_await socket.async_read_some(asio::buffer(space.data(), space.size())));
+//   while (auto frame = decoder.next()) handle(*frame);
+//   if (decoder.failed()) close the connection;
+// Frames returned by next() point into the decoder's buffer and stay valid until the next call to
+// feed() or prepare(). A partial frame is kept for the next read. The buffer holds at most one
+// partial frame plus what one read delivers, so its size is bounded by max_frame_size + read size.
+class FrameDecoder {
+ public:
+  enum class Error : std::uint8_t { none, empty_frame, oversized };
+
+  explicit FrameDecoder(std::uint32_t max_frame_size = kDefaultMaxFrameSize);
+
+  // Copies received bytes in. Ignored once failed().
+  void feed(std::span<const std::uint8_t> bytes);
+  // A writable area of at least min_size bytes at the end of the buffer, for a direct read;
+  // then commit(n) with the n bytes actually read (n <= the area's size).
+  std::span<std::uint8_t> prepare(std::size_t min_size);
+  void commit(std::size_t n);
+
+  // The next complete frame's payload, or nullopt when more bytes are needed or a framing error
+  // was found. The error is detected as soon as a frame's 4 length bytes have arrived.
+  std::optional<std::span<const std::uint8_t>> next();
+
+  bool failed() const { return error_ != Error::none; }
+  Error error() const { return error_; }
+  // Bytes received but not yet returned as frames.
+  std::size_t buffered() const { return end_ - begin_; }
+  std::uint32_t max_frame_size() const { return max_frame_size_; }
+
+ private:
+  void make_room(std::size_t n);
+
+  std::unique_ptr<std::uint8_t[]> data_;  // not value-initialised: it is overwritten by reads
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;  // first unparsed byte
+  std::size_t end_ = 0;    // one past the last received byte
+  std::uint32_t max_frame_size_;
+  Error error_ = Error::none;
+};
+
+// Clear text for logs.
+const char* describe(FrameDecoder::Error error);
+
+}  // namespace hypar::transport
