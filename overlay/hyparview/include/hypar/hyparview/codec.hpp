@@ -1,0 +1,61 @@
+#pragma once
+// Wire codec of the HyParView messages: a frame payload is [u8 type][body], big-endian, with the
+// exact layouts in docs/protocol.md. Decoding is total: any byte sequence yields a Message or a
+// DecodeError, never undefined behaviour. A peer that sends a payload that fails to decode is
+// broken or hostile: the caller logs the error and closes the connection.
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "hypar/frame_type.hpp"
+#include "hypar/hyparview/messages.hpp"
+
+namespace hypar::hyparview {
+
+// Type bytes, within the HyParView range of the frame type registry.
+enum class MessageType : std::uint8_t {
+  join = 0x01,
+  forward_join = 0x02,
+  neighbor = 0x03,
+  neighbor_reply = 0x04,
+  disconnect = 0x05,
+  shuffle = 0x06,
+  shuffle_reply = 0x07,
+  keepalive = 0x08,
+};
+static_assert(static_cast<std::uint8_t>(MessageType::join) == frame_type::kHyparviewFirst);
+static_assert(static_cast<std::uint8_t>(MessageType::keepalive) == frame_type::kHyparviewLast);
+
+MessageType message_type(const Message& message);
+
+// Appends [u8 type][body] to `out` (nothing is cleared). Preconditions: every name is at most
+// kMaxNameLength bytes and every peer list holds at most kMaxShufflePeers entries.
+void encode(const Message& message, std::vector<std::uint8_t>& out);
+
+enum class DecodeError : std::uint8_t {
+  truncated,       // the payload ends inside a field
+  unknown_type,    // the type byte is not a HyParView message
+  bad_value,       // a field holds a value outside its domain (bool/priority not 0|1, bad address, long name)
+  too_many_peers,  // a peer list count above kMaxShufflePeers
+  trailing_bytes,  // bytes left after a complete message
+};
+
+// Clear text for logs, e.g. "truncated message".
+const char* describe(DecodeError error);
+
+struct DecodeResult {
+  std::variant<Message, DecodeError> value;
+
+  bool ok() const { return value.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // Preconditions: ok() for message(), !ok() for error().
+  Message& message() { return std::get<Message>(value); }
+  const Message& message() const { return std::get<Message>(value); }
+  DecodeError error() const { return std::get<DecodeError>(value); }
+};
+
+// Decodes one whole frame payload (the type byte included).
+DecodeResult decode(std::span<const std::uint8_t> payload);
+
+}  // namespace hypar::hyparview

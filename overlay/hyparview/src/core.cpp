@@ -1,0 +1,627 @@
+#include "hypar/hyparview/core.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+
+namespace hypar::hyparview {
+
+const char* reason_name(DownReason reason) {
+  switch (reason) {
+    case DownReason::graceful: return "graceful";
+    case DownReason::failed: return "failed";
+    case DownReason::evicted: return "evicted";
+    case DownReason::timed_out: return "timed_out";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Shuffle ids of replies we still accept: the newest few shuffles sent.
+constexpr std::size_t kRememberedShuffles = 4;
+
+Options checked(Options options) {
+  const auto problems = options.validate();
+  if (!problems.empty()) {
+    std::string text = "invalid HyParView options:";
+    for (const auto& p : problems) text += " " + p + ";";
+    throw std::invalid_argument(text);
+  }
+  return options;
+}
+
+}  // namespace
+
+Core::Core(PeerId self, Options options, std::uint64_t seed)
+    : self_(std::move(self)), options_(checked(options)), rng_(seed), rejoin_backoff_(options_.join_retry_min) {}
+
+// ---------------------------------------------------------------- inputs
+
+void Core::start(Instant now) {
+  assert(!started_ && "start() is called once");
+  started_ = true;
+  last_now_ = now;
+  schedule({TimerKind::shuffle}, now + jittered(options_.shuffle_period));
+  if (options_.keepalive_interval > Duration::zero()) {
+    schedule({TimerKind::keepalive}, now + jittered(options_.keepalive_interval));
+  }
+  schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
+}
+
+void Core::join(std::vector<Address> contacts, Instant now) {
+  advance(now);
+  if (left_) return;
+  contacts.erase(std::remove(contacts.begin(), contacts.end(), self_.address), contacts.end());
+  contacts_ = std::move(contacts);
+  next_contact_ = 0;
+  contacts_tried_ = 0;
+  report_join_ = true;
+  if (contacts_.empty()) {
+    report_join_ = false;
+    outputs_.push_back(JoinFailed{});
+    return;
+  }
+  joining_ = true;
+  try_next_contact(now);
+}
+
+void Core::link_up(const PeerId& peer, Instant now) {
+  advance(now);
+  if (left_) return;
+  if (peer.address == self_.address) {  // a link to ourselves, e.g. via a stale address
+    links_.erase(peer.address);
+    outputs_.push_back(Close{peer.address});
+    return;
+  }
+  // A newer life of an active peer: the old one is gone, whatever its link still says.
+  if (ActivePeer* known = find_active(peer.address); known && is_newer_life(peer, known->id)) {
+    remove_active(peer.address, DownReason::failed, now);
+  }
+  if (const PeerId* p = find_passive(peer.address); p && is_newer_life(peer, *p)) remove_passive(peer.address);
+
+  auto [it, inserted] = links_.try_emplace(peer.address);
+  Link& link = it->second;
+  if (inserted) link.since = now;  // opened by the remote side
+  link.up = true;
+  link.peer = peer;
+
+  if (link.purpose == Purpose::join_contact) joined(peer, now);
+}
+
+void Core::link_down(const Address& peer, Instant now) {
+  advance(now);
+  if (left_) return;
+  const auto it = links_.find(peer);
+  if (it == links_.end()) return;  // already closed by us
+  const Purpose purpose = it->second.purpose;
+  const std::optional<PeerId> id = it->second.peer;
+  links_.erase(it);
+
+  if (find_active(peer)) {
+    remove_active(peer, DownReason::failed, now);
+    fill_active(now);
+  } else if (pending_.erase(peer) > 0) {
+    if (id) quarantine(*id, now);
+    remove_passive(peer);
+    fill_active(now);
+  } else if (purpose == Purpose::join_contact) {
+    connect_failed(peer, now);
+  }
+}
+
+void Core::connect_failed(const Address& peer, Instant now) {
+  advance(now);
+  if (left_) return;
+  const auto it = links_.find(peer);
+  if (it == links_.end()) return;
+  const Purpose purpose = it->second.purpose;
+  links_.erase(it);
+
+  if (purpose == Purpose::join_contact) {
+    ++contacts_tried_;
+    if (contacts_tried_ < contacts_.size()) {
+      try_next_contact(now);
+    } else {
+      joining_ = false;
+      if (report_join_) outputs_.push_back(JoinFailed{contacts_});
+      report_join_ = false;
+      became_isolated(now);
+    }
+    return;
+  }
+  if (pending_.erase(peer) > 0) {
+    if (const PeerId* p = find_passive(peer)) quarantine(*p, now);
+    remove_passive(peer);
+    fill_active(now);
+  }
+}
+
+void Core::received(const Address& from, const Message& message, Instant now) {
+  advance(now);
+  if (left_) return;
+  const auto it = links_.find(from);
+  if (it == links_.end() || !it->second.up || !it->second.peer) return;  // not a live link: stale
+  const PeerId sender = *it->second.peer;
+  if (ActivePeer* a = find_active(from)) a->last_heard = now;
+
+  std::visit(
+      [&](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Join>) on_join(sender, now);
+        else if constexpr (std::is_same_v<T, ForwardJoin>) on_forward_join(sender, m, now);
+        else if constexpr (std::is_same_v<T, Neighbor>) on_neighbor(sender, m, now);
+        else if constexpr (std::is_same_v<T, NeighborReply>) on_neighbor_reply(sender, m, now);
+        else if constexpr (std::is_same_v<T, Disconnect>) on_disconnect(sender, m, now);
+        else if constexpr (std::is_same_v<T, Shuffle>) on_shuffle(sender, m, now);
+        else if constexpr (std::is_same_v<T, ShuffleReply>) on_shuffle_reply(sender, m, now);
+        // Keepalive: hearing from the peer (above) is all it does.
+      },
+      message);
+}
+
+void Core::timer_fired(const Timer& timer, Instant now) {
+  advance(now);
+  if (left_) return;
+  switch (timer.kind) {
+    case TimerKind::shuffle: on_shuffle_timer(now); break;
+    case TimerKind::keepalive: on_keepalive_timer(now); break;
+    case TimerKind::rejoin: on_rejoin_timer(timer, now); break;
+    case TimerKind::neighbor_timeout: on_neighbor_timeout(timer, now); break;
+    case TimerKind::fill_active:
+      fill_retry_scheduled_ = false;
+      fill_active(now);
+      break;
+    case TimerKind::sweep: on_sweep_timer(now); break;
+  }
+}
+
+void Core::leave(Instant now) {
+  advance(now);
+  if (left_) return;
+  for (const ActivePeer& a : std::vector<ActivePeer>(active_)) {
+    send(a.id.address, Disconnect{false});
+    outputs_.push_back(PeerDown{a.id, DownReason::graceful});
+  }
+  active_.clear();
+  for (const auto& [address, link] : links_) outputs_.push_back(Close{address});
+  links_.clear();
+  pending_.clear();
+  passive_.clear();
+  left_ = true;
+}
+
+std::vector<Output> Core::take_outputs() {
+  std::vector<Output> out;
+  out.swap(outputs_);
+  return out;
+}
+
+// ---------------------------------------------------------------- message handlers
+
+void Core::on_join(const PeerId& from, Instant now) {
+  pending_.erase(from.address);
+  if (find_active(from.address)) return;  // a repeated JOIN: the walk already happened
+  add_active(from, now);
+  for (const ActivePeer& a : active_) {
+    if (a.id.address != from.address) send(a.id.address, ForwardJoin{from, options_.arwl});
+  }
+}
+
+void Core::on_forward_join(const PeerId& from, const ForwardJoin& m, Instant now) {
+  if (m.joiner.address == self_.address) return;
+  const std::uint8_t ttl = std::min(m.ttl, options_.arwl);  // a peer cannot make walks longer
+  const bool walk_ends = ttl == 0 || active_.size() <= 1;
+  if (walk_ends) {
+    if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address) && !is_quarantined(m.joiner, now)) {
+      request_neighbor(m.joiner, Priority::high, now);
+    }
+    return;
+  }
+  if (ttl == options_.prwl) add_passive(m.joiner, now);
+  if (auto next = random_active_except(from.address, m.joiner.address)) {
+    send(next->address, ForwardJoin{m.joiner, static_cast<std::uint8_t>(ttl - 1)});
+  } else if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address)) {
+    request_neighbor(m.joiner, Priority::high, now);  // nowhere to walk on: the walk ends here
+  }
+}
+
+void Core::on_neighbor(const PeerId& from, const Neighbor& m, Instant now) {
+  // Two nodes asking each other at once: both accept, and the single link between them serves
+  // both requests (the deterministic tie-break: crossing requests are never both refused).
+  const bool crossing = pending_.erase(from.address) > 0;
+  const bool accept = find_active(from.address) || crossing || m.priority == Priority::high ||
+                      active_.size() < options_.active_size;
+  if (accept) add_active(from, now);
+  send(from.address, NeighborReply{accept});
+}
+
+void Core::on_neighbor_reply(const PeerId& from, const NeighborReply& m, Instant now) {
+  const auto request = pending_.find(from.address);
+  if (!m.accepted && request != pending_.end() && request->second.priority == Priority::low &&
+      wanted_priority() == Priority::high) {
+    // We lost more neighbours while this low-priority request was in flight: ask again, insisting.
+    pending_.erase(request);
+    request_neighbor(from, Priority::high, now);
+    return;
+  }
+  if (pending_.erase(from.address) == 0) {
+    // A late reply to a request we gave up on, or one we never sent: ignore it, and make sure
+    // the link does not linger if the peer is not a neighbour.
+    if (!find_active(from.address)) {
+      if (m.accepted) send(from.address, Disconnect{true});
+      close(from.address);
+    }
+    fill_active(now);
+    return;
+  }
+  if (m.accepted) {
+    add_active(from, now);
+  } else {
+    close(from.address);
+    rejected_until_[from.address] = now + options_.reject_backoff;
+  }
+  fill_active(now);
+}
+
+void Core::on_disconnect(const PeerId& from, const Disconnect& m, Instant now) {
+  const DownReason reason = m.alive ? DownReason::evicted : DownReason::graceful;
+  const bool was_active = find_active(from.address) != nullptr;
+  if (was_active) remove_active(from.address, reason, now);
+  pending_.erase(from.address);
+  close(from.address);
+  if (m.alive) {
+    add_passive(from, now);
+    rejected_until_[from.address] = now + options_.reject_backoff;  // it just made room: don't ask back
+  } else {
+    remove_passive(from.address);
+  }
+  if (was_active) fill_active(now);
+}
+
+void Core::on_shuffle(const PeerId& from, const Shuffle& m, Instant now) {
+  if (m.origin.address == self_.address) return;  // our own walk came back
+  const std::uint8_t ttl = std::min(m.ttl, options_.arwl);
+  if (ttl > 1 && active_.size() > 1) {
+    if (auto next = random_active_except(from.address, m.origin.address)) {
+      Shuffle forwarded = m;
+      forwarded.ttl = static_cast<std::uint8_t>(ttl - 1);
+      send(next->address, std::move(forwarded));
+      return;
+    }
+  }
+  // The walk ends here: answer the origin directly, then take its sample.
+  ShuffleReply reply{m.id, sample_passive(m.peers.size())};
+  const std::vector<PeerId> sent = reply.peers;
+  if (!links_.count(m.origin.address)) {
+    connect(m.origin.address, Purpose::shuffle_reply, now);
+    send(m.origin.address, std::move(reply));
+    close(m.origin.address);
+  } else {
+    send(m.origin.address, std::move(reply));
+  }
+  for (const PeerId& p : m.peers) add_passive(p, now, &sent);
+  add_passive(m.origin, now, &sent);
+}
+
+void Core::on_shuffle_reply(const PeerId& from, const ShuffleReply& m, Instant now) {
+  const auto it = std::find_if(sent_shuffles_.begin(), sent_shuffles_.end(),
+                               [&](const SentShuffle& s) { return s.id == m.id; });
+  if (it == sent_shuffles_.end()) return;  // unsolicited or too old
+  const SentShuffle sent = std::move(*it);
+  sent_shuffles_.erase(it);
+  for (const PeerId& p : m.peers) add_passive(p, now, &sent.peers);
+  // The replier opened a temporary link for this reply; it closes it, and so do we.
+  if (!find_active(from.address) && !pending_.count(from.address)) close(from.address);
+}
+
+// ---------------------------------------------------------------- timers
+
+void Core::on_shuffle_timer(Instant now) {
+  schedule({TimerKind::shuffle}, now + jittered(options_.shuffle_period));
+  if (active_.empty()) return;
+  const PeerId target = active_[rng_.index(active_.size())].id;
+  Shuffle shuffle;
+  shuffle.origin = self_;
+  shuffle.ttl = options_.arwl;
+  shuffle.id = next_shuffle_id_++;
+  shuffle.peers = sample_active(options_.k_active, &target.address);
+  for (PeerId& p : sample_passive(options_.k_passive)) shuffle.peers.push_back(std::move(p));
+  sent_shuffles_.push_back({shuffle.id, shuffle.peers});
+  if (sent_shuffles_.size() > kRememberedShuffles) sent_shuffles_.erase(sent_shuffles_.begin());
+  send(target.address, std::move(shuffle));
+}
+
+void Core::on_keepalive_timer(Instant now) {
+  schedule({TimerKind::keepalive}, now + jittered(options_.keepalive_interval));
+  std::vector<Address> silent;
+  for (const ActivePeer& a : active_) {
+    if (now - a.last_heard > options_.keepalive_timeout) {
+      silent.push_back(a.id.address);
+    } else {
+      send(a.id.address, Keepalive{});
+    }
+  }
+  for (const Address& peer : silent) {
+    const PeerId id = find_active(peer)->id;
+    remove_active(peer, DownReason::timed_out, now);
+    close(peer);
+    quarantine(id, now);
+  }
+  if (!silent.empty()) fill_active(now);
+}
+
+void Core::on_rejoin_timer(const Timer& timer, Instant now) {
+  if (timer.token != rejoin_token_) return;  // superseded
+  rejoin_token_ = 0;
+  if (!active_.empty() || contacts_.empty()) return;
+  rejoin_backoff_ = std::min(rejoin_backoff_ * 2, options_.join_retry_max);
+  if (!joining_) {
+    joining_ = true;
+    contacts_tried_ = 0;
+    try_next_contact(now);
+  }
+  became_isolated(now);  // try again later if this attempt does not help
+}
+
+void Core::on_neighbor_timeout(const Timer& timer, Instant now) {
+  const auto it = pending_.find(timer.peer);
+  if (it == pending_.end() || it->second.token != timer.token) return;  // answered in time
+  pending_.erase(it);
+  if (const PeerId* p = find_passive(timer.peer)) quarantine(*p, now);
+  remove_passive(timer.peer);
+  close(timer.peer);
+  fill_active(now);
+}
+
+void Core::on_sweep_timer(Instant now) {
+  schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
+  std::vector<Address> idle;
+  for (const auto& [address, link] : links_) {
+    const bool in_use = find_active(address) || pending_.count(address) || link.purpose == Purpose::join_contact;
+    if (!in_use && now - link.since > options_.idle_link_timeout) idle.push_back(address);
+  }
+  for (const Address& address : idle) close(address);
+  std::erase_if(lost_, [now](const auto& entry) { return entry.second.until <= now; });
+  std::erase_if(rejected_until_, [now](const auto& entry) { return entry.second <= now; });
+}
+
+// ---------------------------------------------------------------- views
+
+void Core::add_active(const PeerId& peer, Instant now) {
+  if (peer.address == self_.address) return;
+  if (ActivePeer* known = find_active(peer.address)) {
+    if (!is_newer_life(peer, known->id)) return;
+    remove_active(peer.address, DownReason::failed, now);
+  }
+  if (active_.size() >= options_.active_size) {
+    // Make room: the evicted peer stays alive and keeps us as a passive peer, and we it.
+    const ActivePeer evicted = active_[rng_.index(active_.size())];
+    send(evicted.id.address, Disconnect{true});
+    remove_active(evicted.id.address, DownReason::evicted, now);
+    close(evicted.id.address);
+    add_passive(evicted.id, now);
+  }
+  remove_passive(peer.address);
+  lost_.erase(peer.address);
+  auto& link = links_[peer.address];
+  link.purpose = Purpose::active;
+  link.up = true;
+  link.peer = peer;
+  active_.push_back({peer, now});
+  outputs_.push_back(PeerUp{peer});
+  rejoin_backoff_ = options_.join_retry_min;
+  rejoin_token_ = 0;
+}
+
+void Core::remove_active(const Address& peer, DownReason reason, Instant now) {
+  const auto it = std::find_if(active_.begin(), active_.end(), [&](const ActivePeer& a) { return a.id.address == peer; });
+  if (it == active_.end()) return;
+  const PeerId id = it->id;
+  active_.erase(it);
+  if (auto link = links_.find(peer); link != links_.end()) link->second.purpose = Purpose::inbound;
+  if (reason == DownReason::failed || reason == DownReason::timed_out) quarantine(id, now);
+  outputs_.push_back(PeerDown{id, reason});
+  if (active_.empty()) became_isolated(now);
+}
+
+void Core::add_passive(const PeerId& peer, Instant now, const std::vector<PeerId>* evict_first) {
+  if (peer.address == self_.address || find_active(peer.address) || is_quarantined(peer, now)) return;
+  for (PeerId& known : passive_) {
+    if (known.address != peer.address) continue;
+    if (is_newer_life(peer, known)) known = peer;
+    return;
+  }
+  if (passive_.size() >= options_.passive_size) {
+    // Make room, never at the expense of a candidate we are asking right now (its answer is
+    // what fills our active view). Prefer the peers we just sent away in a shuffle.
+    const auto evictable = [this](const PeerId& p) { return !pending_.count(p.address); };
+    std::optional<std::size_t> victim;
+    if (evict_first) {
+      for (const PeerId& candidate : *evict_first) {
+        const PeerId* known = find_passive(candidate.address);
+        if (known && evictable(*known)) {
+          victim = static_cast<std::size_t>(known - passive_.data());
+          break;
+        }
+      }
+    }
+    if (!victim) {
+      std::vector<std::size_t> pool;
+      for (std::size_t i = 0; i < passive_.size(); ++i) {
+        if (evictable(passive_[i])) pool.push_back(i);
+      }
+      if (pool.empty()) return;  // every spare is being asked: keep them, drop the newcomer
+      victim = pool[rng_.index(pool.size())];
+    }
+    passive_.erase(passive_.begin() + static_cast<std::ptrdiff_t>(*victim));
+  }
+  passive_.push_back(peer);
+}
+
+void Core::remove_passive(const Address& peer) {
+  std::erase_if(passive_, [&](const PeerId& p) { return p.address == peer; });
+}
+
+std::vector<PeerId> Core::sample_passive(std::size_t count) {
+  std::vector<PeerId> pool = passive_;
+  rng_.shuffle(std::span<PeerId>(pool));
+  if (pool.size() > count) pool.resize(count);
+  return pool;
+}
+
+std::vector<PeerId> Core::sample_active(std::size_t count, const Address* except) {
+  std::vector<PeerId> pool;
+  for (const ActivePeer& a : active_) {
+    if (!except || a.id.address != *except) pool.push_back(a.id);
+  }
+  rng_.shuffle(std::span<PeerId>(pool));
+  if (pool.size() > count) pool.resize(count);
+  return pool;
+}
+
+std::optional<PeerId> Core::random_active_except(const Address& a, const Address& b) {
+  std::vector<const PeerId*> pool;
+  for (const ActivePeer& p : active_) {
+    if (p.id.address != a && p.id.address != b) pool.push_back(&p.id);
+  }
+  if (pool.empty()) return std::nullopt;
+  return *pool[rng_.index(pool.size())];
+}
+
+// Asks passive peers to become neighbours until the active view plus the requests in flight
+// reach active_size. Candidates that rejected us recently are skipped until their backoff ends.
+void Core::fill_active(Instant now) {
+  if (left_) return;
+  std::optional<Instant> earliest_retry;
+  while (active_.size() + pending_.size() < options_.active_size) {
+    std::vector<const PeerId*> candidates;
+    for (const PeerId& p : passive_) {
+      if (pending_.count(p.address)) continue;
+      if (auto r = rejected_until_.find(p.address); r != rejected_until_.end() && r->second > now) {
+        if (!earliest_retry || r->second < *earliest_retry) earliest_retry = r->second;
+        continue;
+      }
+      candidates.push_back(&p);
+    }
+    if (candidates.empty()) break;
+    const PeerId candidate = *candidates[rng_.index(candidates.size())];
+    request_neighbor(candidate, wanted_priority(), now);
+  }
+  if (active_.size() + pending_.size() < options_.active_size && earliest_retry && !fill_retry_scheduled_) {
+    fill_retry_scheduled_ = true;
+    schedule({TimerKind::fill_active}, *earliest_retry);
+  }
+}
+
+// The paper asks with high priority only when the active view is empty. We also insist when two
+// or more slots are free: otherwise a node left two short among full nodes is refused forever,
+// since full nodes reject low priority. Its high request evicts one peer elsewhere, which is then
+// one short and asks with low priority, so the deficit spreads out instead of cascading.
+Priority Core::wanted_priority() const {
+  return active_.empty() || active_.size() + 2 <= options_.active_size ? Priority::high : Priority::low;
+}
+
+void Core::request_neighbor(const PeerId& candidate, Priority priority, Instant now) {
+  const std::uint64_t token = next_token_++;
+  pending_[candidate.address] = {token, priority};
+  connect(candidate.address, Purpose::neighbor_request, now);
+  send(candidate.address, Neighbor{priority});
+  schedule({TimerKind::neighbor_timeout, candidate.address, token}, now + options_.neighbor_timeout);
+}
+
+// With no active peer left, re-join through the contacts after a jittered, capped backoff.
+// Passive candidates keep being asked meanwhile (with high priority).
+void Core::became_isolated(Instant now) {
+  if (contacts_.empty() || rejoin_token_ != 0 || !active_.empty()) return;
+  rejoin_token_ = next_token_++;
+  schedule({TimerKind::rejoin, {}, rejoin_token_}, now + jittered(rejoin_backoff_));
+}
+
+void Core::try_next_contact(Instant now) {
+  const Address contact = contacts_[next_contact_ % contacts_.size()];
+  ++next_contact_;
+  if (const ActivePeer* known = find_active(contact)) {  // already a neighbour: nothing to join
+    joined(known->id, now);
+    return;
+  }
+  connect(contact, Purpose::join_contact, now);
+  Link& link = links_[contact];
+  link.purpose = Purpose::join_contact;
+  send(contact, Join{});
+  if (link.up && link.peer) joined(*link.peer, now);  // reused a link that was already open
+}
+
+void Core::joined(const PeerId& contact, Instant now) {
+  joining_ = false;
+  add_active(contact, now);
+  if (report_join_) outputs_.push_back(JoinSucceeded{contact});
+  report_join_ = false;
+}
+
+void Core::quarantine(const PeerId& peer, Instant now) {
+  if (options_.lost_quarantine <= Duration::zero()) return;
+  lost_[peer.address] = {peer.incarnation, now + options_.lost_quarantine};
+}
+
+bool Core::is_quarantined(const PeerId& peer, Instant now) const {
+  const auto it = lost_.find(peer.address);
+  return it != lost_.end() && it->second.until > now && peer.incarnation <= it->second.incarnation;
+}
+
+// ---------------------------------------------------------------- helpers
+
+void Core::connect(const Address& peer, Purpose purpose, Instant now) {
+  auto [it, inserted] = links_.try_emplace(peer);
+  if (!inserted) {
+    // Reuse the link we have (one link per address); it now serves this purpose too.
+    if (it->second.purpose != Purpose::active) it->second.purpose = purpose;
+    return;
+  }
+  it->second.purpose = purpose;
+  it->second.since = now;
+  outputs_.push_back(Connect{peer});
+}
+
+void Core::close(const Address& peer) {
+  if (links_.erase(peer) > 0) outputs_.push_back(Close{peer});
+}
+
+Duration Core::jittered(Duration base) {
+  const double factor = 1.0 + options_.timer_jitter * (2.0 * rng_.unit() - 1.0);
+  return std::chrono::duration_cast<Duration>(base * factor);
+}
+
+void Core::advance(Instant now) {
+  assert(now >= last_now_ && "time must not go backwards");
+  last_now_ = now;
+}
+
+Core::ActivePeer* Core::find_active(const Address& peer) {
+  for (ActivePeer& a : active_) {
+    if (a.id.address == peer) return &a;
+  }
+  return nullptr;
+}
+
+const PeerId* Core::find_passive(const Address& peer) const {
+  for (const PeerId& p : passive_) {
+    if (p.address == peer) return &p;
+  }
+  return nullptr;
+}
+
+std::vector<PeerId> Core::active_view() const {
+  std::vector<PeerId> out;
+  out.reserve(active_.size());
+  for (const ActivePeer& a : active_) out.push_back(a.id);
+  return out;
+}
+
+bool Core::is_active(const Address& peer) const {
+  return std::any_of(active_.begin(), active_.end(), [&](const ActivePeer& a) { return a.id.address == peer; });
+}
+
+bool Core::is_passive(const Address& peer) const { return find_passive(peer) != nullptr; }
+
+}  // namespace hypar::hyparview
