@@ -1,0 +1,527 @@
+#include "hypar/sim/simulator.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <stdexcept>
+#include <string>
+
+namespace hypar::sim {
+namespace {
+
+using hyparview::Message;
+using hyparview::Output;
+
+// Removes the reference to `link` from a node's unordered link list.
+template <class Refs>
+void erase_link_ref(Refs& refs, std::uint32_t link) {
+  auto it = std::find_if(refs.begin(), refs.end(), [link](const auto& ref) { return ref.link == link; });
+  assert(it != refs.end());
+  *it = refs.back();
+  refs.pop_back();
+}
+
+// Order-sensitive 64-bit mixing for the trace hash.
+std::uint64_t mix(std::uint64_t hash, std::uint64_t value) {
+  hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+  return hash * 0xbf58476d1ce4e5b9ULL;
+}
+
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string text = "invalid simulator options:";
+  for (const auto& p : problems) text += " " + p;
+  return text;
+}
+
+constexpr std::size_t kMaxNodes = (1u << 24) - 2;  // x.y.z = index + 1 must fit in 24 bits
+
+}  // namespace
+
+template <class T>
+std::uint32_t Simulator::Slab<T>::put(T value) {
+  if (!free.empty()) {
+    const std::uint32_t slot = free.back();
+    free.pop_back();
+    items[slot] = std::move(value);
+    return slot;
+  }
+  items.push_back(std::move(value));
+  return static_cast<std::uint32_t>(items.size() - 1);
+}
+
+template <class T>
+T Simulator::Slab<T>::take(std::uint32_t slot) {
+  T value = std::move(items[slot]);
+  free.push_back(slot);
+  return value;
+}
+
+Simulator::Simulator(Config config) : config_(std::move(config)), rng_(mix_seed(config_.seed, ~0ULL)) {
+  std::vector<std::string> problems = config_.options.validate();
+  if (config_.latency_min < Duration::zero()) problems.push_back("latency_min must not be negative.");
+  if (config_.latency_max < config_.latency_min) problems.push_back("latency_max must be >= latency_min.");
+  if (config_.connect_fail_delay < Duration::zero()) problems.push_back("connect_fail_delay must not be negative.");
+  if (config_.port == 0) problems.push_back("port must not be 0.");
+  if (!problems.empty()) throw std::invalid_argument(join_problems(problems));
+}
+
+Simulator::~Simulator() = default;
+
+// ---------------------------------------------------------------- driving
+
+std::size_t Simulator::add_node() {
+  if (nodes_.size() >= kMaxNodes) throw std::length_error("simulator: too many nodes");
+  const std::size_t index = nodes_.size();
+  Node node;
+  node.id = PeerId{address_of(index), "n" + std::to_string(index), 1};
+  node.core = std::make_unique<hyparview::Core>(node.id, config_.options, mix_seed(config_.seed, index));
+  nodes_.push_back(std::move(node));
+  ++alive_count_;
+  nodes_[index].core->start(now_);
+  drain(index);
+  return index;
+}
+
+void Simulator::join(std::size_t node, const std::vector<std::size_t>& contacts) {
+  std::vector<Address> addresses;
+  addresses.reserve(contacts.size());
+  for (std::size_t c : contacts) addresses.push_back(address_of(c));
+  join_addresses(node, std::move(addresses));
+}
+
+void Simulator::join_addresses(std::size_t node, std::vector<Address> contacts) {
+  if (!nodes_.at(node).alive) return;
+  nodes_[node].core->join(std::move(contacts), now_);
+  drain(node);
+}
+
+bool Simulator::run_for(Duration duration, std::uint64_t max_events) {
+  return run_until(now_ + duration, max_events);
+}
+
+bool Simulator::run_until(Instant deadline, std::uint64_t max_events) {
+  const Duration::rep deadline_ns = (deadline - Instant{}).count();
+  const auto later = [](const Event& a, const Event& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; };
+  std::uint64_t processed = 0;
+  while (!heap_.empty() && heap_.front().at <= deadline_ns) {
+    if (processed == max_events) return false;
+    std::pop_heap(heap_.begin(), heap_.end(), later);
+    const Event event = heap_.back();
+    heap_.pop_back();
+    now_ = Instant{} + Duration(event.at);
+    ++processed;
+    ++events_processed_;
+    switch (event.kind) {
+      case EventKind::deliver: deliver(event); break;
+      case EventKind::timer: fire_timer(event); break;
+      case EventKind::unknown_connect_failed: fire_unknown_connect_failed(event); break;
+    }
+    if (on_progress_ && events_processed_ % progress_every_ == 0) {
+      on_progress_(Progress{now_, events_processed_, nodes_.size(), alive_count_});
+    }
+  }
+  if (deadline > now_) now_ = deadline;
+  return true;
+}
+
+void Simulator::kill(std::size_t node) {
+  if (!nodes_.at(node).alive) return;
+  nodes_[node].alive = false;
+  --alive_count_;
+  crash_links(static_cast<std::uint32_t>(node));
+}
+
+void Simulator::leave(std::size_t node) {
+  if (!nodes_.at(node).alive) return;
+  nodes_[node].core->leave(now_);
+  drain(node);
+  kill(node);  // links the core did not close break like a crash
+}
+
+void Simulator::inject(std::size_t node, const Output& output) {
+  Output copy = output;
+  apply(node, copy);
+}
+
+// ---------------------------------------------------------------- getters
+
+Address Simulator::address_of(std::size_t node) const {
+  const std::size_t v = node + 1;
+  return Address::v4(127, static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+                     static_cast<std::uint8_t>(v), config_.port);
+}
+
+std::optional<std::size_t> Simulator::index_of(const Address& address) const {
+  auto node = node_of(address);
+  if (!node) return std::nullopt;
+  return *node;
+}
+
+std::optional<std::uint32_t> Simulator::node_of(const Address& address) const {
+  if (address.family != Address::Family::v4 || address.ip[0] != 127 || address.port != config_.port) {
+    return std::nullopt;
+  }
+  const std::uint32_t v = (std::uint32_t{address.ip[1]} << 16) | (std::uint32_t{address.ip[2]} << 8) | address.ip[3];
+  if (v == 0 || v - 1 >= nodes_.size()) return std::nullopt;
+  return v - 1;
+}
+
+std::vector<std::size_t> Simulator::active_view(std::size_t node) const {
+  std::vector<std::size_t> view;
+  if (!nodes_.at(node).alive) return view;
+  for (const PeerId& peer : nodes_[node].core->active_view()) {
+    if (auto i = node_of(peer.address)) view.push_back(*i);
+  }
+  return view;
+}
+
+std::vector<std::size_t> Simulator::passive_view(std::size_t node) const {
+  std::vector<std::size_t> view;
+  if (!nodes_.at(node).alive) return view;
+  for (const PeerId& peer : nodes_[node].core->passive_view()) {
+    if (auto i = node_of(peer.address)) view.push_back(*i);
+  }
+  return view;
+}
+
+ViewGraph Simulator::views() const {
+  ViewGraph graph;
+  graph.alive.resize(nodes_.size());
+  graph.active.resize(nodes_.size());
+  graph.passive.resize(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    graph.alive[i] = nodes_[i].alive;
+    graph.active[i] = active_view(i);
+    graph.passive[i] = passive_view(i);
+  }
+  return graph;
+}
+
+// ---------------------------------------------------------------- core plumbing
+
+void Simulator::drain(std::size_t node) {
+  std::vector<Output> outputs = nodes_[node].core->take_outputs();
+  for (Output& output : outputs) apply(node, output);
+}
+
+void Simulator::apply(std::size_t node, Output& output) {
+  const auto n = static_cast<std::uint32_t>(node);
+  if (auto* send = std::get_if<hyparview::Send>(&output)) {
+    do_send(n, send->to, std::move(send->message));
+  } else if (auto* timer = std::get_if<hyparview::ScheduleTimer>(&output)) {
+    const Instant at = std::max(timer->at, now_);
+    push_event((at - Instant{}).count(), n, timers_.put(timer->timer), EventKind::timer);
+  } else if (auto* connect = std::get_if<hyparview::Connect>(&output)) {
+    do_connect(n, connect->peer);
+  } else if (auto* close = std::get_if<hyparview::Close>(&output)) {
+    do_close(n, close->peer);
+  } else {
+    count_app_event(node, output);
+  }
+}
+
+void Simulator::count_app_event(std::size_t node, const Output& output) {
+  AppCounters& c = nodes_[node].counters;
+  if (std::holds_alternative<hyparview::PeerUp>(output)) {
+    ++c.peer_up;
+    ++totals_.peer_up;
+  } else if (std::holds_alternative<hyparview::PeerDown>(output)) {
+    ++c.peer_down;
+    ++totals_.peer_down;
+  } else if (std::holds_alternative<hyparview::JoinSucceeded>(output)) {
+    ++c.join_succeeded;
+    ++totals_.join_succeeded;
+  } else if (std::holds_alternative<hyparview::JoinFailed>(output)) {
+    ++c.join_failed;
+    ++totals_.join_failed;
+  }
+  if (on_app_event_) on_app_event_(node, output, now_);
+}
+
+// Hands one input to a live node's core, records it, and drains the core's outputs.
+void Simulator::notify(const InputEvent& input) {
+  hyparview::Core& core = *nodes_[input.node].core;
+  const Address* peer = input.peer == InputEvent::kNoNode ? nullptr : &nodes_[input.peer].id.address;
+  switch (input.kind) {
+    case InputKind::link_up: core.link_up(nodes_[input.peer].id, now_); break;
+    case InputKind::link_down: core.link_down(*peer, now_); break;
+    case InputKind::connect_failed: core.connect_failed(*peer, now_); break;
+    case InputKind::received: core.received(*peer, *input.message, now_); break;
+    case InputKind::timer: core.timer_fired(*input.timer, now_); break;
+  }
+  std::uint64_t h = trace_hash_;
+  h = mix(h, static_cast<std::uint64_t>((now_ - Instant{}).count()));
+  h = mix(h, input.node);
+  h = mix(h, static_cast<std::uint64_t>(input.kind));
+  h = mix(h, input.peer);
+  if (input.message) h = mix(h, input.message->index());
+  if (input.timer) h = mix(h, static_cast<std::uint64_t>(input.timer->kind));
+  trace_hash_ = h;
+  if (on_input_) on_input_(input);
+  drain(input.node);
+}
+
+// ---------------------------------------------------------------- links
+
+std::optional<std::uint32_t> Simulator::find_link(std::uint32_t a, std::uint32_t b) const {
+  if (nodes_[b].links.size() < nodes_[a].links.size()) std::swap(a, b);
+  for (const LinkRef& ref : nodes_[a].links) {
+    if (ref.peer == b) return ref.link;
+  }
+  return std::nullopt;
+}
+
+std::uint32_t Simulator::find_or_create_link(std::uint32_t a, std::uint32_t b) {
+  if (auto found = find_link(a, b)) return *found;
+  std::uint32_t id;
+  if (!free_links_.empty()) {
+    id = free_links_.back();
+    free_links_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(links_.size());
+    links_.emplace_back();
+  }
+  Link& link = links_[id];
+  link = Link{};
+  link.node[0] = std::min(a, b);
+  link.node[1] = std::max(a, b);
+  nodes_[a].links.push_back(LinkRef{b, id});
+  nodes_[b].links.push_back(LinkRef{a, id});
+  return id;
+}
+
+void Simulator::release_link_if_idle(std::uint32_t link_id) {
+  Link& link = links_[link_id];
+  if (link.side[0].state != SideState::none || link.side[1].state != SideState::none || link.in_flight != 0) return;
+  assert(link.held.empty());
+  erase_link_ref(nodes_[link.node[0]].links, link_id);
+  erase_link_ref(nodes_[link.node[1]].links, link_id);
+  free_links_.push_back(link_id);
+}
+
+Duration Simulator::latency() {
+  const auto span = static_cast<std::uint64_t>((config_.latency_max - config_.latency_min).count());
+  return config_.latency_min + Duration(static_cast<Duration::rep>(rng_.below(span + 1)));
+}
+
+void Simulator::enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn, Message message,
+                        Duration extra_delay) {
+  const Duration::rep earliest = (now_ - Instant{} + latency() + extra_delay).count();
+  Link& link = links_[link_id];
+  // FIFO per direction: never before the previous item of this direction.
+  const Duration::rep at = std::max(earliest, link.last_delivery[dir]);
+  link.last_delivery[dir] = at;
+  ++link.in_flight;
+  if (kind == ItemKind::syn) link.syn_in_flight[dir] = conn;
+  const std::uint32_t receiver = link.node[1 - dir];
+  const std::uint32_t slot = items_.put(Item{std::move(message), link_id, conn, dir, kind});
+  push_event(at, receiver, slot, EventKind::deliver);
+}
+
+void Simulator::do_connect(std::uint32_t node, const Address& peer_address) {
+  const auto peer = node_of(peer_address);
+  if (!peer || *peer == node) {
+    const Duration::rep at = (now_ - Instant{} + latency() + config_.connect_fail_delay).count();
+    push_event(at, node, failed_addresses_.put(peer_address), EventKind::unknown_connect_failed);
+    return;
+  }
+  const std::uint32_t link_id = find_or_create_link(node, *peer);
+  Link& link = links_[link_id];
+  const std::uint8_t dir = link.node[0] == node ? 0 : 1;
+  Side& me = link.side[dir];
+  const Side& other = link.side[1 - dir];
+  if (me.state != SideState::none) return;  // a link exists or is opening
+  if (other.state == SideState::opening && link.syn_in_flight[1 - dir] == other.conn) {
+    // The peer is connecting to us: share its connection; our sends wait for its handshake.
+    me = Side{SideState::joining, other.conn};
+    return;
+  }
+  me = Side{SideState::opening, next_conn_++};
+  enqueue(link_id, dir, ItemKind::syn, me.conn, Message{});
+}
+
+void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message&& message) {
+  const auto peer = node_of(peer_address);
+  if (!peer) return;
+  const auto found = find_link(node, *peer);
+  if (!found) return;
+  const std::uint32_t link_id = *found;
+  Link& link = links_[link_id];
+  const std::uint8_t dir = link.node[0] == node ? 0 : 1;
+  const Side me = link.side[dir];
+  switch (me.state) {
+    case SideState::none: return;  // no link: dropped
+    case SideState::joining:
+      link.held.push_back(items_.put(Item{std::move(message), link_id, me.conn, dir, ItemKind::message}));
+      return;
+    case SideState::opening:
+    case SideState::up: enqueue(link_id, dir, ItemKind::message, me.conn, std::move(message)); return;
+  }
+}
+
+void Simulator::do_close(std::uint32_t node, const Address& peer_address) {
+  const auto peer = node_of(peer_address);
+  if (!peer) return;
+  const auto found = find_link(node, *peer);
+  if (!found) return;
+  const std::uint32_t link_id = *found;
+  Link& link = links_[link_id];
+  const std::uint8_t dir = link.node[0] == node ? 0 : 1;
+  const Side me = link.side[dir];
+  link.side[dir] = Side{};
+  switch (me.state) {
+    case SideState::none: return;
+    case SideState::joining:  // nothing was sent yet
+      for (std::uint32_t slot : link.held) items_.take(slot);
+      link.held.clear();
+      release_link_if_idle(link_id);
+      return;
+    case SideState::opening:
+    case SideState::up: enqueue(link_id, dir, ItemKind::fin, me.conn, Message{}); return;
+  }
+}
+
+void Simulator::flush_held(std::uint32_t link_id) {
+  std::vector<std::uint32_t> held = std::move(links_[link_id].held);
+  links_[link_id].held.clear();
+  for (std::uint32_t slot : held) {
+    Item item = items_.take(slot);
+    enqueue(link_id, item.dir, ItemKind::message, item.conn, std::move(item.message));
+  }
+}
+
+void Simulator::crash_links(std::uint32_t node) {
+  // Copy and sort by peer: the list's order depends on history we do not want to depend on.
+  std::vector<LinkRef> refs = nodes_[node].links;
+  std::sort(refs.begin(), refs.end(), [](const LinkRef& a, const LinkRef& b) { return a.peer < b.peer; });
+  for (const LinkRef& ref : refs) {
+    const std::uint32_t link_id = ref.link;
+    Link& link = links_[link_id];
+    const std::uint8_t dir = link.node[0] == node ? 0 : 1;
+    const Side me = link.side[dir];
+    if (me.state == SideState::none) continue;
+    link.side[dir] = Side{};
+    if (me.state == SideState::joining) {
+      for (std::uint32_t slot : link.held) items_.take(slot);
+      link.held.clear();
+    }
+    // The peer learns of the crash one latency later, after what we already sent.
+    if (link.side[1 - dir].state != SideState::none) enqueue(link_id, dir, ItemKind::rst, me.conn, Message{});
+    release_link_if_idle(link_id);
+  }
+}
+
+// ---------------------------------------------------------------- events
+
+void Simulator::push_event(Duration::rep at, std::uint32_t node, std::uint32_t slot, EventKind kind) {
+  heap_.push_back(Event{at, next_seq_++, node, slot, kind});
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [](const Event& a, const Event& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; });
+}
+
+void Simulator::deliver(const Event& event) {
+  Item item = items_.take(event.slot);
+  const std::uint32_t link_id = item.link;
+  Link& link = links_[link_id];
+  --link.in_flight;
+  const std::uint8_t dir = item.dir;
+  const std::uint32_t sender = link.node[dir];
+  const std::uint32_t receiver = link.node[1 - dir];
+  if (item.kind == ItemKind::syn && link.syn_in_flight[dir] == item.conn) link.syn_in_flight[dir] = 0;
+  Side& side = link.side[1 - dir];
+
+  InputEvent input;
+  input.at = now_;
+  input.node = receiver;
+  input.peer = sender;
+  bool report = false;
+
+  if (!nodes_[receiver].alive) {
+    // Nobody listens: a handshake is refused after the connect timeout; the rest is lost.
+    if (item.kind == ItemKind::syn && nodes_[sender].alive) {
+      enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{},
+              config_.connect_fail_delay);
+    }
+    release_link_if_idle(link_id);
+    return;
+  }
+
+  const bool same_conn = side.conn == item.conn;
+  switch (item.kind) {
+    case ItemKind::syn:
+      if (!nodes_[sender].alive) break;  // the initiator died before the handshake finished
+      if (side.state == SideState::none || side.state == SideState::joining) {
+        const bool was_joining = side.state == SideState::joining;
+        side = Side{SideState::up, item.conn};
+        // The initiator hears back before anything we send on this link.
+        enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::ack, item.conn, Message{});
+        if (was_joining) flush_held(link_id);
+        input.kind = InputKind::link_up;
+        report = true;
+      } else {
+        ++anomalies_;
+      }
+      break;
+    case ItemKind::ack:
+      if (side.state == SideState::opening && same_conn) {
+        side.state = SideState::up;
+        input.kind = InputKind::link_up;
+        report = true;
+      }
+      break;
+    case ItemKind::message:
+      if (side.state == SideState::up && same_conn) {
+        input.kind = InputKind::received;
+        input.message = &item.message;
+        report = true;
+      }
+      break;
+    case ItemKind::fin:
+      if (side.state == SideState::up && same_conn) {
+        side = Side{};
+        input.kind = InputKind::link_down;
+        report = true;
+      }
+      break;
+    case ItemKind::rst:
+      if (side.state != SideState::none && same_conn) {
+        input.kind = side.state == SideState::up ? InputKind::link_down : InputKind::connect_failed;
+        if (side.state == SideState::joining) {
+          for (std::uint32_t slot : link.held) items_.take(slot);
+          link.held.clear();
+        }
+        side = Side{};
+        report = true;
+      }
+      break;
+  }
+  release_link_if_idle(link_id);
+  if (report) notify(input);
+}
+
+void Simulator::fire_timer(const Event& event) {
+  const hyparview::Timer timer = timers_.take(event.slot);
+  if (!nodes_[event.node].alive) return;
+  InputEvent input;
+  input.at = now_;
+  input.node = event.node;
+  input.kind = InputKind::timer;
+  input.timer = &timer;
+  notify(input);
+}
+
+void Simulator::fire_unknown_connect_failed(const Event& event) {
+  const Address address = failed_addresses_.take(event.slot);
+  if (!nodes_[event.node].alive) return;
+  nodes_[event.node].core->connect_failed(address, now_);
+  trace_hash_ = mix(mix(trace_hash_, (now_ - Instant{}).count()), event.node);
+  if (on_input_) {
+    InputEvent input;
+    input.at = now_;
+    input.node = event.node;
+    input.kind = InputKind::connect_failed;
+    on_input_(input);
+  }
+  drain(event.node);
+}
+
+}  // namespace hypar::sim
