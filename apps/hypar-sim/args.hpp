@@ -1,8 +1,8 @@
 #pragma once
-// Command-line parsing for hypar-sim: "graph" with --name value options. Parsing only; no IO.
+// Command-line parsing for hypar-sim: a command ("graph" or "churn") and --name value options.
+// Parsing only; no IO.
 #include <charconv>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,15 +13,21 @@
 namespace hypar::sim_app {
 
 inline constexpr std::string_view kUsage =
-    "usage: hypar-sim graph --nodes N --rounds R --seed S [options]\n"
+    "usage: hypar-sim graph --nodes N --rounds R [--seed S] [options]\n"
+    "       hypar-sim churn [--nodes N] [--rounds R] [--seed S] [--fail PCT] [--observe-s T] [options]\n"
     "\n"
-    "Joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
-    "virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
+    "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
+    "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
+    "churn: builds the same overlay (keepalive on), crashes PCT% of the nodes at once, and prints one\n"
+    "       CSV row per virtual second while the survivors repair: time_s,alive,connected,symmetric,\n"
+    "       dead_in_active,full_active,short_by_one,avg_active.\n"
     "\n"
     "options (defaults in brackets):\n"
-    "  --nodes N            number of nodes (1..16000000) [required]\n"
-    "  --rounds R           shuffle rounds after the last join [required]\n"
-    "  --seed S             master seed [required]\n"
+    "  --nodes N            number of nodes (1..16000000) [graph: required; churn: 1000]\n"
+    "  --rounds R           shuffle rounds after the last join [graph: required; churn: 20]\n"
+    "  --seed S             master seed; the same seed gives the same output [1]\n"
+    "  --fail PCT           churn: percentage of nodes crashed (0..100) [30]\n"
+    "  --observe-s T        churn: virtual seconds observed after the crash [30]\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
     "  --arwl K             active random walk length [6]\n"
@@ -32,10 +38,15 @@ inline constexpr std::string_view kUsage =
     "  --quiet              no progress on stderr\n"
     "  --help               this text\n";
 
-struct GraphArgs {
+enum class Command { graph, churn };
+
+struct SimArgs {
+  Command command = Command::graph;
   std::uint64_t nodes = 0;
   std::uint64_t rounds = 0;
-  std::uint64_t seed = 0;
+  std::uint64_t seed = 1;
+  std::uint64_t fail_percent = 30;
+  std::uint64_t observe_s = 30;
   std::uint64_t join_interval_ms = 10;
   bool quiet = false;
   hyparview::Options options;
@@ -43,8 +54,8 @@ struct GraphArgs {
 
 struct ParseResult {
   bool help = false;
-  std::optional<GraphArgs> args;  // set on success
-  std::string error;              // set on failure
+  std::optional<SimArgs> args;  // set on success
+  std::string error;            // set on failure
 };
 
 namespace detail {
@@ -57,93 +68,87 @@ inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
+// One numeric option: its name, its bounds, and where the value goes.
+struct NumericOption {
+  std::string_view name;
+  std::uint64_t min;
+  std::uint64_t max;
+  void (*store)(SimArgs&, std::uint64_t);
+};
+
+inline const std::vector<NumericOption>& numeric_options() {
+  static const std::vector<NumericOption> table = {
+      {"--nodes", 1, 16'000'000, [](SimArgs& a, std::uint64_t v) { a.nodes = v; }},
+      {"--rounds", 0, 1'000'000, [](SimArgs& a, std::uint64_t v) { a.rounds = v; }},
+      {"--seed", 0, UINT64_MAX, [](SimArgs& a, std::uint64_t v) { a.seed = v; }},
+      {"--fail", 0, 100, [](SimArgs& a, std::uint64_t v) { a.fail_percent = v; }},
+      {"--observe-s", 1, 86'400, [](SimArgs& a, std::uint64_t v) { a.observe_s = v; }},
+      {"--active-size", 0, 1'000, [](SimArgs& a, std::uint64_t v) { a.options.active_size = v; }},
+      {"--passive-size", 0, 100'000, [](SimArgs& a, std::uint64_t v) { a.options.passive_size = v; }},
+      {"--arwl", 0, 255, [](SimArgs& a, std::uint64_t v) { a.options.arwl = static_cast<std::uint8_t>(v); }},
+      {"--prwl", 0, 255, [](SimArgs& a, std::uint64_t v) { a.options.prwl = static_cast<std::uint8_t>(v); }},
+      {"--k-active", 0, 1'000, [](SimArgs& a, std::uint64_t v) { a.options.k_active = v; }},
+      {"--k-passive", 0, 1'000, [](SimArgs& a, std::uint64_t v) { a.options.k_passive = v; }},
+      {"--join-interval-ms", 1, 3'600'000, [](SimArgs& a, std::uint64_t v) { a.join_interval_ms = v; }},
+  };
+  return table;
+}
+
 }  // namespace detail
 
 // argv[0] is the program name.
 inline ParseResult parse_args(int argc, const char* const* argv) {
   ParseResult result;
-  std::vector<std::string_view> words(argv + 1, argv + argc);
+  const std::vector<std::string_view> words(argv + 1, argv + argc);
   for (auto w : words) {
     if (w == "--help" || w == "-h") {
       result.help = true;
       return result;
     }
   }
-  if (words.empty()) {
-    result.error = "missing command (expected \"graph\")";
+  auto fail = [&result](std::string message) {
+    result.error = std::move(message);
     return result;
+  };
+  if (words.empty()) return fail("missing command (expected \"graph\" or \"churn\")");
+  SimArgs args;
+  if (words[0] == "graph") {
+    args.command = Command::graph;
+  } else if (words[0] == "churn") {
+    args.command = Command::churn;
+    args.nodes = 1000;
+    args.rounds = 20;
+  } else {
+    return fail("unknown command \"" + std::string(words[0]) + "\" (expected \"graph\" or \"churn\")");
   }
-  if (words[0] != "graph") {
-    result.error = "unknown command \"" + std::string(words[0]) + "\" (expected \"graph\")";
-    return result;
-  }
-  GraphArgs args;
-  bool have_nodes = false, have_rounds = false, have_seed = false;
+  bool have_nodes = false, have_rounds = false;
   for (std::size_t i = 1; i < words.size(); ++i) {
     const std::string_view name = words[i];
     if (name == "--quiet") {
       args.quiet = true;
       continue;
     }
-    if (i + 1 >= words.size()) {
-      result.error = "missing value after " + std::string(name);
-      return result;
+    const detail::NumericOption* option = nullptr;
+    for (const auto& o : detail::numeric_options()) {
+      if (o.name == name) option = &o;
     }
+    if (!option) return fail("unknown option " + std::string(name));
+    if (i + 1 >= words.size()) return fail("missing value after " + std::string(name));
     const std::string_view text = words[++i];
     const auto value = detail::parse_u64(text);
     if (!value) {
-      result.error = "bad value \"" + std::string(text) + "\" for " + std::string(name) + " (expected an unsigned integer)";
-      return result;
+      return fail("bad value \"" + std::string(text) + "\" for " + std::string(name) + " (expected an unsigned integer)");
     }
-    const std::uint64_t v = *value;
-    const auto small = [&](std::uint64_t max) {
-      if (v > max) result.error = std::string(name) + " must be at most " + std::to_string(max);
-      return v <= max;
-    };
-    if (name == "--nodes") {
-      if (!small(16'000'000)) return result;
-      if (v == 0) {
-        result.error = "--nodes must be at least 1";
-        return result;
-      }
-      args.nodes = v;
-      have_nodes = true;
-    } else if (name == "--rounds") {
-      if (!small(1'000'000)) return result;
-      args.rounds = v;
-      have_rounds = true;
-    } else if (name == "--seed") {
-      args.seed = v;
-      have_seed = true;
-    } else if (name == "--active-size") {
-      if (!small(1'000)) return result;
-      args.options.active_size = v;
-    } else if (name == "--passive-size") {
-      if (!small(100'000)) return result;
-      args.options.passive_size = v;
-    } else if (name == "--arwl") {
-      if (!small(255)) return result;
-      args.options.arwl = static_cast<std::uint8_t>(v);
-    } else if (name == "--prwl") {
-      if (!small(255)) return result;
-      args.options.prwl = static_cast<std::uint8_t>(v);
-    } else if (name == "--k-active") {
-      if (!small(1'000)) return result;
-      args.options.k_active = v;
-    } else if (name == "--k-passive") {
-      if (!small(1'000)) return result;
-      args.options.k_passive = v;
-    } else if (name == "--join-interval-ms") {
-      if (!small(3'600'000)) return result;
-      args.join_interval_ms = v;
-    } else {
-      result.error = "unknown option " + std::string(name);
-      return result;
+    if (*value < option->min || *value > option->max) {
+      return fail(std::string(name) + " must be between " + std::to_string(option->min) + " and " +
+                  std::to_string(option->max) + " (got " + std::to_string(*value) + ")");
     }
+    option->store(args, *value);
+    have_nodes |= name == "--nodes";
+    have_rounds |= name == "--rounds";
   }
-  if (!have_nodes || !have_rounds || !have_seed) {
-    result.error = "--nodes, --rounds and --seed are required";
-    return result;
+  if (args.command == Command::graph && (!have_nodes || !have_rounds)) {
+    return fail("graph needs --nodes and --rounds");
   }
   result.args = args;
   return result;

@@ -1,5 +1,6 @@
 // hypar-sim: runs the real HyParView core in the deterministic simulator.
 //   hypar-sim graph --nodes N --rounds R --seed S [...]  -> metric,value CSV on stdout
+//   hypar-sim churn [--nodes N] [--fail PCT] [...]      -> one health row per virtual second
 // Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options.
 #include <fmt/core.h>
 
@@ -13,12 +14,13 @@
 
 #include "args.hpp"
 #include "hypar/sim/graph_metrics.hpp"
+#include "hypar/sim/health.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
 
 namespace {
 
-using hypar::sim_app::GraphArgs;
+using hypar::sim_app::SimArgs;
 
 class Stopwatch {
  public:
@@ -38,7 +40,7 @@ void print_distribution(const char* name, const std::map<std::size_t, std::size_
   for (const auto& [size, count] : counts) fmt::print("{}_{},{}\n", name, size, count);
 }
 
-void print_csv(const GraphArgs& args, const hypar::sim::GraphMetrics& m) {
+void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
   fmt::print("metric,value\n");
   fmt::print("nodes,{}\n", args.nodes);
   fmt::print("rounds,{}\n", args.rounds);
@@ -54,7 +56,7 @@ void print_csv(const GraphArgs& args, const hypar::sim::GraphMetrics& m) {
 }
 
 // Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
-int run_graph(const GraphArgs& args) {
+int run_graph(const SimArgs& args) {
   hypar::sim::Config config;
   config.seed = args.seed;
   config.options = args.options;
@@ -86,6 +88,39 @@ int run_graph(const GraphArgs& args) {
   return 0;
 }
 
+// Builds the overlay with keepalive on, crashes args.fail_percent % of the nodes at once, and
+// prints how the survivors' overlay repairs, one row per virtual second.
+int run_churn(const SimArgs& args) {
+  hypar::sim::Config config;
+  config.seed = args.seed;
+  config.options = args.options;
+  hypar::sim::Simulator sim(config);
+  if (!args.quiet) fmt::print(stderr, "hypar-sim churn: building {} nodes, {} rounds\n", args.nodes, args.rounds);
+  if (!hypar::sim::build_overlay(sim, args.nodes, args.rounds, std::chrono::milliseconds(args.join_interval_ms))) {
+    fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
+    return 1;
+  }
+  fmt::print("time_s,alive,connected,symmetric,dead_in_active,full_active,short_by_one,avg_active\n");
+  const auto row = [&](long t) {
+    const hypar::sim::Health h = hypar::sim::measure_health(sim);
+    fmt::print("{},{},{},{},{},{},{},{:.3f}\n", t, h.alive, h.connected, h.symmetric, h.dead_in_active,
+               h.full_active, h.short_by_one, h.avg_active);
+  };
+  row(0);
+  hypar::Rng rng(hypar::mix_seed(args.seed, 0xfa11));
+  const auto killed = hypar::sim::kill_percent(sim, static_cast<double>(args.fail_percent), rng);
+  if (!args.quiet) fmt::print(stderr, "hypar-sim churn: crashed {} nodes at t=0\n", killed.size());
+  for (std::uint64_t t = 1; t <= args.observe_s; ++t) {
+    if (!sim.run_for(std::chrono::seconds(1))) {
+      fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
+      return 1;
+    }
+    row(static_cast<long>(t));
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,7 +140,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    return run_graph(*parsed.args);
+    const SimArgs& args = *parsed.args;
+    return args.command == hypar::sim_app::Command::churn ? run_churn(args) : run_graph(args);
   } catch (const std::exception& e) {
     fmt::print(stderr, "hypar-sim: {}\n", e.what());
     return 1;

@@ -40,7 +40,8 @@ struct GraphMetrics {
 // All of the above. Cost: one BFS per live node, O(N * (N + E)).
 GraphMetrics analyze(const ViewGraph& graph);
 
-// The pieces, for callers that need one only. `out` must already exclude dead nodes.
+// The pieces, for callers that need one only. `out` must already exclude dead nodes, and each
+// adjacency list must be sorted (they use binary search).
 bool strongly_connected(const std::vector<std::vector<std::size_t>>& out, const std::vector<bool>& alive);
 bool symmetric(const std::vector<std::vector<std::size_t>>& out);
 double clustering_coefficient(const std::vector<std::vector<std::size_t>>& out, const std::vector<bool>& alive);

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Black-box checks of the hypar-sim command line: exit codes, CSV shape, determinism by seed.
+# Usage: hypar_sim_cli_test.sh PATH/TO/hypar-sim
+set -u
+sim=$1
+failures=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
+  local code=$1 pattern=$2; shift 2
+  local err rc
+  err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
+  [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
+}
+
+check "--help exits 0 and shows usage" bash -c "'$sim' --help | grep -q 'usage: hypar-sim graph'"
+check "no command exits 2" expect_exit 2 "missing command"
+check "unknown command exits 2" expect_exit 2 "unknown command" frobnicate
+check "unknown option exits 2" expect_exit 2 "unknown option --bogus" graph --nodes 10 --rounds 1 --bogus 3
+check "non-numeric value exits 2" expect_exit 2 'bad value "ten"' graph --nodes ten --rounds 1
+check "missing --rounds exits 2" expect_exit 2 "graph needs --nodes and --rounds" graph --nodes 10
+check "out-of-range value exits 2" expect_exit 2 "--fail must be between 0 and 100" churn --fail 101
+check "invalid protocol options exit 2 with the problem" expect_exit 2 "prwl (9) must not exceed arwl (6)" \
+  graph --nodes 10 --rounds 1 --prwl 9
+
+out1=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)
+out2=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)
+out3=$("$sim" graph --nodes 300 --rounds 5 --seed 4 --quiet)
+check "graph prints the metric,value header" test "$(head -1 <<<"$out1")" = "metric,value"
+for metric in connected symmetric clustering_coefficient avg_shortest_path diameter active_size_ passive_size_ in_degree_; do
+  check "graph prints $metric" grep -q "^$metric" <<<"$out1"
+done
+check "graph: connected and symmetric" bash -c "grep -qx 'connected,true' <<<'$out1' && grep -qx 'symmetric,true' <<<'$out1'"
+check "graph: same seed, same output" test "$out1" = "$out2"
+check "graph: another seed, another output" test "$out1" != "$out3"
+
+churn=$("$sim" churn --nodes 300 --rounds 5 --fail 30 --observe-s 20 --quiet)
+check "churn prints its header" test "$(head -1 <<<"$churn")" = \
+  "time_s,alive,connected,symmetric,dead_in_active,full_active,short_by_one,avg_active"
+check "churn prints one row per second" test "$(wc -l <<<"$churn")" -eq 22
+check "churn heals: last row connected, symmetric, no dead neighbours" \
+  bash -c "tail -1 <<<'$churn' | grep -q '^20,210,true,true,0,'"
+
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+echo "all checks passed"
