@@ -339,14 +339,19 @@ void Simulator::do_connect(std::uint32_t node, const Address& peer_address) {
   enqueue(link_id, dir, ItemKind::syn, me.conn, Message{});
 }
 
-void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message&& message) {
+std::optional<Simulator::LinkEnd> Simulator::existing_end(std::uint32_t node, const Address& peer_address) const {
   const auto peer = node_of(peer_address);
-  if (!peer) return;
+  if (!peer) return std::nullopt;
   const auto found = find_link(node, *peer);
-  if (!found) return;
-  const std::uint32_t link_id = *found;
+  if (!found) return std::nullopt;
+  return LinkEnd{*found, static_cast<std::uint8_t>(links_[*found].node[0] == node ? 0 : 1)};
+}
+
+void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message&& message) {
+  const auto end = existing_end(node, peer_address);
+  if (!end) return;
+  const auto [link_id, dir] = *end;
   Link& link = links_[link_id];
-  const std::uint8_t dir = link.node[0] == node ? 0 : 1;
   const Side me = link.side[dir];
   switch (me.state) {
     case SideState::none: return;  // no link: dropped
@@ -359,13 +364,10 @@ void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message
 }
 
 void Simulator::do_close(std::uint32_t node, const Address& peer_address) {
-  const auto peer = node_of(peer_address);
-  if (!peer) return;
-  const auto found = find_link(node, *peer);
-  if (!found) return;
-  const std::uint32_t link_id = *found;
+  const auto end = existing_end(node, peer_address);
+  if (!end) return;
+  const auto [link_id, dir] = *end;
   Link& link = links_[link_id];
-  const std::uint8_t dir = link.node[0] == node ? 0 : 1;
   const Side me = link.side[dir];
   link.side[dir] = Side{};
   switch (me.state) {

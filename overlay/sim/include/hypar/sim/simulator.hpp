@@ -202,6 +202,12 @@ class Simulator {
   std::optional<std::uint32_t> node_of(const Address& address) const;
   std::uint32_t find_or_create_link(std::uint32_t a, std::uint32_t b);
   std::optional<std::uint32_t> find_link(std::uint32_t a, std::uint32_t b) const;
+  // `node`'s end of its existing link to `peer_address`, if any.
+  struct LinkEnd {
+    std::uint32_t link = 0;
+    std::uint8_t dir = 0;  // the direction in which `node` sends
+  };
+  std::optional<LinkEnd> existing_end(std::uint32_t node, const Address& peer_address) const;
   void release_link_if_idle(std::uint32_t link_id);
   void do_connect(std::uint32_t node, const Address& peer);
   void do_send(std::uint32_t node, const Address& peer, hyparview::Message&& message);
