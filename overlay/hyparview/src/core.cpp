@@ -435,7 +435,7 @@ void Core::add_passive(const PeerId& peer, Instant now, const std::vector<PeerId
   if (passive_.size() >= options_.passive_size) {
     // Make room, never at the expense of a candidate we are asking right now (its answer is
     // what fills our active view). Prefer the peers we just sent away in a shuffle.
-    const auto evictable = [this](const PeerId& p) { return !pending_.count(p.address); };
+    const auto evictable = [this](const PeerId& p) { return pending_.empty() || !pending_.count(p.address); };
     std::optional<std::size_t> victim;
     if (evict_first) {
       for (const PeerId& candidate : *evict_first) {
@@ -446,6 +446,7 @@ void Core::add_passive(const PeerId& peer, Instant now, const std::vector<PeerId
         }
       }
     }
+    if (!victim && pending_.empty()) victim = rng_.index(passive_.size());
     if (!victim) {
       std::vector<std::size_t> pool;
       for (std::size_t i = 0; i < passive_.size(); ++i) {
