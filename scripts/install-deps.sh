@@ -3,7 +3,7 @@
 # runs as root or through sudo. Debian 12 (bookworm) or newer.
 set -euo pipefail
 
-packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev catch2)
+packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2)
 
 missing=()
 for p in "${packages[@]}"; do

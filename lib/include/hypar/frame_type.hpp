@@ -8,6 +8,9 @@ namespace hypar::frame_type {
 inline constexpr std::uint8_t kHello = 0x00;            // transport handshake, first frame each way
 inline constexpr std::uint8_t kHyparviewFirst = 0x01;   // HyParView messages 0x01..0x08
 inline constexpr std::uint8_t kHyparviewLast = 0x08;
+// Transport cluster-secret proof, right after HELLO when both sides have a secret
+// (transport/include/hypar/transport/auth.hpp). Kept clear of the HyParView range.
+inline constexpr std::uint8_t kAuth = 0x0F;
 inline constexpr std::uint8_t kData = 0x10;             // application payload
 inline constexpr std::uint8_t kPlumtreeFirst = 0x20;    // reserved for Plumtree 0x20..0x2F
 inline constexpr std::uint8_t kPlumtreeLast = 0x2F;

@@ -1,0 +1,27 @@
+#pragma once
+// Wakes coroutines waiting for a condition on one single-threaded executor (a condition
+// variable without a mutex). Waiters re-check their condition in a loop:
+//   while (!ready()) co_await notifier.wait();
+// notify() wakes every current waiter; a later wait() blocks again until the next notify().
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace hypar {
+
+class Notifier {
+ public:
+  explicit Notifier(const asio::any_io_executor& executor)
+      : timer_(executor, asio::steady_timer::time_point::max()) {}
+
+  asio::awaitable<void> wait() {
+    asio::error_code ignored;  // operation_aborted is the wake-up
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  void notify() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+}  // namespace hypar

@@ -1,0 +1,40 @@
+#pragma once
+// What a Node tells its application, consumed in a coroutine loop with Node::next_event().
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+#include "hypar/hyparview/core.hpp"
+#include "hypar/peer_id.hpp"
+
+namespace hypar {
+
+using hyparview::DownReason;
+
+// `peer` entered the active view: messages can be sent to it.
+struct LinkUp {
+  PeerId peer;
+};
+// `peer` left the active view; `reason` says why (graceful, failed, evicted, timed_out).
+struct LinkDown {
+  PeerId peer;
+  DownReason reason;
+};
+// An application message from an active peer, delivered in the order the peer sent it.
+struct Message {
+  PeerId peer;
+  std::vector<std::uint8_t> bytes;
+};
+
+using Event = std::variant<LinkUp, LinkDown, Message>;
+
+enum class SendResult : std::uint8_t {
+  ok,
+  queue_full,     // the peer's bounded queue is full (try_send only; send() waits instead)
+  not_a_peer,     // the address is not in the active view
+  too_large,      // bigger than the maximum frame size
+  stopped,        // the node left or is shutting down
+};
+const char* describe(SendResult result);
+
+}  // namespace hypar

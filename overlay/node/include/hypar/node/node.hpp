@@ -1,0 +1,90 @@
+#pragma once
+// hypar::Node: one HyParView member over real TCP, driven by C++20 coroutines on one
+// asio::io_context (single-threaded: every method must be called from that context's thread).
+//
+// Each connection is handled by a peer supervisor coroutine running a send coroutine and a
+// receive coroutine side by side; when either ends, the other is cancelled, the socket closed,
+// and the protocol core is told link_down. The core never waits on IO: connects, handshakes and
+// timers are tasks of their own whose outcome comes back to it as an input.
+//
+//   asio::io_context io;
+//   hypar::Node node(io, {.listen = *hypar::Address::parse("127.0.0.1:7001"), .name = "b"});
+//   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+//     if (!co_await node.join({*hypar::Address::parse("127.0.0.1:7000")})) co_return;  // could_not_connect
+//     for (;;) {
+//       hypar::Event ev = co_await node.next_event();
+//       if (auto* m = std::get_if<hypar::Message>(&ev)) co_await node.send(m->peer.address, m->bytes);
+//     }
+//   }, asio::detached);
+//   io.run();
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hypar/address.hpp"
+#include "hypar/hyparview/options.hpp"
+#include "hypar/node/events.hpp"
+#include "hypar/peer_id.hpp"
+#include "hypar/time.hpp"
+
+namespace hypar {
+
+struct NodeConfig {
+  Address listen;                    // where this node accepts connections; also its identity
+  std::string name;                  // shown in logs and to peers (at most 64 bytes)
+  hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
+  std::string secret;                // cluster secret; empty: no authentication
+  std::uint32_t max_frame_size = 1u << 20;   // larger frames from a peer close its connection
+  std::size_t send_queue_limit = 8192;       // application frames queued per peer
+  std::size_t event_queue_limit = 65536;     // undelivered events before receiving pauses
+  Duration connect_timeout = seconds(2);     // TCP connect
+  Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
+  std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start
+  std::uint64_t seed = 0;            // protocol RNG seed; 0: random
+};
+
+class Node {
+ public:
+  // Binds and listens on config.listen (port 0 picks a free port; id() tells which).
+  // Throws std::system_error when it cannot listen, std::invalid_argument on bad options.
+  Node(asio::io_context& io, NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const PeerId& id() const;
+
+  // Joins through the first contact that answers (tried in order). true: joined; false:
+  // could_not_connect (none answered); the node keeps retrying in the background with backoff.
+  asio::awaitable<bool> join(std::vector<Address> contacts);
+
+  std::vector<PeerId> peers() const;          // the active view
+  std::vector<PeerId> passive_peers() const;  // the passive view
+
+  // Queues `bytes` for an active peer. try_send never waits; send waits while the peer's queue
+  // is full (backpressure) and fails only if the peer goes away or the node stops.
+  SendResult try_send(const Address& peer, std::span<const std::uint8_t> bytes);
+  asio::awaitable<SendResult> send(const Address& peer, std::span<const std::uint8_t> bytes);
+
+  // The next event; waits when there is none. After leave(), pending events still drain.
+  asio::awaitable<Event> next_event();
+  std::optional<Event> poll_event();
+
+  // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
+  asio::awaitable<void> leave();
+
+  // The running node whose identifier (listen address) is `id`, in this process (hyparerl's
+  // where/1); nullptr if none.
+  static Node* where(const Address& id);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;  // shared with the node's coroutines, which may outlive ~Node briefly
+};
+
+}  // namespace hypar

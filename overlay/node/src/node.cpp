@@ -1,0 +1,266 @@
+// The Node's API and the driver of its protocol core: every input goes to the core, then pump()
+// carries out what the core asked for (connect, send, close, timers, application events).
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "hypar/hyparview/codec.hpp"
+#include "hypar/log.hpp"
+#include "node_impl.hpp"
+
+namespace hypar {
+namespace {
+
+std::unordered_map<Address, Node*, AddressHash>& registry() {
+  static std::unordered_map<Address, Node*, AddressHash> nodes;  // one per process; io threads only
+  return nodes;
+}
+
+std::uint64_t pick_incarnation(std::uint64_t configured) {
+  if (configured != 0) return configured;
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::uint64_t pick_seed(std::uint64_t configured) {
+  if (configured != 0) return configured;
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+}  // namespace
+
+const char* describe(SendResult result) {
+  switch (result) {
+    case SendResult::ok: return "ok";
+    case SendResult::queue_full: return "the peer's send queue is full";
+    case SendResult::not_a_peer: return "not an active peer";
+    case SendResult::too_large: return "message larger than the maximum frame size";
+    case SendResult::stopped: return "the node has stopped";
+  }
+  return "unknown";
+}
+
+Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
+    : io(context),
+      config(std::move(cfg)),
+      self{config.listen, config.name, pick_incarnation(config.incarnation)},
+      transport(transport::make_tcp_transport(io.get_executor())),
+      core(self, config.options, pick_seed(config.seed)),
+      timer_wakeup(io),
+      event_ready(io.get_executor()),
+      event_space(io.get_executor()),
+      join_done(io.get_executor()) {
+  if (config.name.size() > kMaxNameLength) {
+    throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
+  }
+  if (!config.secret.empty()) {
+    secret.emplace(std::vector<std::uint8_t>(config.secret.begin(), config.secret.end()));
+  }
+}
+
+void Node::Impl::start() {
+  listener = transport->listen(config.listen);
+  self.address = listener->local_address();  // the real port when asked for port 0
+  core = hyparview::Core(self, config.options, pick_seed(config.seed));
+  core.start(now());
+  auto keep = shared_from_this();
+  asio::co_spawn(io, [keep]() { return keep->accept_loop(); }, asio::detached);
+  asio::co_spawn(io, [keep]() { return keep->timer_loop(); }, asio::detached);
+  pump();
+  log::info("node {} listening on {} ({} transport)", self.name, self.address.to_string(), transport->name());
+}
+
+void Node::Impl::shutdown() {
+  if (stopped) return;
+  stopped = true;
+  if (listener) listener->close();
+  timer_wakeup.cancel();
+  for (auto& [address, peer] : peers) {
+    peer->lost = true;
+    for (auto& conn : peer->conns) conn->io->close();
+    peer->wake.notify();
+    peer->space.notify();
+  }
+  peers.clear();
+  event_ready.notify();
+  event_space.notify();
+  join_done.notify();
+}
+
+// ---------------------------------------------------------------- the core driver
+
+void Node::Impl::pump() {
+  for (;;) {
+    auto outputs = core.take_outputs();
+    if (outputs.empty()) return;
+    for (auto& output : outputs) apply(output);
+  }
+}
+
+void Node::Impl::apply(hyparview::Output& output) {
+  using namespace hyparview;
+  std::visit(
+      [&](auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, Connect>) {
+          if (stopped || peers.count(o.peer)) return;
+          auto peer = std::make_shared<Peer>(io.get_executor(), o.peer);
+          peers.emplace(o.peer, peer);
+          auto keep = shared_from_this();
+          asio::co_spawn(io, [keep, peer]() { return keep->dial(peer); }, asio::detached);
+        } else if constexpr (std::is_same_v<T, Send>) {
+          if (auto it = peers.find(o.to); it != peers.end()) queue_control(*it->second, o.message);
+        } else if constexpr (std::is_same_v<T, Close>) {
+          auto it = peers.find(o.peer);
+          if (it == peers.end()) return;
+          auto peer = it->second;
+          peers.erase(it);
+          peer->closed_by_core = true;  // the send loop flushes, then closes; nothing is reported
+          std::erase_if(flushing, [](const std::weak_ptr<Peer>& w) { return w.expired(); });
+          flushing.push_back(peer);
+          peer->wake.notify();
+          peer->space.notify();
+        } else if constexpr (std::is_same_v<T, ScheduleTimer>) {
+          const bool earliest = timers.empty() || o.at < timers.begin()->first;
+          timers.emplace(o.at, o.timer);
+          if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
+        } else if constexpr (std::is_same_v<T, PeerUp>) {
+          push_event(LinkUp{o.peer});
+        } else if constexpr (std::is_same_v<T, PeerDown>) {
+          push_event(LinkDown{o.peer, o.reason});
+        } else if constexpr (std::is_same_v<T, JoinSucceeded>) {
+          join_outcome = true;
+          join_done.notify();
+        } else if constexpr (std::is_same_v<T, JoinFailed>) {
+          join_outcome = false;
+          join_done.notify();
+        }
+      },
+      output);
+}
+
+void Node::Impl::push_event(Event event) {
+  events.push_back(std::move(event));
+  event_ready.notify();
+}
+
+// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+asio::awaitable<void> Node::Impl::timer_loop() {
+  auto keep = shared_from_this();
+  while (!stopped) {
+    if (timers.empty()) {
+      timer_wakeup.expires_at(asio::steady_timer::time_point::max());
+    } else {
+      timer_wakeup.expires_at(timers.begin()->first);
+    }
+    asio::error_code ec;
+    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped) break;
+    const Instant t = now();
+    while (!timers.empty() && timers.begin()->first <= t) {
+      const hyparview::Timer timer = timers.begin()->second;
+      timers.erase(timers.begin());
+      core.timer_fired(timer, t);
+      pump();
+    }
+  }
+}
+
+std::shared_ptr<Peer> Node::Impl::active_peer(const Address& address) const {
+  if (!core.is_active(address)) return nullptr;
+  const auto it = peers.find(address);
+  return it == peers.end() ? nullptr : it->second;
+}
+
+// ---------------------------------------------------------------- the API
+
+Node::Node(asio::io_context& io, NodeConfig config) : impl_(std::make_shared<Impl>(io, std::move(config))) {
+  impl_->start();
+  registry()[impl_->self.address] = this;
+}
+
+Node::~Node() {
+  auto& nodes = registry();
+  if (auto it = nodes.find(impl_->self.address); it != nodes.end() && it->second == this) nodes.erase(it);
+  impl_->shutdown();
+}
+
+const PeerId& Node::id() const { return impl_->self; }
+
+Node* Node::where(const Address& id) {
+  const auto it = registry().find(id);
+  return it == registry().end() ? nullptr : it->second;
+}
+
+asio::awaitable<bool> Node::join(std::vector<Address> contacts) {
+  auto impl = impl_;
+  impl->join_outcome.reset();
+  impl->core.join(std::move(contacts), impl->now());
+  impl->pump();
+  while (!impl->join_outcome && !impl->stopped) co_await impl->join_done.wait();
+  co_return impl->join_outcome.value_or(false);
+}
+
+std::vector<PeerId> Node::peers() const { return impl_->core.active_view(); }
+std::vector<PeerId> Node::passive_peers() const { return impl_->core.passive_view(); }
+
+SendResult Node::try_send(const Address& peer, std::span<const std::uint8_t> bytes) {
+  if (impl_->stopped) return SendResult::stopped;
+  auto p = impl_->active_peer(peer);
+  if (!p) return SendResult::not_a_peer;
+  return impl_->queue_data(*p, bytes);
+}
+
+asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std::uint8_t> bytes) {
+  auto impl = impl_;
+  for (;;) {
+    if (impl->stopped) co_return SendResult::stopped;
+    auto p = impl->active_peer(peer);
+    if (!p) co_return SendResult::not_a_peer;
+    const SendResult result = impl->queue_data(*p, bytes);
+    if (result != SendResult::queue_full) co_return result;
+    co_await p->space.wait();
+  }
+}
+
+asio::awaitable<Event> Node::next_event() {
+  auto impl = impl_;
+  while (impl->events.empty()) {
+    if (impl->stopped) throw std::runtime_error("hypar node stopped: no more events");
+    co_await impl->event_ready.wait();
+  }
+  Event event = std::move(impl->events.front());
+  impl->events.pop_front();
+  impl->event_space.notify();
+  co_return event;
+}
+
+std::optional<Event> Node::poll_event() {
+  if (impl_->events.empty()) return std::nullopt;
+  Event event = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  impl_->event_space.notify();
+  return event;
+}
+
+asio::awaitable<void> Node::leave() {
+  auto impl = impl_;
+  if (impl->stopped) co_return;
+  impl->core.leave(impl->now());
+  impl->pump();  // DISCONNECT queued on every active link, every link marked closed
+  // Give the send loops a bounded moment to flush the goodbyes before everything closes.
+  asio::steady_timer grace(impl->io);
+  for (int i = 0; i < 50; ++i) {
+    bool flushing = false;
+    for (const auto& conn_owner : impl->flushing) flushing |= !conn_owner.expired();
+    if (!flushing) break;
+    grace.expires_after(milliseconds(10));
+    co_await grace.async_wait(asio::use_awaitable);
+  }
+  impl->shutdown();
+}
+
+}  // namespace hypar

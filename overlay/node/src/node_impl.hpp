@@ -1,0 +1,99 @@
+#pragma once
+// Node internals shared by node.cpp (API and the core driver) and peer_io.cpp (connections).
+//
+// Links and connections. The core sees at most one link per remote address; underneath, a Peer
+// may briefly hold two connections when both nodes dial each other at once. The tie-break keeps
+// the connection dialled by the node with the smaller address as the one both sides write on
+// (the "primary"); the other one is read until its dialler closes it, so nothing written on it
+// is lost, and is never written to by its acceptor.
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hypar/hyparview/core.hpp"
+#include "hypar/node/node.hpp"
+#include "hypar/notifier.hpp"
+#include "hypar/transport/auth.hpp"
+#include "hypar/transport/connection.hpp"
+#include "hypar/transport/frame.hpp"
+
+namespace hypar {
+
+struct Conn {
+  std::unique_ptr<transport::Connection> io;
+  transport::FrameDecoder decoder;
+  bool dialled_by_us = false;
+  bool closing = false;  // its writer side is done: close once the current write completes
+};
+
+struct Peer {
+  explicit Peer(const asio::any_io_executor& ex, Address a) : address(a), wake(ex), space(ex) {}
+  Address address;
+  std::optional<PeerId> id;            // known once a handshake completed
+  bool reported_up = false;            // core.link_up was given for this link
+  bool closed_by_core = false;         // core issued Close: flush, close, report nothing
+  bool dialling = false;               // our connect attempt is in progress
+  bool lost = false;                   // link over (reported or not); coroutines wind down
+  std::shared_ptr<Conn> primary;       // the connection we write on
+  std::vector<std::shared_ptr<Conn>> conns;  // every open connection to this address
+  // Outbound bytes, already framed. Control frames go before application data in each write.
+  std::vector<std::uint8_t> control;
+  std::vector<std::uint8_t> data;
+  std::size_t data_frames = 0;
+  Notifier wake;   // the send loop waits on it
+  Notifier space;  // senders blocked on a full queue wait on it
+};
+
+struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
+  Impl(asio::io_context& io, NodeConfig config);
+  void start();     // listen, start the core and the accept and timer loops
+  void shutdown();  // close everything; coroutines wind down
+
+  // ---- core driver (node.cpp) ----
+  void pump();  // carries out every output the core produced
+  void apply(hyparview::Output& output);
+  void push_event(Event event);
+  Instant now() const { return std::chrono::steady_clock::now(); }
+  asio::awaitable<void> timer_loop();
+
+  // ---- connections (peer_io.cpp) ----
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> dial(std::shared_ptr<Peer> peer);
+  asio::awaitable<void> inbound(std::shared_ptr<Conn> conn);
+  // Exchanges HELLO (and AUTH); returns the peer's identity, or nothing after logging why not.
+  asio::awaitable<std::optional<PeerId>> handshake(Conn& conn);
+  void attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id);
+  asio::awaitable<void> supervise(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  asio::awaitable<void> send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  asio::awaitable<void> recv_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  void conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn);
+  bool handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload);
+  void lose(const std::shared_ptr<Peer>& peer);
+  void queue_control(Peer& peer, const hyparview::Message& message);
+  SendResult queue_data(Peer& peer, std::span<const std::uint8_t> bytes);
+  std::shared_ptr<Peer> active_peer(const Address& address) const;
+
+  asio::io_context& io;
+  NodeConfig config;
+  PeerId self;
+  std::optional<transport::Secret> secret;
+  std::unique_ptr<transport::Transport> transport;
+  std::unique_ptr<transport::Listener> listener;
+  hyparview::Core core;
+  std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
+  std::multimap<Instant, hyparview::Timer> timers;
+  asio::steady_timer timer_wakeup;
+  std::deque<Event> events;
+  Notifier event_ready;
+  Notifier event_space;
+  Notifier join_done;
+  std::optional<bool> join_outcome;
+  std::vector<std::weak_ptr<Peer>> flushing;  // closed by the core, still flushing
+  bool stopped = false;
+};
+
+}  // namespace hypar

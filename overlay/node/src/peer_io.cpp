@@ -1,0 +1,381 @@
+// Connections of a Node: accepting and dialling, the HELLO/AUTH handshake, and one supervisor
+// per connection running a send coroutine and a receive coroutine side by side.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "hypar/frame_type.hpp"
+#include "hypar/hyparview/codec.hpp"
+#include "hypar/log.hpp"
+#include "hypar/transport/handshake.hpp"
+#include "node_impl.hpp"
+
+namespace hypar {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of the frame count bound
+constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
+
+asio::awaitable<void> sleep_for(Duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(d);
+  asio::error_code ignored;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+}
+
+// The next frame's payload, copied out of the decoder; nothing at end of stream or on a framing error.
+asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn) {
+  for (;;) {
+    if (auto frame = conn.decoder.next()) co_return std::vector<std::uint8_t>(frame->begin(), frame->end());
+    if (conn.decoder.failed()) co_return std::nullopt;
+    auto buffer = conn.decoder.prepare(kReadChunk);
+    const std::size_t n = co_await conn.io->read_some(buffer);
+    if (n == 0) co_return std::nullopt;
+    conn.decoder.commit(n);
+  }
+}
+
+void append_frame_of(std::vector<std::uint8_t>& out, auto&& encode_payload) {
+  const std::size_t start = transport::begin_frame(out);
+  encode_payload(out);
+  transport::end_frame(out, start);
+}
+
+// The connection dialled by the node with the smaller address is the one both sides write on.
+bool wins_tie_break(const Conn& conn, const Address& self, const Address& remote) {
+  return conn.dialled_by_us ? self < remote : remote < self;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- establishing connections
+
+asio::awaitable<void> Node::Impl::accept_loop() {
+  auto keep = shared_from_this();
+  while (!stopped) {
+    bool failed = false;
+    try {
+      auto io_conn = co_await listener->accept();
+      if (stopped) break;
+      auto conn = std::make_shared<Conn>(Conn{std::move(io_conn), transport::FrameDecoder(config.max_frame_size)});
+      asio::co_spawn(io, [keep, conn]() { return keep->inbound(conn); }, asio::detached);
+    } catch (const std::exception& e) {
+      if (stopped) break;
+      log::warn("{}: accept failed: {}", self.name, e.what());
+      failed = true;
+    }
+    if (failed) co_await sleep_for(milliseconds(50));  // e.g. out of file descriptors: do not spin
+  }
+}
+
+asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
+  transport::Hello own;
+  own.sender = self;
+  own.nonce = transport::random_nonce();
+  own.flags = secret ? transport::kHelloFlagAuthChallenge : 0;
+  std::vector<std::uint8_t> out;
+  append_frame_of(out, [&](auto& o) { transport::encode_hello(own, o); });
+  co_await conn.io->write_all(out);
+
+  const std::string remote = conn.io->remote();
+  auto payload = co_await read_frame(conn);
+  if (!payload) {
+    log::warn("refused connection from {}: {}", remote,
+              conn.decoder.failed() ? transport::describe(conn.decoder.error()) : "closed before its HELLO");
+    co_return std::nullopt;
+  }
+  const auto hello = transport::decode_hello(*payload);
+  if (!hello) {
+    log::warn("refused connection from {}: bad HELLO: {}", remote, transport::describe(hello.error()));
+    co_return std::nullopt;
+  }
+  const PeerId& peer = hello.hello().sender;
+  if (peer.address == self.address) {
+    log::warn("refused connection from {}: it claims our own address {}", remote, self.address.to_string());
+    co_return std::nullopt;
+  }
+  if (auto refusal = transport::auth_refusal(own, hello.hello())) {
+    log::warn("refused connection from {} ({}): {}", remote, peer.to_string(), *refusal);
+    co_return std::nullopt;
+  }
+  if (own.auth_challenge()) {
+    out.clear();
+    const auto proof = transport::make_auth_proof(*secret, own, hello.hello());
+    append_frame_of(out, [&](auto& o) { transport::encode_auth(proof, o); });
+    co_await conn.io->write_all(out);
+    auto auth_payload = co_await read_frame(conn);
+    if (!auth_payload) {
+      log::warn("refused connection from {} ({}): closed before its AUTH", remote, peer.to_string());
+      co_return std::nullopt;
+    }
+    const auto auth = transport::decode_auth(*auth_payload);
+    if (!auth) {
+      log::warn("refused connection from {} ({}): bad AUTH: {}", remote, peer.to_string(), transport::describe(auth.error()));
+      co_return std::nullopt;
+    }
+    if (!transport::check_auth_proof(*secret, own, hello.hello(), auth.proof())) {
+      log::warn("refused connection from {} ({}): wrong cluster secret", remote, peer.to_string());
+      co_return std::nullopt;
+    }
+  }
+  co_return peer;
+}
+
+asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
+  auto keep = shared_from_this();
+  peer->dialling = true;
+  std::shared_ptr<Conn> conn;
+  std::optional<PeerId> id;
+  try {
+    asio::steady_timer deadline(io);
+    deadline.expires_after(config.connect_timeout);
+    auto connected = co_await (transport->connect(peer->address) || deadline.async_wait(asio::use_awaitable));
+    if (connected.index() == 0) {
+      conn = std::make_shared<Conn>(
+          Conn{std::move(std::get<0>(connected)), transport::FrameDecoder(config.max_frame_size), true});
+      asio::steady_timer handshake_deadline(io);
+      handshake_deadline.expires_after(config.handshake_timeout);
+      auto result = co_await (handshake(*conn) || handshake_deadline.async_wait(asio::use_awaitable));
+      if (result.index() == 0) {
+        id = std::get<0>(result);
+      } else {
+        log::warn("connection to {} refused: no handshake within the timeout", peer->address.to_string());
+      }
+    } else {
+      log::debug("{}: connect to {} timed out", self.name, peer->address.to_string());
+    }
+  } catch (const std::exception& e) {
+    log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), e.what());
+  }
+  peer->dialling = false;
+  if (id && id->address != peer->address) {
+    log::warn("dialled {} but {} answered: closing", peer->address.to_string(), id->to_string());
+    id.reset();
+  }
+  if (!id) {
+    if (conn) conn->io->close();
+    if (stopped || peer->closed_by_core || peer->lost) co_return;
+    if (!peer->conns.empty()) co_return;  // the peer reached us meanwhile: that link serves
+    const auto it = peers.find(peer->address);
+    if (it != peers.end() && it->second == peer) peers.erase(it);
+    peer->lost = true;
+    core.connect_failed(peer->address, now());
+    pump();
+    co_return;
+  }
+  if (stopped || peer->lost) {
+    conn->io->close();
+    co_return;
+  }
+  attach(peer, conn, *id);
+}
+
+asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
+  auto keep = shared_from_this();
+  std::optional<PeerId> id;
+  try {
+    asio::steady_timer deadline(io);
+    deadline.expires_after(config.handshake_timeout);
+    auto result = co_await (handshake(*conn) || deadline.async_wait(asio::use_awaitable));
+    if (result.index() == 0) {
+      id = std::get<0>(result);
+    } else {
+      log::warn("refused connection from {}: no handshake within the timeout", conn->io->remote());
+    }
+  } catch (const std::exception& e) {
+    log::warn("refused connection from {}: {}", conn->io->remote(), e.what());
+  }
+  if (!id || stopped) {
+    conn->io->close();
+    co_return;
+  }
+  std::shared_ptr<Peer> peer;
+  if (auto it = peers.find(id->address); it != peers.end()) {
+    peer = it->second;
+    if (peer->id && is_newer_life(*id, *peer->id)) {
+      log::info("{} restarted (incarnation {} -> {})", id->address.to_string(), peer->id->incarnation, id->incarnation);
+      lose(peer);  // the old life's link is over; the new one starts below
+      peer.reset();
+    } else if (peer->id && id->incarnation < peer->id->incarnation) {
+      log::warn("refused connection from {}: an older incarnation than the one we know", id->to_string());
+      conn->io->close();
+      co_return;
+    }
+  }
+  if (!peer) {
+    peer = std::make_shared<Peer>(io.get_executor(), id->address);
+    peers.emplace(id->address, peer);
+  }
+  attach(peer, conn, *id);
+}
+
+// Adds an established connection to its peer, picks the connection to write on, starts the
+// connection's supervisor, and tells the core the link is up the first time.
+void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id) {
+  peer->conns.push_back(conn);
+  peer->id = id;
+  if (!peer->primary || wins_tie_break(*conn, self.address, peer->address)) {
+    if (peer->primary) peer->primary->closing = true;  // demoted: flush, end our direction, read to EOF
+    peer->primary = conn;
+  } else {
+    conn->closing = true;  // the loser of a simultaneous connect: only read what arrives on it
+  }
+  auto keep = shared_from_this();
+  asio::co_spawn(io, [keep, peer, conn]() { return keep->supervise(peer, conn); }, asio::detached);
+  peer->wake.notify();
+  if (!peer->reported_up && !peer->closed_by_core) {
+    peer->reported_up = true;
+    core.link_up(id, now());
+    pump();
+  }
+}
+
+// ---------------------------------------------------------------- running connections
+
+asio::awaitable<void> Node::Impl::supervise(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
+  auto keep = shared_from_this();
+  try {
+    co_await (send_loop(peer, conn) || recv_loop(peer, conn));
+  } catch (const std::exception& e) {
+    if (!stopped && !peer->lost && !peer->closed_by_core) {
+      log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), e.what());
+    }
+  }
+  conn->io->close();
+  conn_ended(peer, conn);
+}
+
+asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
+  std::vector<std::uint8_t> batch;
+  for (;;) {
+    if (peer->lost || stopped) co_return;
+    const bool writer = peer->primary == conn && !conn->closing;
+    if (writer && (!peer->control.empty() || !peer->data.empty())) {
+      // Coalesce everything queued into one write: control frames first, then data.
+      batch.clear();
+      batch.swap(peer->control);
+      batch.insert(batch.end(), peer->data.begin(), peer->data.end());
+      peer->data.clear();
+      peer->data_frames = 0;
+      peer->space.notify();
+      co_await conn->io->write_all(batch);
+      continue;
+    }
+    if (!writer || peer->closed_by_core) {
+      // Our direction is done (closed by the core after the flush above, or a demoted or losing
+      // connection): end it and let the peer's EOF end the receive side, within a grace period.
+      if (writer || conn->closing) {
+        conn->io->shutdown_send();
+        co_await sleep_for(kCloseGrace);
+        co_return;
+      }
+    }
+    co_await peer->wake.wait();
+  }
+}
+
+asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
+  for (;;) {
+    while (auto frame = conn->decoder.next()) {
+      if (!handle_frame(peer, *frame)) co_return;
+    }
+    if (conn->decoder.failed()) {
+      log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
+      co_return;
+    }
+    // Backpressure: stop reading while the application is behind on its events.
+    while (events.size() >= config.event_queue_limit && !stopped) co_await event_space.wait();
+    auto buffer = conn->decoder.prepare(kReadChunk);
+    const std::size_t n = co_await conn->io->read_some(buffer);
+    if (n == 0) co_return;  // end of stream
+    conn->decoder.commit(n);
+  }
+}
+
+// Returns false when the connection must be closed (a protocol violation, already logged).
+bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload) {
+  const std::uint8_t type = payload[0];  // the frame decoder never yields empty frames
+  const auto it = peers.find(peer->address);
+  const bool current = it != peers.end() && it->second == peer && !stopped;  // not a closed or replaced link
+  if (frame_type::is_hyparview(type)) {
+    auto decoded = hyparview::decode(payload);
+    if (!decoded) {
+      log::warn("closing connection to {}: malformed {} message: {}", peer->address.to_string(),
+                static_cast<int>(type), hyparview::describe(decoded.error()));
+      return false;
+    }
+    if (current) {
+      core.received(peer->address, decoded.message(), now());
+      pump();
+    }
+    return true;
+  }
+  if (type == frame_type::kData) {
+    if (current && peer->id && core.is_active(peer->address)) {
+      push_event(Message{*peer->id, std::vector<std::uint8_t>(payload.begin() + 1, payload.end())});
+    }
+    return true;
+  }
+  log::warn("closing connection to {}: unexpected frame type 0x{:02x}", peer->address.to_string(), type);
+  return false;
+}
+
+void Node::Impl::conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn) {
+  std::erase(peer->conns, conn);
+  if (peer->primary == conn) {
+    peer->primary.reset();
+    for (const auto& other : peer->conns) {
+      if (!other->closing || !peer->primary) peer->primary = other;  // prefer one still writable
+    }
+    if (peer->primary) peer->primary->closing = false;
+    peer->wake.notify();
+  }
+  if (!peer->conns.empty() || peer->dialling || peer->lost || peer->closed_by_core || stopped) return;
+  lose(peer);
+}
+
+// The link to `peer` is over: close what is left and tell the core (if it knew the link).
+void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
+  peer->lost = true;
+  for (const auto& c : peer->conns) c->io->close();
+  peer->wake.notify();
+  peer->space.notify();
+  const auto it = peers.find(peer->address);
+  if (it == peers.end() || it->second != peer) return;
+  peers.erase(it);
+  if (peer->reported_up) {
+    core.link_down(peer->address, now());
+  } else {
+    core.connect_failed(peer->address, now());
+  }
+  pump();
+}
+
+// ---------------------------------------------------------------- queues
+
+void Node::Impl::queue_control(Peer& peer, const hyparview::Message& message) {
+  append_frame_of(peer.control, [&](auto& o) { hyparview::encode(message, o); });
+  peer.wake.notify();
+}
+
+SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() + 1 > config.max_frame_size) return SendResult::too_large;
+  if (peer.data_frames >= config.send_queue_limit || peer.data.size() >= kMaxQueuedDataBytes) {
+    return SendResult::queue_full;
+  }
+  append_frame_of(peer.data, [&](auto& o) {
+    o.push_back(frame_type::kData);
+    o.insert(o.end(), bytes.begin(), bytes.end());
+  });
+  ++peer.data_frames;
+  peer.wake.notify();
+  return SendResult::ok;
+}
+
+}  // namespace hypar

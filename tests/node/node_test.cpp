@@ -1,0 +1,131 @@
+// The node runtime over real TCP on loopback, in one process.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "node_test_support.hpp"
+
+using namespace hypar;
+using namespace hypar::testing;
+
+TEST_CASE("node: two nodes join, see each other, and exchange messages in order") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));
+  Node b(io, fast_config("b"));
+  auto a_log = std::make_shared<EventLog>(), b_log = std::make_shared<EventLog>();
+  collect_events(io, a, a_log);
+  collect_events(io, b, b_log);
+  REQUIRE(a.id().address.port != 0);
+
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(b, {a.id().address}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return joined.has_value() && has_peer(a, b.id().address); }, seconds(5)));
+  REQUIRE(*joined);
+  REQUIRE(has_peer(b, a.id().address));
+  REQUIRE(b_log->all<LinkUp>().size() == 1);
+  REQUIRE(b_log->all<LinkUp>()[0].peer == a.id());
+
+  for (int i = 0; i < 100; ++i) {
+    const std::vector<std::uint8_t> bytes{static_cast<std::uint8_t>(i), 1, 2, 3};
+    REQUIRE(a.try_send(b.id().address, bytes) == SendResult::ok);
+  }
+  REQUIRE(run_until(io, [&] { return b_log->all<Message>().size() == 100; }, seconds(5)));
+  const auto messages = b_log->all<Message>();
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(messages[static_cast<std::size_t>(i)].peer == a.id());
+    REQUIRE(messages[static_cast<std::size_t>(i)].bytes == std::vector<std::uint8_t>{static_cast<std::uint8_t>(i), 1, 2, 3});
+  }
+  REQUIRE(Node::where(a.id().address) == &a);
+  REQUIRE(Node::where(*Address::parse("127.0.0.1:9")) == nullptr);
+}
+
+TEST_CASE("node: sending to a non-peer or too much is refused with a reason") {
+  asio::io_context io;
+  NodeConfig config = fast_config("a");
+  config.max_frame_size = 1024;
+  config.send_queue_limit = 4;
+  Node a(io, config);
+  Node b(io, fast_config("b"));
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(b, {a.id().address}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return has_peer(a, b.id().address) && has_peer(b, a.id().address); }, seconds(5)));
+
+  const std::vector<std::uint8_t> small(10), big(2000);
+  REQUIRE(a.try_send(*Address::parse("127.0.0.1:9"), small) == SendResult::not_a_peer);
+  REQUIRE(a.try_send(b.id().address, big) == SendResult::too_large);
+  for (int i = 0; i < 4; ++i) REQUIRE(a.try_send(b.id().address, small) == SendResult::ok);
+  REQUIRE(a.try_send(b.id().address, small) == SendResult::queue_full);  // bounded, nothing dropped silently
+  REQUIRE(std::string(describe(SendResult::queue_full)).find("full") != std::string::npos);
+}
+
+TEST_CASE("node: join reports could_not_connect when no contact answers") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));
+  // A port nobody listens on: bind one, note it, close it.
+  asio::ip::tcp::acceptor probe(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Address dead = *Address::parse("127.0.0.1:1");
+  dead.port = probe.local_endpoint().port();
+  probe.close();
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(a, {dead}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return joined.has_value(); }, seconds(5)));
+  REQUIRE_FALSE(*joined);
+  REQUIRE(a.peers().empty());
+}
+
+TEST_CASE("node: join through several contacts uses the first that answers") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));
+  Node b(io, fast_config("b"));
+  asio::ip::tcp::acceptor probe(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Address dead = *Address::parse("127.0.0.1:1");
+  dead.port = probe.local_endpoint().port();
+  probe.close();
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(b, {dead, a.id().address}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return joined.has_value(); }, seconds(5)));
+  REQUIRE(*joined);
+  REQUIRE(run_until(io, [&] { return has_peer(b, a.id().address); }, seconds(5)));
+}
+
+TEST_CASE("node: a graceful leave reaches the peers as link_down graceful") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));
+  auto b = std::make_unique<Node>(io, fast_config("b"));
+  auto a_log = std::make_shared<EventLog>();
+  collect_events(io, a, a_log);
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(*b, {a.id().address}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return has_peer(a, b->id().address); }, seconds(5)));
+  bool left = false;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await b->leave(); left = true; }, asio::detached);
+  REQUIRE(run_until(io, [&] { return left && !a_log->all<LinkDown>().empty(); }, seconds(5)));
+  const auto downs = a_log->all<LinkDown>();
+  REQUIRE(downs[0].reason == DownReason::graceful);
+  REQUIRE(a.peers().empty());
+  REQUIRE(a.passive_peers().empty());  // a leaver is not kept as a spare
+}
+
+TEST_CASE("node: a killed peer is detected and replaced from the passive view") {
+  asio::io_context io;
+  std::vector<std::unique_ptr<Node>> nodes;
+  for (int i = 0; i < 8; ++i) nodes.push_back(std::make_unique<Node>(io, fast_config("n" + std::to_string(i))));
+  for (int i = 1; i < 8; ++i) {
+    std::optional<bool> joined;
+    asio::co_spawn(io, join_into(*nodes[static_cast<std::size_t>(i)], {nodes[0]->id().address}, &joined), asio::detached);
+    REQUIRE(run_until(io, [&] { return joined.has_value(); }, seconds(5)));
+  }
+  io.restart();
+  io.run_for(seconds(2));  // a few shuffles fill the passive views
+  const Address victim = nodes[3]->id().address;
+  nodes[3].reset();  // closes its sockets at once, like a crash
+  REQUIRE(run_until(io, [&] {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i] && has_peer(*nodes[i], victim)) return false;
+    }
+    return true;
+  }, seconds(5)));
+  for (auto& n : nodes) {
+    if (n) REQUIRE_FALSE(n->peers().empty());
+  }
+}

@@ -1,0 +1,81 @@
+#pragma once
+// Helpers for whole-node tests over loopback TCP in one process.
+#include <asio.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "hypar/node/node.hpp"
+
+namespace hypar::testing {
+
+inline Address loopback_any_port() { return *Address::parse("127.0.0.1:1"); }
+
+// Nodes listen on 127.0.0.1 with a port the kernel picks; timers are shortened so that tests
+// run in seconds.
+inline NodeConfig fast_config(const std::string& name) {
+  NodeConfig c;
+  c.listen = loopback_any_port();
+  c.listen.port = 0;
+  c.name = name;
+  c.options.shuffle_period = milliseconds(500);
+  c.options.keepalive_interval = milliseconds(100);
+  c.options.keepalive_timeout = milliseconds(600);
+  c.options.neighbor_timeout = milliseconds(500);
+  c.options.reject_backoff = milliseconds(500);
+  c.options.join_retry_min = milliseconds(100);
+  c.options.join_retry_max = milliseconds(1000);
+  c.connect_timeout = milliseconds(500);
+  c.handshake_timeout = milliseconds(500);
+  return c;
+}
+
+// Runs the io_context until `done()` holds or `timeout` passes; returns done().
+inline bool run_until(asio::io_context& io, const std::function<bool()>& done, Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io.restart();
+    io.run_for(milliseconds(5));
+  }
+  return true;
+}
+
+// Collects every event of a node in the background.
+struct EventLog {
+  std::vector<Event> events;
+  template <class T>
+  std::vector<T> all() const {
+    std::vector<T> out;
+    for (const auto& e : events) {
+      if (auto* x = std::get_if<T>(&e)) out.push_back(*x);
+    }
+    return out;
+  }
+};
+
+inline void collect_events(asio::io_context& io, Node& node, std::shared_ptr<EventLog> log) {
+  asio::co_spawn(
+      io,
+      [&node, log]() -> asio::awaitable<void> {
+        for (;;) log->events.push_back(co_await node.next_event());
+      },
+      [](std::exception_ptr) {});  // ends when the node stops
+}
+
+// Joins `node` through `contacts` in the background; `outcome` is set when join() returns.
+// (Contacts travel in a vector: GCC 12 cannot copy an Address, which holds an array, into a
+// coroutine frame, neither as a by-value parameter nor as a temporary living across co_await.)
+inline asio::awaitable<void> join_into(Node& node, std::vector<Address> contacts, std::optional<bool>* outcome) {
+  const bool ok = co_await node.join(std::move(contacts));
+  if (outcome) *outcome = ok;
+}
+
+inline bool has_peer(const Node& node, const Address& peer) {
+  for (const auto& p : node.peers()) {
+    if (p.address == peer) return true;
+  }
+  return false;
+}
+
+}  // namespace hypar::testing

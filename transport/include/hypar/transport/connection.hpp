@@ -1,0 +1,55 @@
+#pragma once
+// The transport interface: listen/accept, connect, and a byte-stream Connection whose reads and
+// writes carry many frames at once (the node coalesces frames into one write and parses many
+// frames per read). Backends: tcp (Asio sockets, epoll) today; io_uring and in-memory later.
+//
+// Errors: every awaitable throws asio::system_error on failure (connection reset, refused,
+// cancelled); read_some returns 0 at end of stream. All methods run on the owning executor.
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "hypar/address.hpp"
+
+namespace hypar::transport {
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Reads what is available (at least one byte) into `buffer`; 0 at end of stream.
+  virtual asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) = 0;
+  // Writes all of `bytes` (usually many frames).
+  virtual asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) = 0;
+  // Ends our direction of the stream (the peer reads end of stream) but keeps reading ours.
+  virtual void shutdown_send() = 0;
+  // Cancels pending operations and closes; idempotent.
+  virtual void close() = 0;
+  // The remote endpoint as seen by the socket ("IP:PORT"), for logs.
+  virtual std::string remote() const = 0;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  virtual asio::awaitable<std::unique_ptr<Connection>> accept() = 0;
+  // The bound address (with the real port when listening on port 0).
+  virtual Address local_address() const = 0;
+  virtual void close() = 0;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Throws std::system_error when the address cannot be bound.
+  virtual std::unique_ptr<Listener> listen(const Address& address) = 0;
+  virtual asio::awaitable<std::unique_ptr<Connection>> connect(const Address& address) = 0;
+  virtual const char* name() const = 0;
+};
+
+// The portable backend: Asio TCP sockets (epoll on Linux), TCP_NODELAY set.
+std::unique_ptr<Transport> make_tcp_transport(asio::any_io_executor executor);
+
+}  // namespace hypar::transport
