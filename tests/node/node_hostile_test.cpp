@@ -124,3 +124,24 @@ TEST_CASE("hostile: a node with the wrong cluster secret never enters any view")
     REQUIRE_FALSE(*d_joined);
   }
 }
+
+TEST_CASE("keepalive: a neighbour that goes silent is dropped as timed out") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));  // keepalive every 100 ms, timeout 600 ms
+  auto a_log = std::make_shared<EventLog>();
+  collect_events(io, a, a_log);
+  // A raw peer: handshake, ask to be a neighbour, then never say anything again.
+  const PeerId silent{*Address::parse("127.0.0.1:5558"), "silent", 1};
+  auto bytes = hello_frame(transport::Hello{.sender = silent});
+  const std::vector<std::uint8_t> neighbor_high{0x03, 0x01};
+  transport::append_frame(bytes, neighbor_high);
+  asio::ip::tcp::socket s(io);
+  s.connect(endpoint_of(a));
+  asio::write(s, asio::buffer(bytes));
+  REQUIRE(run_until(io, [&] { return has_peer(a, silent.address); }, seconds(5)));
+  REQUIRE(run_until(io, [&] { return !has_peer(a, silent.address); }, seconds(5)));
+  const auto downs = a_log->all<LinkDown>();
+  REQUIRE(downs.size() == 1);
+  REQUIRE(downs[0].peer == silent);
+  REQUIRE(downs[0].reason == DownReason::timed_out);
+}

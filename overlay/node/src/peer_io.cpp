@@ -218,6 +218,8 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
 // Adds an established connection to its peer, picks the connection to write on, starts the
 // connection's supervisor, and tells the core the link is up the first time.
 void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id) {
+  log::debug("{}: connection with {} ({}) established, {} dialled it", self.name, id.to_string(), conn->io->remote(),
+             conn->dialled_by_us ? "we" : "it");
   peer->conns.push_back(conn);
   peer->id = id;
   if (!peer->primary || wins_tie_break(*conn, self.address, peer->address)) {
@@ -226,14 +228,16 @@ void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr
   } else {
     conn->closing = true;  // the loser of a simultaneous connect: only read what arrives on it
   }
-  auto keep = shared_from_this();
-  asio::co_spawn(io, [keep, peer, conn]() { return keep->supervise(peer, conn); }, asio::detached);
-  peer->wake.notify();
+  // The core hears of the link before its first message: co_spawn may start the supervisor
+  // inline, and frames that arrived with the handshake are parsed at once.
   if (!peer->reported_up && !peer->closed_by_core) {
     peer->reported_up = true;
     core.link_up(id, now());
     pump();
   }
+  auto keep = shared_from_this();
+  asio::co_spawn(io, [keep, peer, conn]() { return keep->supervise(peer, conn); }, asio::detached);
+  peer->wake.notify();
 }
 
 // ---------------------------------------------------------------- running connections
@@ -310,6 +314,8 @@ bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const
                 static_cast<int>(type), hyparview::describe(decoded.error()));
       return false;
     }
+    log::debug("{}: {} from {}{}", self.name, hyparview::message_name(decoded.message()), peer->address.to_string(),
+               current ? "" : " (stale link, ignored)");
     if (current) {
       core.received(peer->address, decoded.message(), now());
       pump();
