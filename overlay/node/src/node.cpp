@@ -47,7 +47,8 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
     : io(context),
       config(std::move(cfg)),
       self{config.listen, config.name, pick_incarnation(config.incarnation)},
-      transport(transport::make_tcp_transport(io.get_executor())),
+      transport(config.make_transport ? config.make_transport(io.get_executor())
+                                      : transport::make_tcp_transport(io.get_executor())),
       core(self, config.options, pick_seed(config.seed)),
       timer_wakeup(io),
       event_ready(io.get_executor()),

@@ -19,6 +19,7 @@
 //   io.run();
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -30,6 +31,7 @@
 #include "hypar/node/events.hpp"
 #include "hypar/peer_id.hpp"
 #include "hypar/time.hpp"
+#include "hypar/transport/connection.hpp"
 
 namespace hypar {
 
@@ -45,6 +47,8 @@ struct NodeConfig {
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
   std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
+  // Makes the node's transport; empty: TCP (epoll). Tests pass an in-memory network's transport.
+  std::function<std::unique_ptr<transport::Transport>(const asio::any_io_executor&)> make_transport;
 };
 
 class Node {
