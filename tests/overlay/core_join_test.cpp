@@ -146,10 +146,11 @@ TEST_CASE("the contact adds the joiner and sends FORWARD_JOIN to its other activ
   REQUIRE(h.sent_to<ForwardJoin>(y) == std::vector<ForwardJoin>{{joiner, h.core.options().arwl}});
   REQUIRE(h.sent_to<ForwardJoin>(joiner).empty());
 
-  SECTION("a repeated JOIN is not walked again") {
+  SECTION("a repeated JOIN (a neighbour short of neighbours) is walked again, not re-added") {
     h.clear();
     h.receive(joiner, Join{});
-    REQUIRE(h.sent<ForwardJoin>().empty());
+    REQUIRE(h.sent<ForwardJoin>().size() == 2);
+    REQUIRE(h.ups().empty());
     REQUIRE(h.core.active_view().size() == 3);
   }
 }
@@ -244,4 +245,21 @@ TEST_CASE("FORWARD_JOIN about ourselves or an existing neighbour changes nothing
   h.receive(peer(1), ForwardJoin{peer(2), 0});
   REQUIRE(h.sent<Neighbor>().empty());
   REQUIRE(h.core.active_view().size() == 2);
+}
+
+TEST_CASE("a node short of neighbours with no spare left joins again through its contact") {
+  Harness h;
+  const PeerId contact = peer(1);
+  h.join({contact.address});
+  h.link_up(contact);
+  h.make_active(peer(2));
+  h.clear();
+  h.link_down(peer(2));  // one neighbour left, passive view empty
+  const auto rejoin = h.timers(TimerKind::rejoin);
+  REQUIRE(rejoin.size() == 1);
+  h.now = rejoin[0].at;
+  h.clear();
+  h.fire(rejoin[0].timer);
+  REQUIRE(h.sent_to<Join>(contact).size() == 1);  // the contact walks us again
+  REQUIRE(h.timers(TimerKind::rejoin).size() == 1);  // and again later if that does not help
 }

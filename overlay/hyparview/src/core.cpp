@@ -201,8 +201,8 @@ std::vector<Output> Core::take_outputs() {
 
 void Core::on_join(const PeerId& from, Instant now) {
   pending_.erase(from.address);
-  if (find_active(from.address)) return;  // a repeated JOIN: the walk already happened
-  add_active(from, now);
+  // A JOIN from a neighbour is a node short of neighbours joining again: walk it again.
+  if (!find_active(from.address)) add_active(from, now);
   for (const ActivePeer& a : active_) {
     if (a.id.address != from.address) send(a.id.address, ForwardJoin{from, options_.arwl});
   }
@@ -268,7 +268,7 @@ void Core::on_disconnect(const PeerId& from, const Disconnect& m, Instant now) {
   const DownReason reason = m.alive ? DownReason::evicted : DownReason::graceful;
   const bool was_active = find_active(from.address) != nullptr;
   if (was_active) remove_active(from.address, reason, now);
-  pending_.erase(from.address);
+  const bool was_pending = pending_.erase(from.address) > 0;
   close(from.address);
   if (m.alive) {
     add_passive(from, now);
@@ -276,7 +276,7 @@ void Core::on_disconnect(const PeerId& from, const Disconnect& m, Instant now) {
   } else {
     remove_passive(from.address);
   }
-  if (was_active) fill_active(now);
+  if (was_active || was_pending) fill_active(now);
 }
 
 void Core::on_shuffle(const PeerId& from, const Shuffle& m, Instant now) {
@@ -354,14 +354,16 @@ void Core::on_keepalive_timer(Instant now) {
 void Core::on_rejoin_timer(const Timer& timer, Instant now) {
   if (timer.token != rejoin_token_) return;  // superseded
   rejoin_token_ = 0;
-  if (!active_.empty() || contacts_.empty()) return;
+  if (active_.size() >= options_.active_size || contacts_.empty()) return;
+  const bool isolated = active_.empty();
+  if (!isolated && !passive_.empty()) return;  // spares appeared meanwhile: promotion handles it
   rejoin_backoff_ = std::min(rejoin_backoff_ * 2, options_.join_retry_max);
   if (!joining_) {
     joining_ = true;
     contacts_tried_ = 0;
     try_next_contact(now);
   }
-  became_isolated(now);  // try again later if this attempt does not help
+  schedule_rejoin(now);  // try again later if this attempt does not help
 }
 
 void Core::on_neighbor_timeout(const Timer& timer, Instant now) {
@@ -505,7 +507,12 @@ void Core::fill_active(Instant now) {
       }
       candidates.push_back(&p);
     }
-    if (candidates.empty()) break;
+    if (candidates.empty()) {
+      // No spare left to ask: the passive view ran dry (e.g. after many failures). Join again
+      // through the contacts so that random walks find new neighbours.
+      if (!earliest_retry) schedule_rejoin(now);
+      break;
+    }
     const PeerId candidate = *candidates[rng_.index(candidates.size())];
     request_neighbor(candidate, wanted_priority(), now);
   }
@@ -534,7 +541,12 @@ void Core::request_neighbor(const PeerId& candidate, Priority priority, Instant 
 // With no active peer left, re-join through the contacts after a jittered, capped backoff.
 // Passive candidates keep being asked meanwhile (with high priority).
 void Core::became_isolated(Instant now) {
-  if (contacts_.empty() || rejoin_token_ != 0 || !active_.empty()) return;
+  if (!active_.empty()) return;
+  schedule_rejoin(now);
+}
+
+void Core::schedule_rejoin(Instant now) {
+  if (contacts_.empty() || rejoin_token_ != 0 || active_.size() >= options_.active_size) return;
   rejoin_token_ = next_token_++;
   schedule({TimerKind::rejoin, {}, rejoin_token_}, now + jittered(rejoin_backoff_));
 }
@@ -542,7 +554,8 @@ void Core::became_isolated(Instant now) {
 void Core::try_next_contact(Instant now) {
   const Address contact = contacts_[next_contact_ % contacts_.size()];
   ++next_contact_;
-  if (const ActivePeer* known = find_active(contact)) {  // already a neighbour: nothing to join
+  if (const ActivePeer* known = find_active(contact)) {  // already a neighbour: ask it to walk us again
+    send(contact, Join{});
     joined(known->id, now);
     return;
   }

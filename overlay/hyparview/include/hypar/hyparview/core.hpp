@@ -156,6 +156,7 @@ class Core {
   void request_neighbor(const PeerId& candidate, Priority priority, Instant now);
   Priority wanted_priority() const;
   void became_isolated(Instant now);
+  void schedule_rejoin(Instant now);
   void try_next_contact(Instant now);
   void joined(const PeerId& contact, Instant now);
   void quarantine(const PeerId& peer, Instant now);
