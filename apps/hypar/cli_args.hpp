@@ -1,0 +1,69 @@
+#pragma once
+// Command-line parsing for the `hypar` and `flooder` executables. Parsing only: no IO, no
+// sockets, so that tests/apps/hypar_cli_test.cpp can check every option and error message.
+//
+//   hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file F] [...]
+//   flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file F] [...]
+//
+// Every parse returns either the arguments, a request for help, or one error sentence that the
+// caller prints with the usage text before exiting with status 2.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hypar/address.hpp"
+#include "hypar/hyparview/options.hpp"
+#include "hypar/log.hpp"
+#include "hypar/time.hpp"
+
+namespace hypar::cli {
+
+extern const std::string_view kHyparUsage;
+extern const std::string_view kFlooderUsage;
+
+enum class TransportKind { epoll, uring };
+
+// What `hypar node` was asked to do.
+struct NodeArgs {
+  Address listen;
+  std::string name;                      // empty: the node has no name
+  std::vector<Address> joins;            // contacts, tried in the order given
+  std::string secret_file;               // empty: no cluster secret
+  TransportKind transport = TransportKind::epoll;
+  hyparview::Options options;            // protocol parameters, defaults unless given
+  Duration status_every{0};              // 0: no status lines
+  log::Level log_level = log::Level::info;
+};
+
+// What `flooder` was asked to do (a subset of the node options, same spelling).
+struct FlooderArgs {
+  Address listen;
+  std::string name;
+  std::vector<Address> joins;
+  std::string secret_file;
+  log::Level log_level = log::Level::info;
+};
+
+template <class Args>
+struct ParseResult {
+  bool help = false;          // --help or -h was given: print the usage, exit 0
+  std::optional<Args> args;   // set on success
+  std::string error;          // set on failure: one sentence, no usage
+};
+
+// argv[0] is the program name; argv[1] must be the command "node".
+ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv);
+// argv[0] is the program name.
+ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv);
+
+// "250ms", "10s", "1m", or a bare number of seconds ("3"). Whole numbers only; nullopt on
+// anything else (negative, empty, unknown unit, overflow).
+std::optional<Duration> parse_duration(std::string_view text);
+
+// "debug", "info", "warn" or "error".
+std::optional<log::Level> parse_log_level(std::string_view text);
+
+}  // namespace hypar::cli

@@ -1,0 +1,230 @@
+// The hypar / flooder command lines (apps/hypar/cli_args.hpp) and their JSON event lines
+// (apps/hypar/json_events.hpp).
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "cli_args.hpp"
+#include "json_events.hpp"
+
+using namespace hypar;
+using namespace hypar::cli;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Parses `hypar` + words.
+ParseResult<NodeArgs> hypar_args(std::vector<std::string> words) {
+  words.insert(words.begin(), "hypar");
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  return parse_hypar_args(static_cast<int>(argv.size()), argv.data());
+}
+
+ParseResult<FlooderArgs> flooder_args(std::vector<std::string> words) {
+  words.insert(words.begin(), "flooder");
+  std::vector<const char*> argv;
+  for (const auto& w : words) argv.push_back(w.c_str());
+  return parse_flooder_args(static_cast<int>(argv.size()), argv.data());
+}
+
+Address addr(const char* text) { return *Address::parse(text); }
+
+std::string error_of(std::vector<std::string> words) {
+  const auto r = hypar_args(std::move(words));
+  REQUIRE_FALSE(r.args);
+  REQUIRE_FALSE(r.help);
+  return r.error;
+}
+
+}  // namespace
+
+TEST_CASE("parse_duration: units and bare seconds") {
+  CHECK(parse_duration("250ms") == 250ms);
+  CHECK(parse_duration("10s") == 10s);
+  CHECK(parse_duration("1m") == 60s);
+  CHECK(parse_duration("3") == 3s);
+  CHECK(parse_duration("0") == Duration::zero());
+  CHECK(parse_duration("0ms") == Duration::zero());
+  for (const char* bad : {"", "ms", "s", "-1s", "1.5s", "10h", "10 s", "10S", " 10s", "1sm", "99999999999999999999s",
+                          "605000s"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad));
+  }
+  CHECK(parse_duration("604800s") == std::chrono::duration_cast<Duration>(604800s));  // one week is the limit
+}
+
+TEST_CASE("parse_log_level") {
+  CHECK(parse_log_level("debug") == log::Level::debug);
+  CHECK(parse_log_level("info") == log::Level::info);
+  CHECK(parse_log_level("warn") == log::Level::warn);
+  CHECK(parse_log_level("error") == log::Level::error);
+  CHECK_FALSE(parse_log_level("verbose"));
+  CHECK_FALSE(parse_log_level("INFO"));
+}
+
+TEST_CASE("hypar node: minimal arguments take the defaults") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:7000"});
+  REQUIRE(r.args);
+  const NodeArgs& a = *r.args;
+  CHECK(a.listen == addr("127.0.0.1:7000"));
+  CHECK(a.name.empty());
+  CHECK(a.joins.empty());
+  CHECK(a.secret_file.empty());
+  CHECK(a.transport == TransportKind::epoll);
+  CHECK(a.status_every == Duration::zero());
+  CHECK(a.log_level == log::Level::info);
+  const hyparview::Options defaults;
+  CHECK(a.options.active_size == defaults.active_size);
+  CHECK(a.options.passive_size == defaults.passive_size);
+  CHECK(a.options.shuffle_period == defaults.shuffle_period);
+  CHECK(a.options.keepalive_interval == defaults.keepalive_interval);
+  CHECK(a.options.keepalive_timeout == defaults.keepalive_timeout);
+}
+
+TEST_CASE("hypar node: every option") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:7001", "--name", "b", "--join", "127.0.0.1:7000",
+                             "--join", "[::1]:7002", "--join", "10.0.0.1:9", "--secret-file", "/tmp/s",
+                             "--transport", "uring", "--active-size", "4", "--passive-size", "20", "--arwl", "5",
+                             "--prwl", "2", "--k-active", "2", "--k-passive", "3", "--shuffle-period", "2s",
+                             "--keepalive", "200ms", "--status-every", "500ms", "--log-level", "debug"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  const NodeArgs& a = *r.args;
+  CHECK(a.listen == addr("127.0.0.1:7001"));
+  CHECK(a.name == "b");
+  REQUIRE(a.joins.size() == 3);  // repeated --join keeps every contact, in order
+  CHECK(a.joins[0] == addr("127.0.0.1:7000"));
+  CHECK(a.joins[1] == addr("[::1]:7002"));
+  CHECK(a.joins[2] == addr("10.0.0.1:9"));
+  CHECK(a.secret_file == "/tmp/s");
+  CHECK(a.transport == TransportKind::uring);
+  CHECK(a.options.active_size == 4);
+  CHECK(a.options.passive_size == 20);
+  CHECK(a.options.arwl == 5);
+  CHECK(a.options.prwl == 2);
+  CHECK(a.options.k_active == 2);
+  CHECK(a.options.k_passive == 3);
+  CHECK(a.options.shuffle_period == 2s);
+  CHECK(a.options.keepalive_interval == 200ms);
+  CHECK(a.options.keepalive_timeout == 1s);  // 5 x --keepalive
+  CHECK(a.status_every == 500ms);
+  CHECK(a.log_level == log::Level::debug);
+}
+
+TEST_CASE("hypar node: --option=value and epoll transport") {
+  const auto r = hypar_args({"node", "--listen=127.0.0.1:7000", "--keepalive=1m", "--transport=epoll"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->listen == addr("127.0.0.1:7000"));
+  CHECK(r.args->options.keepalive_interval == 60s);
+  CHECK(r.args->options.keepalive_timeout == 300s);
+  CHECK(r.args->transport == TransportKind::epoll);
+}
+
+TEST_CASE("hypar node: --keepalive 0 disables keepalive") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:7000", "--keepalive", "0"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->options.keepalive_interval == Duration::zero());
+}
+
+TEST_CASE("hypar: --help anywhere asks for help") {
+  CHECK(hypar_args({"--help"}).help);
+  CHECK(hypar_args({"node", "--listen", "bogus", "-h"}).help);
+  CHECK(hypar_args({"node", "--help"}).help);
+  CHECK(kHyparUsage.find("usage: hypar node") != std::string_view::npos);
+  CHECK(kHyparUsage.find("5 x D") != std::string_view::npos);  // --keepalive's timeout is documented
+}
+
+TEST_CASE("hypar: bad arguments give one clear sentence") {
+  CHECK(error_of({}) == "missing command (expected \"node\")");
+  CHECK(error_of({"run"}) == "unknown command \"run\" (expected \"node\")");
+  CHECK(error_of({"node"}) == "node needs --listen IP:PORT");
+  CHECK(error_of({"node", "--listen"}) == "missing value after --listen");
+  CHECK(error_of({"node", "--listen", "localhost:7000"}) ==
+        "bad address \"localhost:7000\" for --listen (expected IP:PORT, e.g. 127.0.0.1:7000)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:0"}).starts_with("bad address \"127.0.0.1:0\""));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--join", "127.0.0.1"}).starts_with(
+      "bad address \"127.0.0.1\" for --join"));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--bogus", "1"}) == "unknown option --bogus");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "stray"}) == "unexpected argument \"stray\"");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--active-size", "five"}) ==
+        "bad value \"five\" for --active-size (expected an unsigned integer)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--active-size", "-1"}) ==
+        "bad value \"-1\" for --active-size (expected an unsigned integer)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--arwl", "300"}) == "--arwl must be between 0 and 255 (got 300)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--active-size", "0"}) ==
+        "--active-size must be between 1 and 1000 (got 0)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--keepalive", "1h"}) ==
+        "bad duration \"1h\" for --keepalive (expected e.g. 250ms, 10s or 1m; a bare number means seconds)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--status-every", "fast"}).starts_with(
+      "bad duration \"fast\" for --status-every"));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--shuffle-period", "0"}) == "--shuffle-period must be above 0");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--transport", "kqueue"}) ==
+        "bad value \"kqueue\" for --transport (expected epoll or uring)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--log-level", "loud"}) ==
+        "bad value \"loud\" for --log-level (expected debug, info, warn or error)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--name", std::string(65, 'x')}) ==
+        "--name is 65 bytes long; at most 64 are allowed");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--secret-file", ""}) == "--secret-file needs a file name");
+  // Options::validate() problems are passed on.
+  const auto invalid = error_of({"node", "--listen", "127.0.0.1:7000", "--prwl", "9"});
+  CHECK(invalid.starts_with("invalid protocol options: "));
+  CHECK(invalid.find("prwl") != std::string::npos);
+}
+
+TEST_CASE("flooder: arguments") {
+  const auto r = flooder_args({"--listen", "127.0.0.1:7000", "--join", "127.0.0.1:7001", "--join", "127.0.0.1:7002",
+                               "--name", "f", "--secret-file", "s", "--log-level", "warn"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->listen == addr("127.0.0.1:7000"));
+  REQUIRE(r.args->joins.size() == 2);
+  CHECK(r.args->joins[1] == addr("127.0.0.1:7002"));
+  CHECK(r.args->name == "f");
+  CHECK(r.args->secret_file == "s");
+  CHECK(r.args->log_level == log::Level::warn);
+
+  CHECK(flooder_args({"--help"}).help);
+  CHECK(flooder_args({}).error == "flooder needs --listen IP:PORT");
+  CHECK(flooder_args({"--listen", "127.0.0.1:7000", "--active-size", "3"}).error == "unknown option --active-size");
+  CHECK(flooder_args({"--listen", "127.0.0.1:7000", "node"}).error == "unexpected argument \"node\"");
+  CHECK(flooder_args({"--join", "x"}).error.starts_with("bad address \"x\" for --join"));
+}
+
+TEST_CASE("json_escape: quotes, backslash, control characters, non-ASCII") {
+  CHECK(json_escape("plain text 123") == "plain text 123");
+  CHECK(json_escape("") == "");
+  CHECK(json_escape("say \"hi\"") == "say \\\"hi\\\"");
+  CHECK(json_escape("C:\\dir\\") == "C:\\\\dir\\\\");
+  CHECK(json_escape("a\nb\rc\td\be\ff") == "a\\nb\\rc\\td\\be\\ff");
+  CHECK(json_escape(std::string("\x00\x01\x1f\x7f", 4)) == "\\u0000\\u0001\\u001f\\u007f");
+  CHECK(json_escape("\x1b[31m") == "\\u001b[31m");
+  CHECK(json_escape("/") == "/");  // '/' may stay as it is
+  CHECK(json_escape("héllo wörld ✓ 日本") == "héllo wörld ✓ 日本");  // UTF-8 passes through
+  CHECK(json_escape("\xff\xfe") == "\xff\xfe");                       // bytes >= 0x80 are not touched
+  CHECK(json_string("a\"b") == "\"a\\\"b\"");
+}
+
+TEST_CASE("event lines") {
+  const Address a = addr("127.0.0.1:7000");
+  const Address b = addr("127.0.0.1:7001");
+  const Address v6 = addr("[::1]:7002");
+  CHECK(listening_line(a) == R"({"event":"listening","id":"127.0.0.1:7000"})");
+  CHECK(link_up_line(b) == R"({"event":"link_up","peer":"127.0.0.1:7001"})");
+  CHECK(link_down_line(b, "failed") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"failed"})");
+  CHECK(link_down_line(b, "timed_out") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"timed_out"})");
+  CHECK(message_line(b, 12) == R"({"event":"message","peer":"127.0.0.1:7001","bytes":12})");
+  CHECK(joined_line(a) == R"({"event":"joined","contact":"127.0.0.1:7000"})");
+  CHECK(join_failed_line() == R"({"event":"join_failed"})");
+  CHECK(left_line() == R"({"event":"left"})");
+  const std::vector<Address> active = {a, b};
+  const std::vector<Address> passive = {v6};
+  CHECK(status_line(active, passive) ==
+        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"]})");
+  CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[]})");
+  CHECK(deliver_line(a, 7, "hi \"there\"\n") ==
+        R"({"event":"deliver","origin":"127.0.0.1:7000","seq":7,"data":"hi \"there\"\n"})");
+}

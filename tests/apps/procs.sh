@@ -1,0 +1,117 @@
+# Helpers shared by the process-level tests in this folder (sourced, not run):
+# start hypar/flooder processes on 127.0.0.1 with free ports, read their JSON lines, clean up.
+# Every wait is bounded; every child is killed on exit; the work directory is removed when the
+# test passes and kept (and named) when it fails.
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hypar-test.XXXXXX")
+FAILURES=0
+declare -a PIDS=()   # every process started, by index
+declare -a PORTS=()  # its port
+declare -a OUTS=()   # its stdout file
+declare -a ERRS=()   # its stderr file
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null
+  done
+  # Helpers that feed stdin (sleep/tail keeping a FIFO open) are in the same process group as
+  # their writer subshells: kill the ones we recorded.
+  for pid in "${HELPER_PIDS[@]:-}"; do
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  done
+  if [ "$FAILURES" -eq 0 ]; then rm -rf "$WORK"; else echo "logs kept in $WORK"; fi
+}
+declare -a HELPER_PIDS=()
+trap cleanup EXIT
+trap 'echo "interrupted"; FAILURES=$((FAILURES + 1)); exit 1' INT TERM
+
+fail() {
+  echo "FAIL - $*"
+  FAILURES=$((FAILURES + 1))
+}
+ok() { echo "ok   - $*"; }
+
+# A base port in 20000..59000 derived from our pid, so that parallel runs rarely collide.
+BASE_PORT=$((20000 + ($$ * 97) % 39000))
+NEXT_PORT=$BASE_PORT
+next_port() {  # sets NEXT_PORT (no subshell, so that the counter advances)
+  NEXT_PORT=$((NEXT_PORT + 1))
+  [ "$NEXT_PORT" -gt 60000 ] && NEXT_PORT=20000
+  return 0
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s; false if it never succeeded in time.
+wait_until() {
+  local limit=$1; shift
+  local deadline=$((SECONDS + limit))
+  while ! "$@"; do
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 0.1
+  done
+  return 0
+}
+
+has_line() { grep -q -- "$2" "$1" 2>/dev/null; }  # has_line FILE PATTERN
+
+# start_proc INDEX STDIN_FILE PROGRAM ARGS...: starts PROGRAM with --listen 127.0.0.1:PORT on a
+# fresh port, retrying on another port while it exits with "cannot listen". Waits for its
+# "listening" line. Returns non-zero if it could not be started.
+start_proc() {
+  local i=$1 input=$2; shift 2
+  local attempt port pid
+  for attempt in 1 2 3 4 5 6 7 8; do
+    next_port
+    port=$NEXT_PORT
+    OUTS[$i]="$WORK/$i.out"
+    ERRS[$i]="$WORK/$i.err"
+    "$@" --listen "127.0.0.1:$port" <"$input" >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
+    pid=$!
+    if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
+      PIDS[$i]=$pid
+      PORTS[$i]=$port
+      return 0
+    fi
+    wait "$pid" 2>/dev/null
+    if ! grep -q "cannot listen" "${ERRS[$i]}"; then
+      echo "process $i did not start:"; cat "${ERRS[$i]}"
+      return 1
+    fi
+  done
+  echo "process $i: no free port after 8 attempts"
+  return 1
+}
+# Ready when it printed "listening" or exited.
+proc_ready() { has_line "$2" '"event":"listening"' || ! kill -0 "$1" 2>/dev/null; }
+
+alive() { kill -0 "${PIDS[$1]}" 2>/dev/null; }
+
+# The active (or passive) view in process INDEX's latest status line, one IP:PORT per line.
+last_view() {  # last_view INDEX active|passive
+  grep '"event":"status"' "${OUTS[$1]}" 2>/dev/null | tail -1 |
+    sed -n "s/.*\"$2\":\[\([^]]*\)\].*/\1/p" | tr ',' '\n' | tr -d '"' | grep -v '^$'
+}
+status_count() { grep -c '"event":"status"' "${OUTS[$1]}" 2>/dev/null; }
+
+# stop_all_gracefully INDEX...: SIGTERM each; each must print {"event":"left"} and exit 0 within
+# 10 s. Reports a failure per process that does not.
+stop_all_gracefully() {
+  local i rc
+  for i in "$@"; do kill -TERM "${PIDS[$i]}" 2>/dev/null; done
+  for i in "$@"; do
+    if ! wait_until 10 eval "! kill -0 ${PIDS[$i]} 2>/dev/null"; then
+      fail "process $i (port ${PORTS[$i]}) still running 10 s after SIGTERM"
+      continue
+    fi
+    wait "${PIDS[$i]}"; rc=$?
+    PIDS[$i]=""
+    if [ "$rc" -ne 0 ]; then
+      fail "process $i exited with $rc after SIGTERM"; tail -5 "${ERRS[$i]}"
+    elif ! has_line "${OUTS[$i]}" '"event":"left"'; then
+      fail "process $i did not print {\"event\":\"left\"}"
+    fi
+  done
+}
