@@ -10,7 +10,7 @@
 #include <deque>
 #include <optional>
 
-#include "hypar/notifier.hpp"
+#include "hypar/runtime/notifier.hpp"
 
 namespace hypar::transport {
 namespace {

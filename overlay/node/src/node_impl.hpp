@@ -16,7 +16,7 @@
 
 #include "hypar/hyparview/core.hpp"
 #include "hypar/node/node.hpp"
-#include "hypar/notifier.hpp"
+#include "hypar/runtime/notifier.hpp"
 #include "hypar/transport/auth.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
