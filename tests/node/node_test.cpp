@@ -119,13 +119,12 @@ TEST_CASE("node: a killed peer is detected and replaced from the passive view") 
   io.run_for(seconds(2));  // a few shuffles fill the passive views
   const Address victim = nodes[3]->id().address;
   nodes[3].reset();  // closes its sockets at once, like a crash
+  // Every survivor drops the victim, and none is left without a neighbour (passive peers are
+  // promoted in its place).
   REQUIRE(run_until(io, [&] {
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-      if (nodes[i] && has_peer(*nodes[i], victim)) return false;
+      if (nodes[i] && (has_peer(*nodes[i], victim) || nodes[i]->peers().empty())) return false;
     }
     return true;
   }, seconds(5)));
-  for (auto& n : nodes) {
-    if (n) REQUIRE_FALSE(n->peers().empty());
-  }
 }

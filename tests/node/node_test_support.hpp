@@ -20,13 +20,13 @@ inline NodeConfig fast_config(const std::string& name) {
   c.name = name;
   c.options.shuffle_period = milliseconds(500);
   c.options.keepalive_interval = milliseconds(100);
-  c.options.keepalive_timeout = milliseconds(600);
-  c.options.neighbor_timeout = milliseconds(500);
+  c.options.keepalive_timeout = milliseconds(1500);  // generous: sanitizer builds on a busy machine are slow
+  c.options.neighbor_timeout = milliseconds(1000);
   c.options.reject_backoff = milliseconds(500);
   c.options.join_retry_min = milliseconds(100);
   c.options.join_retry_max = milliseconds(1000);
-  c.connect_timeout = milliseconds(500);
-  c.handshake_timeout = milliseconds(500);
+  c.connect_timeout = milliseconds(1500);
+  c.handshake_timeout = milliseconds(1500);
   return c;
 }
 
