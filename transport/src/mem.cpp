@@ -4,7 +4,7 @@
 #include <asio/detached.hpp>
 #include <asio/error.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
+#include "hypar/runtime/clock_timer.hpp"
 #include <asio/use_awaitable.hpp>
 #include <cstring>
 #include <deque>
@@ -19,7 +19,7 @@ constexpr auto kBlockedPoll = milliseconds(5);  // how often held traffic re-che
 constexpr auto kConnectGiveUp = seconds(10);     // a connect held by a partition fails after this
 
 asio::awaitable<void> sleep_until(Instant at) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, at);
+  Timer timer(co_await asio::this_coro::executor, at);
   asio::error_code ignored;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }
@@ -71,7 +71,7 @@ asio::awaitable<void> pump(std::shared_ptr<MemNetwork> net, std::shared_ptr<MemN
   for (;;) {
     while (pipe->in_flight.empty()) co_await pipe->wake.wait();
     co_await sleep_until(pipe->in_flight.front().first);
-    while (net->blocked(pipe->from, pipe->to)) co_await sleep_until(std::chrono::steady_clock::now() + kBlockedPoll);
+    while (net->blocked(pipe->from, pipe->to)) co_await sleep_until(Clock::now() + kBlockedPoll);
     auto chunk = std::move(pipe->in_flight.front().second);
     pipe->in_flight.pop_front();
     auto receiver = pipe->receiver.lock();
@@ -89,7 +89,7 @@ asio::awaitable<void> pump(std::shared_ptr<MemNetwork> net, std::shared_ptr<MemN
 void send_fin(MemNetwork& net, MemNetwork::Endpoint& e) {
   if (e.fin_sent) return;
   e.fin_sent = true;
-  e.out->push(std::chrono::steady_clock::now() + net.delay(), std::nullopt);
+  e.out->push(Clock::now() + net.delay(), std::nullopt);
 }
 
 class MemConnection final : public Connection {
@@ -119,7 +119,7 @@ class MemConnection final : public Connection {
 
   asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override {
     if (end_->closed || end_->fin_sent) fail(asio::error::broken_pipe);
-    end_->out->push(std::chrono::steady_clock::now() + net_->delay(),
+    end_->out->push(Clock::now() + net_->delay(),
                     std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
     co_return;
   }
@@ -187,11 +187,11 @@ class MemTransport final : public Transport {
   asio::awaitable<std::unique_ptr<Connection>> connect(const Address& address) override {
     auto net = net_;
     const Address local = local_;
-    co_await sleep_until(std::chrono::steady_clock::now() + net->delay());
-    const Instant give_up = std::chrono::steady_clock::now() + kConnectGiveUp;
+    co_await sleep_until(Clock::now() + net->delay());
+    const Instant give_up = Clock::now() + kConnectGiveUp;
     while (net->blocked(local, address)) {
-      if (std::chrono::steady_clock::now() >= give_up) fail(asio::error::timed_out);
-      co_await sleep_until(std::chrono::steady_clock::now() + kBlockedPoll);
+      if (Clock::now() >= give_up) fail(asio::error::timed_out);
+      co_await sleep_until(Clock::now() + kBlockedPoll);
     }
     std::shared_ptr<MemNetwork::MemListenerState> target;
     for (const auto& weak : net->listeners) {

@@ -153,7 +153,7 @@ asio::awaitable<void> Node::Impl::timer_loop() {
   auto keep = shared_from_this();
   while (!stopped) {
     if (timers.empty()) {
-      timer_wakeup.expires_at(asio::steady_timer::time_point::max());
+      timer_wakeup.expires_at(Timer::time_point::max());
     } else {
       timer_wakeup.expires_at(timers.begin()->first);
     }
@@ -253,7 +253,7 @@ asio::awaitable<void> Node::leave() {
   impl->core.leave(impl->now());
   impl->pump();  // DISCONNECT queued on every active link, every link marked closed
   // Give the send loops a bounded moment to flush the goodbyes before everything closes.
-  asio::steady_timer grace(impl->io);
+  Timer grace(impl->io);
   for (int i = 0; i < 50; ++i) {
     bool flushing = false;
     for (const auto& conn_owner : impl->flushing) flushing |= !conn_owner.expired();

@@ -7,7 +7,7 @@
 // (the "primary"); the other one is read until its dialler closes it, so nothing written on it
 // is lost, and is never written to by its acceptor.
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
+#include "hypar/runtime/clock_timer.hpp"
 #include <deque>
 #include <map>
 #include <memory>
@@ -57,7 +57,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void pump();  // carries out every output the core produced
   void apply(hyparview::Output& output);
   void push_event(Event event);
-  Instant now() const { return std::chrono::steady_clock::now(); }
+  Instant now() const { return Clock::now(); }
   asio::awaitable<void> timer_loop();
 
   // ---- connections (peer_io.cpp) ----
@@ -86,7 +86,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   hyparview::Core core;
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
   std::multimap<Instant, hyparview::Timer> timers;
-  asio::steady_timer timer_wakeup;
+  Timer timer_wakeup;
   std::deque<Event> events;
   Notifier event_ready;
   Notifier event_space;

@@ -4,7 +4,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
+#include "hypar/runtime/clock_timer.hpp"
 #include <asio/use_awaitable.hpp>
 
 #include "hypar/frame_type.hpp"
@@ -23,7 +23,7 @@ constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of t
 constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
 
 asio::awaitable<void> sleep_for(Duration d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+  Timer timer(co_await asio::this_coro::executor);
   timer.expires_after(d);
   asio::error_code ignored;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -133,13 +133,13 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   std::shared_ptr<Conn> conn;
   std::optional<PeerId> id;
   try {
-    asio::steady_timer deadline(io);
+    Timer deadline(io);
     deadline.expires_after(config.connect_timeout);
     auto connected = co_await (transport->connect(peer->address) || deadline.async_wait(asio::use_awaitable));
     if (connected.index() == 0) {
       conn = std::make_shared<Conn>(
           Conn{std::move(std::get<0>(connected)), transport::FrameDecoder(config.max_frame_size), true});
-      asio::steady_timer handshake_deadline(io);
+      Timer handshake_deadline(io);
       handshake_deadline.expires_after(config.handshake_timeout);
       auto result = co_await (handshake(*conn) || handshake_deadline.async_wait(asio::use_awaitable));
       if (result.index() == 0) {
@@ -180,7 +180,7 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
   auto keep = shared_from_this();
   std::optional<PeerId> id;
   try {
-    asio::steady_timer deadline(io);
+    Timer deadline(io);
     deadline.expires_after(config.handshake_timeout);
     auto result = co_await (handshake(*conn) || deadline.async_wait(asio::use_awaitable));
     if (result.index() == 0) {

@@ -8,6 +8,8 @@
 //     delay), connects to and from x are refused, and its listener accepts nothing any more;
 //   - drop_connects(x, true): connects to x fail (as if its host did not answer).
 // Everything runs on one executor (single-threaded); create one MemNetwork per io_context.
+// Delays and held traffic use hypar::Clock, so under a VirtualClock the network runs in virtual
+// time and a whole-node test is deterministic (see hypar/runtime/clock.hpp).
 #include <asio/any_io_executor.hpp>
 #include <memory>
 #include <set>

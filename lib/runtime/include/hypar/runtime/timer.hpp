@@ -10,7 +10,7 @@
 // operation and the timer are both cancelled and have ended when it throws).
 #include <asio/awaitable.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
+#include "hypar/runtime/clock_timer.hpp"
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -24,7 +24,7 @@ namespace hypar {
 
 // Suspends the calling coroutine for `duration` without blocking its thread.
 inline asio::awaitable<void> sleep_for(Duration duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+  Timer timer(co_await asio::this_coro::executor, duration);
   co_await timer.async_wait(asio::use_awaitable);
 }
 
