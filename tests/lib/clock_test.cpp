@@ -101,9 +101,11 @@ TEST_CASE("VirtualClock: cancel() and a new expiry abort a pending wait", "[cloc
   timer.async_wait([&](asio::error_code ec) { results.push_back(ec); });
   clock.run_for(io, 1s);
   REQUIRE(results.empty());
+  REQUIRE(clock.pending_waits() == 1);
   REQUIRE(timer.cancel() == 1);
   clock.run_for(io, 0s);
   REQUIRE(results == std::vector<asio::error_code>{asio::error::operation_aborted});
+  REQUIRE(clock.pending_waits() == 0);
   timer.async_wait([&](asio::error_code ec) { results.push_back(ec); });
   REQUIRE(timer.expires_after(2s) == 1);
   timer.async_wait([&](asio::error_code ec) { results.push_back(ec); });

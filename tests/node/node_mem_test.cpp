@@ -239,3 +239,19 @@ TEST_CASE("mem: in virtual time, the same seeds give the same run, event for eve
   REQUIRE(first.size() > 40);  // joins, shuffles, two crashes and their repairs happened
   REQUIRE(first == second);
 }
+
+TEST_CASE("mem: a node destroyed mid-connect cancels every one of its tasks at once") {
+  MemCluster c;
+  Node& a = c.add("a");
+  Node& b = c.add("b");
+  c.net->partition({a.id().address}, {b.id().address});  // a's connect to b hangs
+  std::optional<bool> joined;
+  asio::co_spawn(c.io, join_into(a, {b.id().address}, &joined), asio::detached);
+  c.run_for(milliseconds(500));
+  REQUIRE_FALSE(joined.has_value());
+  REQUIRE(c.clock.pending_waits() > 0);  // a's dial: its connect and its connect timeout
+  c.nodes.clear();
+  c.run_for(milliseconds(0));
+  REQUIRE(joined == false);
+  REQUIRE(c.clock.pending_waits() == 0);
+}

@@ -193,6 +193,12 @@ bool VirtualClock::run_until(asio::io_context& io, const std::function<bool()>& 
   }
 }
 
+std::size_t VirtualClock::pending_waits() const {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.waits.size();
+}
+
 void VirtualClock::run_for(asio::io_context& io, Duration duration) {
   run_until(io, [] { return false; }, duration);
 }

@@ -1,7 +1,7 @@
 // The Node's API and the driver of its protocol core: every input goes to the core, then pump()
 // carries out what the core asked for (connect, send, close, timers, application events).
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
+#include <asio/error.hpp>
+#include <asio/system_error.hpp>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -53,7 +53,8 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
       timer_wakeup(io),
       event_ready(io.get_executor()),
       event_space(io.get_executor()),
-      join_done(io.get_executor()) {
+      join_done(io.get_executor()),
+      tasks(io.get_executor()) {
   if (config.name.size() > kMaxNameLength) {
     throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
   }
@@ -67,9 +68,8 @@ void Node::Impl::start() {
   self.address = listener->local_address();  // the real port when asked for port 0
   core = hyparview::Core(self, config.options, pick_seed(config.seed));
   core.start(now());
-  auto keep = shared_from_this();
-  asio::co_spawn(io, [keep]() { return keep->accept_loop(); }, asio::detached);
-  asio::co_spawn(io, [keep]() { return keep->timer_loop(); }, asio::detached);
+  spawn(accept_loop(), "accept loop");
+  spawn(timer_loop(), "timer loop");
   pump();
   log::info("node {} listening on {} ({} transport)", self.name, self.address.to_string(), transport->name());
 }
@@ -89,6 +89,23 @@ void Node::Impl::shutdown() {
   event_ready.notify();
   event_space.notify();
   join_done.notify();
+  tasks.cancel();
+}
+
+namespace {
+asio::awaitable<void> logging_failure(asio::awaitable<void> task, std::string node, const char* what) {
+  try {
+    co_await std::move(task);
+  } catch (const asio::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) log::error("{}: {} failed: {}", node, what, e.what());
+  } catch (const std::exception& e) {
+    log::error("{}: {} failed: {}", node, what, e.what());
+  }
+}
+}  // namespace
+
+void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
+  tasks.spawn(logging_failure(std::move(task), self.name, what));
 }
 
 // ---------------------------------------------------------------- the core driver
@@ -110,8 +127,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           if (stopped || peers.count(o.peer)) return;
           auto peer = std::make_shared<Peer>(io.get_executor(), o.peer);
           peers.emplace(o.peer, peer);
-          auto keep = shared_from_this();
-          asio::co_spawn(io, [keep, peer]() { return keep->dial(peer); }, asio::detached);
+          spawn(dial(peer), "dial");
         } else if constexpr (std::is_same_v<T, Send>) {
           if (auto it = peers.find(o.to); it != peers.end()) queue_control(*it->second, o.message);
         } else if constexpr (std::is_same_v<T, Close>) {

@@ -17,6 +17,7 @@
 #include "hypar/hyparview/core.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/runtime/notifier.hpp"
+#include "hypar/runtime/task_group.hpp"
 #include "hypar/transport/auth.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
@@ -51,7 +52,9 @@ struct Peer {
 struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   Impl(asio::io_context& io, NodeConfig config);
   void start();     // listen, start the core and the accept and timer loops
-  void shutdown();  // close everything; coroutines wind down
+  void shutdown();  // close everything and cancel every task of the node
+  // Starts `task` in the node's task group; an unexpected exception ending it is logged.
+  void spawn(asio::awaitable<void> task, const char* what);
 
   // ---- core driver (node.cpp) ----
   void pump();  // carries out every output the core produced
@@ -94,6 +97,10 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::optional<bool> join_outcome;
   std::vector<std::weak_ptr<Peer>> flushing;  // closed by the core, still flushing
   bool stopped = false;
+  // Every coroutine of the node (accept and timer loops, dials, handshakes, supervisors) runs in
+  // this group; shutdown() cancels them all. Each holds a shared_ptr to the Impl, so the Impl
+  // (and the group) outlive them.
+  TaskGroup tasks;
 };
 
 }  // namespace hypar

@@ -1,7 +1,5 @@
 // Connections of a Node: accepting and dialling, the HELLO/AUTH handshake, and one supervisor
 // per connection running a send coroutine and a receive coroutine side by side.
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/redirect_error.hpp>
 #include "hypar/runtime/clock_timer.hpp"
@@ -64,7 +62,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
       auto io_conn = co_await listener->accept();
       if (stopped) break;
       auto conn = std::make_shared<Conn>(Conn{std::move(io_conn), transport::FrameDecoder(config.max_frame_size)});
-      asio::co_spawn(io, [keep, conn]() { return keep->inbound(conn); }, asio::detached);
+      spawn(inbound(conn), "inbound handshake");
     } catch (const std::exception& e) {
       if (stopped) break;
       log::warn("{}: accept failed: {}", self.name, e.what());
@@ -228,15 +226,14 @@ void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr
   } else {
     conn->closing = true;  // the loser of a simultaneous connect: only read what arrives on it
   }
-  // The core hears of the link before its first message: co_spawn may start the supervisor
+  // The core hears of the link before its first message: spawn() may start the supervisor
   // inline, and frames that arrived with the handshake are parsed at once.
   if (!peer->reported_up && !peer->closed_by_core) {
     peer->reported_up = true;
     core.link_up(id, now());
     pump();
   }
-  auto keep = shared_from_this();
-  asio::co_spawn(io, [keep, peer, conn]() { return keep->supervise(peer, conn); }, asio::detached);
+  spawn(supervise(peer, conn), "connection supervisor");
   peer->wake.notify();
 }
 

@@ -49,6 +49,8 @@ class VirtualClock {
   // and jumps to the next expiry whenever nothing is ready. Returns true as soon as done()
   // holds, false once `timeout` of virtual time has passed (time is then exactly now+timeout).
   bool run_until(asio::io_context& io, const std::function<bool()>& done, Duration timeout);
+  // Timer waits not yet completed (tests use it to check that nothing is left waiting).
+  std::size_t pending_waits() const;
   // Runs `io` for exactly `duration` of virtual time.
   void run_for(asio::io_context& io, Duration duration);
 };
