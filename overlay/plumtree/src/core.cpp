@@ -48,12 +48,15 @@ Core::Core(Address self, Options options, std::uint64_t seed)
 void Core::neighbor_up(const Address& peer, Instant now) {
   advance(now);
   if (peer == self_) return;
-  peers_.try_emplace(peer, Mode::eager);  // new neighbours start as tree branches (paper, 3.4)
+  auto at = std::lower_bound(peers_.begin(), peers_.end(), peer,
+                             [](const Peer& p, const Address& a) { return p.address < a; });
+  if (at != peers_.end() && at->address == peer) return;
+  peers_.insert(at, Peer{peer, Mode::eager});  // new neighbours start as tree branches (paper, 3.4)
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {
   advance(now);
-  peers_.erase(peer);
+  std::erase_if(peers_, [&](const Peer& p) { return p.address == peer; });
   ihave_queue_.erase(peer);
   // Its announcements stay in missing_: graft timers skip peers that are no longer neighbours.
 }
@@ -109,28 +112,28 @@ std::vector<Output> Core::take_outputs() {
 
 std::vector<Address> Core::eager_peers() const {
   std::vector<Address> out;
-  for (const auto& [peer, mode] : peers_) {
-    if (mode == Mode::eager) out.push_back(peer);
+  for (const Peer& p : peers_) {
+    if (p.mode == Mode::eager) out.push_back(p.address);
   }
   return out;
 }
 
 std::vector<Address> Core::lazy_peers() const {
   std::vector<Address> out;
-  for (const auto& [peer, mode] : peers_) {
-    if (mode == Mode::lazy) out.push_back(peer);
+  for (const Peer& p : peers_) {
+    if (p.mode == Mode::lazy) out.push_back(p.address);
   }
   return out;
 }
 
 bool Core::is_eager(const Address& peer) const {
-  auto it = peers_.find(peer);
-  return it != peers_.end() && it->second == Mode::eager;
+  const Peer* p = find_peer(peer);
+  return p && p->mode == Mode::eager;
 }
 
 bool Core::is_lazy(const Address& peer) const {
-  auto it = peers_.find(peer);
-  return it != peers_.end() && it->second == Mode::lazy;
+  const Peer* p = find_peer(peer);
+  return p && p->mode == Mode::lazy;
 }
 
 // ---------------------------------------------------------------- messages
@@ -191,12 +194,12 @@ void Core::deliver(const MessageId& id, std::uint16_t hops, const std::optional<
   outputs_.push_back(Deliver{id, hops, payload});
 
   const std::uint16_t onward = next_hop(hops);
-  for (const auto& [peer, mode] : peers_) {
-    if (from && peer == *from) continue;
-    if (mode == Mode::eager) {
-      send(peer, Gossip{id, onward, payload});
+  for (const Peer& p : peers_) {
+    if (from && p.address == *from) continue;
+    if (p.mode == Mode::eager) {
+      send(p.address, Gossip{id, onward, payload});
     } else {
-      queue_ihave(peer, IHaveEntry{id, onward}, now);
+      queue_ihave(p.address, IHaveEntry{id, onward}, now);
     }
   }
   // The link that brought the payload is a tree branch (paper, 3.4); not for non-neighbours.
@@ -302,9 +305,23 @@ void Core::expire(Instant now) {
 // ---------------------------------------------------------------- plumbing
 
 void Core::set_mode(const Address& peer, Mode mode) {
-  auto it = peers_.find(peer);
-  assert(it != peers_.end() && "only neighbours change mode");
-  it->second = mode;
+  Peer* p = find_peer(peer);
+  assert(p && "only neighbours change mode");
+  p->mode = mode;
+}
+
+Core::Peer* Core::find_peer(const Address& peer) {
+  for (Peer& p : peers_) {
+    if (p.address == peer) return &p;
+  }
+  return nullptr;
+}
+
+const Core::Peer* Core::find_peer(const Address& peer) const {
+  for (const Peer& p : peers_) {
+    if (p.address == peer) return &p;
+  }
+  return nullptr;
 }
 
 void Core::send(const Address& to, Message message) {

@@ -28,6 +28,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -130,7 +131,7 @@ class Core {
   // Neighbours in address order.
   std::vector<Address> eager_peers() const;
   std::vector<Address> lazy_peers() const;
-  bool is_neighbor(const Address& peer) const { return peers_.contains(peer); }
+  bool is_neighbor(const Address& peer) const { return find_peer(peer) != nullptr; }
   bool is_eager(const Address& peer) const;
   bool is_lazy(const Address& peer) const;
   bool has_seen(const MessageId& id) const { return seen_.contains(id); }
@@ -142,6 +143,10 @@ class Core {
 
  private:
   enum class Mode : std::uint8_t { eager, lazy };
+  struct Peer {
+    Address address;
+    Mode mode = Mode::eager;
+  };
   struct Seen {
     std::uint16_t hops = 0;
     std::optional<Address> from;  // who sent the copy we delivered (none for our own broadcasts)
@@ -184,6 +189,8 @@ class Core {
   void ensure_sweep(Instant now);
 
   void set_mode(const Address& peer, Mode mode);
+  Peer* find_peer(const Address& peer);
+  const Peer* find_peer(const Address& peer) const;
   void send(const Address& to, Message message);
   void schedule(Timer timer, Instant at) { outputs_.push_back(ScheduleTimer{timer, at}); }
   void advance(Instant now);
@@ -194,9 +201,12 @@ class Core {
   Instant last_now_{};
   Stats stats_;
 
-  std::map<Address, Mode> peers_;  // the overlay neighbours; ordered so that pushes are deterministic
-  std::map<MessageId, Seen> seen_;
-  std::map<MessageId, Cached> cache_;
+  // The overlay neighbours (a handful), sorted by address so that pushes go out in a
+  // deterministic order.
+  std::vector<Peer> peers_;
+  // Looked up by id only, never iterated: hashing cannot leak into the outputs.
+  std::unordered_map<MessageId, Seen, MessageIdHash> seen_;
+  std::unordered_map<MessageId, Cached, MessageIdHash> cache_;
   // Insertion order is expiry order (one ttl each). An entry whose map value expires later
   // belongs to an older life of the id and is skipped.
   std::deque<Expiry> seen_expiry_;
