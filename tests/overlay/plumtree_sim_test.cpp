@@ -73,24 +73,33 @@ void check_clean(const World& w, const RoundResult& r) {
   CHECK(w.plumtree.unknown_deliveries() == 0);
 }
 
+// 100 broadcasts from node 0 of a 1,000-node overlay: every node delivers each exactly once, and
+// once the tree has settled a broadcast costs less than 0.1 redundant payload per node.
+void one_sender_run(std::uint64_t seed) {
+  World w(seed, 1000);
+  Summary summary;
+  for (std::size_t round = 0; round < 100; ++round) {
+    const RoundResult r = sim::broadcast_round(w.sim, w.plumtree, 0, kRound);
+    summary.add(round, r);
+    INFO("seed " << seed << " round " << round);
+    CHECK(r.metrics.reliability == 100.0);
+    CHECK(w.plumtree.records()[r.record].reached == 1000);
+    check_clean(w, r);
+    if (round >= kSettleRounds) CHECK(r.metrics.rmr < 0.1);
+  }
+  CHECK(w.sim.anomalies() == 0);
+  summary.print("one sender", seed);
+}
+
 }  // namespace
 
-TEST_CASE("plumtree sim: 1,000 nodes, 100 broadcasts from one sender: all delivered once, RMR < 0.1 once settled") {
-  for (std::uint64_t seed : {1, 2}) {
-    World w(seed, 1000);
-    Summary summary;
-    for (std::size_t round = 0; round < 100; ++round) {
-      const RoundResult r = sim::broadcast_round(w.sim, w.plumtree, 0, kRound);
-      summary.add(round, r);
-      INFO("seed " << seed << " round " << round);
-      CHECK(r.metrics.reliability == 100.0);
-      CHECK(w.plumtree.records()[r.record].reached == 1000);
-      check_clean(w, r);
-      if (round >= kSettleRounds) CHECK(r.metrics.rmr < 0.1);
-    }
-    CHECK(w.sim.anomalies() == 0);
-    summary.print("one sender", seed);
-  }
+// One test case per seed keeps each under 30 s in an ASan build as well.
+TEST_CASE("plumtree sim: 1,000 nodes, 100 broadcasts from one sender, seed 1: all delivered once, RMR < 0.1") {
+  one_sender_run(1);
+}
+
+TEST_CASE("plumtree sim: 1,000 nodes, 100 broadcasts from one sender, seed 2: all delivered once, RMR < 0.1") {
+  one_sender_run(2);
 }
 
 TEST_CASE("plumtree sim: 1,000 nodes, 100 broadcasts from random senders share one tree") {
