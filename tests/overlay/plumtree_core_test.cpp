@@ -268,6 +268,25 @@ TEST_CASE("plumtree: a payload above max_payload_bytes is refused with an error,
   CHECK(h.core.stats().oversized_dropped == 1);
 }
 
+TEST_CASE("plumtree: at most max_missing announced messages are tracked") {
+  Options o;
+  o.max_missing = 3;
+  Harness h(o);
+  h.up(1);
+  IHave flood;
+  for (std::uint64_t seq = 0; seq < 100; ++seq) flood.entries.push_back({mid(9, seq), 1});
+  h.receive(1, flood);
+  CHECK(h.core.missing_count() == 3);
+  CHECK(h.core.stats().missing_overflow == 97);
+  h.receive(1, IHave{{{mid(9, 0), 1}}});  // one already tracked: still fine
+  CHECK(h.core.stats().missing_overflow == 97);
+  h.run_for(o.graft_timeout_1);
+  CHECK(h.count_sent<Graft>() == 3);
+  CHECK(h.core.missing_count() == 0);  // given up: room again
+  h.receive(1, IHave{{{mid(9, 50), 1}}});
+  CHECK(h.core.missing_count() == 1);
+}
+
 TEST_CASE("plumtree: a message reaching a node many ways is delivered exactly once") {
   Harness h;
   for (int p : {1, 2, 3}) h.up(p);

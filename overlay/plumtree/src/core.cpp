@@ -232,6 +232,10 @@ void Core::on_flush_timer(const Timer& timer) {
 
 void Core::announce_missing(const Address& from, const IHaveEntry& entry, Instant now) {
   if (!is_neighbor(from)) return;  // we could not graft it
+  if (missing_.size() >= options_.max_missing && !missing_.contains(entry.id)) {
+    ++stats_.missing_overflow;
+    return;
+  }
   Missing& missing = missing_[entry.id];
   const bool known = std::any_of(missing.announcers.begin(), missing.announcers.end(),
                                  [&](const Announcer& a) { return a.peer == from; });

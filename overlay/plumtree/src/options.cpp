@@ -27,6 +27,7 @@ std::vector<std::string> Options::problems() const {
   positive(problems, "payload_cache_ttl", payload_cache_ttl);
   positive(problems, "seen_ttl", seen_ttl);
   positive(problems, "sweep_interval", sweep_interval);
+  if (max_missing < 1) problems.push_back("max_missing must be at least 1 (got 0)");
   if (optimization_threshold < 1) problems.push_back("optimization_threshold must be at least 1 (got 0)");
   if (seen_ttl < payload_cache_ttl) {
     problems.push_back(fmt::format("seen_ttl ({}s) must be at least payload_cache_ttl ({}s)", to_seconds(seen_ttl),

@@ -99,6 +99,7 @@ struct Stats {
   std::uint64_t prunes_sent = 0;
   std::uint64_t optimizations = 0;      // lazy link grafted in place of a longer eager path
   std::uint64_t oversized_dropped = 0;  // GOSSIP above max_payload_bytes, not delivered
+  std::uint64_t missing_overflow = 0;   // IHAVE entries ignored because max_missing were tracked
 };
 
 class Core {

@@ -39,6 +39,10 @@ struct Options {
   // Ids of delivered messages are remembered, to drop duplicates, for this long; must be at
   // least payload_cache_ttl (iroh-gossip: 90 s). A copy arriving later is delivered again.
   Duration seen_ttl = seconds(90);
+  // At most this many messages announced by IHAVE but not yet received are tracked; announcements
+  // of further ones are ignored until some arrive or are given up (a guess, to bound what a peer
+  // flooding IHAVEs for made-up ids can make us hold).
+  std::size_t max_missing = 10'000;
   // Expired cache and seen entries are dropped by a sweep every interval (iroh-gossip: 1 s).
   Duration sweep_interval = seconds(1);
   IdScheme id_scheme = IdScheme::sequence;
