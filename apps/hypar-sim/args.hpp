@@ -1,5 +1,5 @@
 #pragma once
-// Command-line parsing for hypar-sim: a command ("graph" or "churn") and --name value options.
+// Command-line parsing for hypar-sim: a command ("graph", "churn" or "plumtree") and --name value options.
 // Parsing only; no IO.
 #include <charconv>
 #include <cstdint>
@@ -15,18 +15,28 @@ namespace hypar::sim_app {
 inline constexpr std::string_view kUsage =
     "usage: hypar-sim graph --nodes N --rounds R [--seed S] [options]\n"
     "       hypar-sim churn [--nodes N] [--rounds R] [--seed S] [--fail PCT] [--observe-s T] [options]\n"
+    "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
+    "                          [--seed S] [options]\n"
     "\n"
     "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
     "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
     "churn: builds the same overlay (keepalive on), crashes PCT% of the nodes at once, and prints one\n"
     "       CSV row per virtual second while the survivors repair: time_s,alive,connected,symmetric,\n"
     "       dead_in_active,full_active,short_by_one,avg_active.\n"
+    "plumtree: builds the same overlay (keepalive on) with Plumtree on every node, crashes PCT% of the\n"
+    "       nodes at once, then runs M broadcast rounds (one broadcast, then --round-ms of virtual time;\n"
+    "       K random nodes crash before each round) and prints one CSV row per round:\n"
+    "       round,reliability,rmr,ldh,payload_msgs,control_msgs.\n"
     "\n"
     "options (defaults in brackets):\n"
     "  --nodes N            number of nodes (1..16000000) [graph: required; churn: 1000]\n"
     "  --rounds R           shuffle rounds after the last join [graph: required; churn: 20]\n"
     "  --seed S             master seed; the same seed gives the same output [1]\n"
-    "  --fail PCT           churn: percentage of nodes crashed (0..100) [30]\n"
+    "  --fail PCT           churn, plumtree: percentage of nodes crashed at once (0..100) [churn 30, plumtree 0]\n"
+    "  --messages M         plumtree: broadcast rounds [100]\n"
+    "  --senders 1|many     plumtree: node 0 sends every message, or a random live node each [1]\n"
+    "  --fail-per-round K   plumtree: nodes crashed before each round [0]\n"
+    "  --round-ms T         plumtree: virtual time per broadcast round [500]\n"
     "  --observe-s T        churn: virtual seconds observed after the crash [30]\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
@@ -38,7 +48,7 @@ inline constexpr std::string_view kUsage =
     "  --quiet              no progress on stderr\n"
     "  --help               this text\n";
 
-enum class Command { graph, churn };
+enum class Command { graph, churn, plumtree };
 
 struct SimArgs {
   Command command = Command::graph;
@@ -48,6 +58,10 @@ struct SimArgs {
   std::uint64_t fail_percent = 30;
   std::uint64_t observe_s = 30;
   std::uint64_t join_interval_ms = 10;
+  std::uint64_t messages = 100;
+  bool many_senders = false;
+  std::uint64_t fail_per_round = 0;
+  std::uint64_t round_ms = 500;
   bool quiet = false;
   hyparview::Options options;
 };
@@ -90,6 +104,9 @@ inline const std::vector<NumericOption>& numeric_options() {
       {"--k-active", 0, 1'000, [](SimArgs& a, std::uint64_t v) { a.options.k_active = v; }},
       {"--k-passive", 0, 1'000, [](SimArgs& a, std::uint64_t v) { a.options.k_passive = v; }},
       {"--join-interval-ms", 1, 3'600'000, [](SimArgs& a, std::uint64_t v) { a.join_interval_ms = v; }},
+      {"--messages", 1, 1'000'000, [](SimArgs& a, std::uint64_t v) { a.messages = v; }},
+      {"--fail-per-round", 0, 16'000'000, [](SimArgs& a, std::uint64_t v) { a.fail_per_round = v; }},
+      {"--round-ms", 1, 3'600'000, [](SimArgs& a, std::uint64_t v) { a.round_ms = v; }},
   };
   return table;
 }
@@ -110,7 +127,7 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     result.error = std::move(message);
     return result;
   };
-  if (words.empty()) return fail("missing command (expected \"graph\" or \"churn\")");
+  if (words.empty()) return fail("missing command (expected \"graph\", \"churn\" or \"plumtree\")");
   SimArgs args;
   if (words[0] == "graph") {
     args.command = Command::graph;
@@ -118,14 +135,26 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     args.command = Command::churn;
     args.nodes = 1000;
     args.rounds = 20;
+  } else if (words[0] == "plumtree") {
+    args.command = Command::plumtree;
+    args.nodes = 1000;
+    args.rounds = 5;
+    args.fail_percent = 0;
   } else {
-    return fail("unknown command \"" + std::string(words[0]) + "\" (expected \"graph\" or \"churn\")");
+    return fail("unknown command \"" + std::string(words[0]) + "\" (expected \"graph\", \"churn\" or \"plumtree\")");
   }
   bool have_nodes = false, have_rounds = false;
   for (std::size_t i = 1; i < words.size(); ++i) {
     const std::string_view name = words[i];
     if (name == "--quiet") {
       args.quiet = true;
+      continue;
+    }
+    if (name == "--senders") {
+      if (i + 1 >= words.size()) return fail("missing value after --senders");
+      const std::string_view value = words[++i];
+      if (value != "1" && value != "many") return fail("--senders must be 1 or many (got \"" + std::string(value) + "\")");
+      args.many_senders = value == "many";
       continue;
     }
     const detail::NumericOption* option = nullptr;

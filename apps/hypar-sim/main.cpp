@@ -1,6 +1,7 @@
 // hypar-sim: runs the real HyParView core in the deterministic simulator.
 //   hypar-sim graph --nodes N --rounds R --seed S [...]  -> metric,value CSV on stdout
 //   hypar-sim churn [--nodes N] [--fail PCT] [...]      -> one health row per virtual second
+//   hypar-sim plumtree [--nodes N] [--messages M] [...] -> one row per broadcast round
 // Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options.
 #include <fmt/core.h>
 
@@ -9,12 +10,15 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "args.hpp"
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/health.hpp"
+#include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
 
@@ -121,6 +125,57 @@ int run_churn(const SimArgs& args) {
   return 0;
 }
 
+// Crashes `count` random live nodes other than `spare` (the fixed sender, if any).
+void crash_random(hypar::sim::Simulator& sim, std::uint64_t count, std::size_t spare, hypar::Rng& rng) {
+  std::vector<std::size_t> live;
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    if (sim.alive(i) && i != spare) live.push_back(i);
+  }
+  rng.shuffle(std::span(live));
+  for (std::size_t i = 0; i < live.size() && i < count; ++i) sim.kill(live[i]);
+}
+
+// Builds the overlay with Plumtree on every node, crashes args.fail_percent % of the nodes, then
+// runs args.messages broadcast rounds and prints each round's figures.
+int run_plumtree(const SimArgs& args) {
+  hypar::sim::Config config;
+  config.seed = args.seed;
+  config.options = args.options;
+  hypar::sim::Simulator sim(config);
+  hypar::sim::PlumtreeSim plumtree(sim, hypar::plumtree::Options{}, args.seed);
+  if (!args.quiet) fmt::print(stderr, "hypar-sim plumtree: building {} nodes, {} rounds\n", args.nodes, args.rounds);
+  if (!hypar::sim::build_overlay(sim, args.nodes, args.rounds, std::chrono::milliseconds(args.join_interval_ms))) {
+    fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
+    return 1;
+  }
+  hypar::Rng rng(hypar::mix_seed(args.seed, 0x9105));
+  const std::size_t fixed_sender = args.many_senders ? sim.size() : 0;  // sim.size(): none
+  const auto crashed = static_cast<std::uint64_t>(static_cast<double>(args.nodes) * static_cast<double>(args.fail_percent) / 100.0 + 0.5);
+  crash_random(sim, crashed, fixed_sender, rng);
+  if (!args.quiet && crashed > 0) fmt::print(stderr, "hypar-sim plumtree: crashed {} nodes\n", crashed);
+
+  fmt::print("round,reliability,rmr,ldh,payload_msgs,control_msgs\n");
+  for (std::uint64_t round = 1; round <= args.messages; ++round) {
+    crash_random(sim, args.fail_per_round, fixed_sender, rng);
+    std::size_t sender = fixed_sender;
+    if (args.many_senders) {
+      if (sim.alive_count() == 0) {
+        fmt::print(stderr, "hypar-sim: every node has crashed\n");
+        return 1;
+      }
+      do {
+        sender = rng.index(sim.size());
+      } while (!sim.alive(sender));
+    }
+    const auto r = hypar::sim::broadcast_round(sim, plumtree, sender, std::chrono::milliseconds(args.round_ms));
+    fmt::print("{},{:.2f},{:.4f},{},{},{}\n", round, r.metrics.reliability, r.metrics.rmr, r.metrics.ldh,
+               r.metrics.payload_msgs, r.control_msgs);
+  }
+  if (plumtree.decode_errors() != 0) fmt::print(stderr, "hypar-sim: {} undecodable messages\n", plumtree.decode_errors());
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,7 +196,12 @@ int main(int argc, char** argv) {
   }
   try {
     const SimArgs& args = *parsed.args;
-    return args.command == hypar::sim_app::Command::churn ? run_churn(args) : run_graph(args);
+    switch (args.command) {
+      case hypar::sim_app::Command::graph: return run_graph(args);
+      case hypar::sim_app::Command::churn: return run_churn(args);
+      case hypar::sim_app::Command::plumtree: return run_plumtree(args);
+    }
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "hypar-sim: {}\n", e.what());
     return 1;

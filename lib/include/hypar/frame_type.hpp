@@ -12,7 +12,11 @@ inline constexpr std::uint8_t kHyparviewLast = 0x08;
 // (transport/include/hypar/transport/auth.hpp). Kept clear of the HyParView range.
 inline constexpr std::uint8_t kAuth = 0x0F;
 inline constexpr std::uint8_t kData = 0x10;             // application payload
-inline constexpr std::uint8_t kPlumtreeFirst = 0x20;    // reserved for Plumtree 0x20..0x2F
+inline constexpr std::uint8_t kPlumtreeFirst = 0x20;    // Plumtree 0x20..0x2F
+inline constexpr std::uint8_t kPlumtreeGossip = 0x20;   // the four Plumtree messages (plumtree/codec.hpp);
+inline constexpr std::uint8_t kPlumtreeIHave = 0x21;    // 0x24..0x2F stay reserved
+inline constexpr std::uint8_t kPlumtreeGraft = 0x22;
+inline constexpr std::uint8_t kPlumtreePrune = 0x23;
 inline constexpr std::uint8_t kPlumtreeLast = 0x2F;
 
 inline constexpr bool is_hyparview(std::uint8_t type) { return type >= kHyparviewFirst && type <= kHyparviewLast; }

@@ -113,6 +113,7 @@ bool Simulator::run_until(Instant deadline, std::uint64_t max_events) {
     switch (event.kind) {
       case EventKind::deliver: deliver(event); break;
       case EventKind::timer: fire_timer(event); break;
+      case EventKind::app_timer: fire_app_timer(event); break;
       case EventKind::unknown_connect_failed: fire_unknown_connect_failed(event); break;
     }
     if (on_progress_ && events_processed_ % progress_every_ == 0) {
@@ -135,6 +136,17 @@ void Simulator::leave(std::size_t node) {
   nodes_[node].core->leave(now_);
   drain(node);
   kill(node);  // links the core did not close break like a crash
+}
+
+void Simulator::send_app(std::size_t node, const Address& peer, std::vector<std::uint8_t> bytes) {
+  if (!nodes_.at(node).alive) return;
+  do_send(static_cast<std::uint32_t>(node), peer, Body{std::move(bytes)});
+}
+
+void Simulator::schedule_app_timer(std::size_t node, Instant at, std::uint64_t cookie) {
+  if (!nodes_.at(node).alive) return;
+  at = std::max(at, now_);
+  push_event((at - Instant{}).count(), static_cast<std::uint32_t>(node), app_timers_.put(cookie), EventKind::app_timer);
 }
 
 void Simulator::inject(std::size_t node, const Output& output) {
@@ -206,7 +218,7 @@ void Simulator::drain(std::size_t node) {
 void Simulator::apply(std::size_t node, Output& output) {
   const auto n = static_cast<std::uint32_t>(node);
   if (auto* send = std::get_if<hyparview::Send>(&output)) {
-    do_send(n, send->to, std::move(send->message));
+    do_send(n, send->to, Body{std::move(send->message)});
   } else if (auto* timer = std::get_if<hyparview::ScheduleTimer>(&output)) {
     const Instant at = std::max(timer->at, now_);
     push_event((at - Instant{}).count(), n, timers_.put(timer->timer), EventKind::timer);
@@ -234,6 +246,7 @@ void Simulator::count_app_event(std::size_t node, const Output& output) {
     ++c.join_failed;
     ++totals_.join_failed;
   }
+  if (upper_ && nodes_[node].alive) upper_->on_app_event(node, output, now_);
   if (on_app_event_) on_app_event_(node, output, now_);
 }
 
@@ -303,7 +316,7 @@ Duration Simulator::latency() {
   return config_.latency_min + Duration(static_cast<Duration::rep>(rng_.below(span + 1)));
 }
 
-void Simulator::enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn, Message message,
+void Simulator::enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn, Body body,
                         Duration extra_delay) {
   const Duration::rep earliest = (now_ - Instant{} + latency() + extra_delay).count();
   Link& link = links_[link_id];
@@ -313,7 +326,7 @@ void Simulator::enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, 
   ++link.in_flight;
   if (kind == ItemKind::syn) link.syn_in_flight[dir] = conn;
   const std::uint32_t receiver = link.node[1 - dir];
-  const std::uint32_t slot = items_.put(Item{std::move(message), link_id, conn, dir, kind});
+  const std::uint32_t slot = items_.put(Item{std::move(body), link_id, conn, dir, kind});
   push_event(at, receiver, slot, EventKind::deliver);
 }
 
@@ -347,7 +360,7 @@ std::optional<Simulator::LinkEnd> Simulator::existing_end(std::uint32_t node, co
   return LinkEnd{*found, static_cast<std::uint8_t>(links_[*found].node[0] == node ? 0 : 1)};
 }
 
-void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message&& message) {
+void Simulator::do_send(std::uint32_t node, const Address& peer_address, Body&& body) {
   const auto end = existing_end(node, peer_address);
   if (!end) return;
   const auto [link_id, dir] = *end;
@@ -356,10 +369,10 @@ void Simulator::do_send(std::uint32_t node, const Address& peer_address, Message
   switch (me.state) {
     case SideState::none: return;  // no link: dropped
     case SideState::joining:
-      link.held.push_back(items_.put(Item{std::move(message), link_id, me.conn, dir, ItemKind::message}));
+      link.held.push_back(items_.put(Item{std::move(body), link_id, me.conn, dir, ItemKind::message}));
       return;
     case SideState::opening:
-    case SideState::up: enqueue(link_id, dir, ItemKind::message, me.conn, std::move(message)); return;
+    case SideState::up: enqueue(link_id, dir, ItemKind::message, me.conn, std::move(body)); return;
   }
 }
 
@@ -387,7 +400,7 @@ void Simulator::flush_held(std::uint32_t link_id) {
   links_[link_id].held.clear();
   for (std::uint32_t slot : held) {
     Item item = items_.take(slot);
-    enqueue(link_id, item.dir, ItemKind::message, item.conn, std::move(item.message));
+    enqueue(link_id, item.dir, ItemKind::message, item.conn, std::move(item.body));
   }
 }
 
@@ -472,8 +485,13 @@ void Simulator::deliver(const Event& event) {
       break;
     case ItemKind::message:
       if (side.state == SideState::up && same_conn) {
+        if (const auto* bytes = std::get_if<std::vector<std::uint8_t>>(&item.body)) {
+          release_link_if_idle(link_id);
+          deliver_app(receiver, sender, *bytes);
+          return;
+        }
         input.kind = InputKind::received;
-        input.message = &item.message;
+        input.message = &std::get<Message>(item.body);
         report = true;
       }
       break;
@@ -524,6 +542,24 @@ void Simulator::fire_unknown_connect_failed(const Event& event) {
     on_input_(input);
   }
   drain(event.node);
+}
+
+void Simulator::fire_app_timer(const Event& event) {
+  const std::uint64_t cookie = app_timers_.take(event.slot);
+  if (!nodes_[event.node].alive || !upper_) return;
+  trace_hash_ = mix(mix(mix(trace_hash_, static_cast<std::uint64_t>((now_ - Instant{}).count())), event.node), cookie);
+  upper_->on_app_timer(event.node, cookie, now_);
+}
+
+// Hands an upper layer's bytes to the receiving node's layer; part of the trace like core inputs.
+void Simulator::deliver_app(std::uint32_t receiver, std::uint32_t sender, const std::vector<std::uint8_t>& bytes) {
+  std::uint64_t h = trace_hash_;
+  h = mix(h, static_cast<std::uint64_t>((now_ - Instant{}).count()));
+  h = mix(h, receiver);
+  h = mix(h, sender);
+  h = mix(h, bytes.size());
+  trace_hash_ = h;
+  if (upper_) upper_->on_app_message(receiver, sender, bytes, now_);
 }
 
 }  // namespace hypar::sim

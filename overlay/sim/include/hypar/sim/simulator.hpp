@@ -24,11 +24,19 @@
 //     connect_failed) one latency later; messages it already sent are still delivered.
 // Application events (PeerUp, PeerDown, JoinSucceeded, JoinFailed) are counted per node and
 // can be observed with on_app_event.
+//
+// Upper layer: one protocol above HyParView on every node (e.g. Plumtree, see plumtree_sim.hpp)
+// can be attached. It sees each node's application events, sends opaque byte messages on the
+// node's links with send_app (same latency, FIFO order and drop rules as HyParView messages on
+// that link, like DATA frames in the node runtime) and sets timers with schedule_app_timer.
+// Nothing is handed to the layer for dead nodes.
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
+#include <variant>
 #include <vector>
 
 #include "hypar/address.hpp"
@@ -70,6 +78,19 @@ struct InputEvent {
   static constexpr std::size_t kNoNode = std::numeric_limits<std::size_t>::max();
 };
 
+// A protocol running above HyParView on every simulated node. Callbacks run inside the
+// simulator's event loop; they may call send_app, schedule_app_timer and the getters.
+class UpperLayer {
+ public:
+  virtual ~UpperLayer() = default;
+  // Every application event of a live node's HyParView core (PeerUp, PeerDown, ...), in order.
+  virtual void on_app_event(std::size_t node, const hyparview::Output& event, Instant now) = 0;
+  // Bytes that `from` sent to `node` with send_app.
+  virtual void on_app_message(std::size_t node, std::size_t from, std::span<const std::uint8_t> bytes,
+                              Instant now) = 0;
+  virtual void on_app_timer(std::size_t node, std::uint64_t cookie, Instant now) = 0;
+};
+
 struct Progress {
   Instant now{};
   std::uint64_t events = 0;
@@ -103,6 +124,14 @@ class Simulator {
   void leave(std::size_t node);
   // Test hook: handles `output` as if `node`'s core had just emitted it.
   void inject(std::size_t node, const hyparview::Output& output);
+
+  // ---- the upper layer ----
+  // At most one; not owned; attach before adding nodes. nullptr detaches.
+  void attach(UpperLayer* layer) { upper_ = layer; }
+  // Queues `bytes` on node's link to `peer` (dropped without a link, or from a dead node).
+  void send_app(std::size_t node, const Address& peer, std::vector<std::uint8_t> bytes);
+  // Calls the layer's on_app_timer(node, cookie) at `at` (now if earlier), unless node is dead.
+  void schedule_app_timer(std::size_t node, Instant at, std::uint64_t cookie);
 
   // ---- observers (optional; set before running) ----
   void on_input(std::function<void(const InputEvent&)> callback) { on_input_ = std::move(callback); }
@@ -142,7 +171,7 @@ class Simulator {
  private:
   enum class SideState : std::uint8_t { none, opening, joining, up };
   enum class ItemKind : std::uint8_t { syn, ack, message, fin, rst };
-  enum class EventKind : std::uint8_t { deliver, timer, unknown_connect_failed };
+  enum class EventKind : std::uint8_t { deliver, timer, unknown_connect_failed, app_timer };
 
   // One end of a link. `conn` names the connection attempt the side belongs to; items carry
   // the conn of their sender and are ignored by a side of another conn.
@@ -158,8 +187,10 @@ class Simulator {
     std::uint32_t syn_in_flight[2] = {0, 0};  // conn of a handshake still travelling, per direction
     std::vector<std::uint32_t> held;  // items of a joining side, sent after its link is up
   };
+  // What a message item carries: a HyParView message, or an upper layer's bytes.
+  using Body = std::variant<hyparview::Message, std::vector<std::uint8_t>>;
   struct Item {
-    hyparview::Message message;
+    Body body;
     std::uint32_t link = 0;
     std::uint32_t conn = 0;
     std::uint8_t dir = 0;
@@ -210,10 +241,10 @@ class Simulator {
   std::optional<LinkEnd> existing_end(std::uint32_t node, const Address& peer_address) const;
   void release_link_if_idle(std::uint32_t link_id);
   void do_connect(std::uint32_t node, const Address& peer);
-  void do_send(std::uint32_t node, const Address& peer, hyparview::Message&& message);
+  void do_send(std::uint32_t node, const Address& peer, Body&& body);
   void do_close(std::uint32_t node, const Address& peer);
-  void enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn,
-               hyparview::Message message, Duration extra_delay = Duration::zero());
+  void enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn, Body body,
+               Duration extra_delay = Duration::zero());
   void flush_held(std::uint32_t link_id);
   void crash_links(std::uint32_t node);
 
@@ -222,6 +253,8 @@ class Simulator {
   void deliver(const Event& event);
   void fire_timer(const Event& event);
   void fire_unknown_connect_failed(const Event& event);
+  void fire_app_timer(const Event& event);
+  void deliver_app(std::uint32_t receiver, std::uint32_t sender, const std::vector<std::uint8_t>& bytes);
   Duration latency();
 
   Config config_;
@@ -235,6 +268,8 @@ class Simulator {
   Slab<Item> items_;
   Slab<hyparview::Timer> timers_;
   Slab<Address> failed_addresses_;
+  Slab<std::uint64_t> app_timers_;
+  UpperLayer* upper_ = nullptr;
 
   std::vector<Link> links_;
   std::vector<std::uint32_t> free_links_;

@@ -1,0 +1,56 @@
+#pragma once
+// Wire codec of the Plumtree messages: a frame payload is [u8 type][body], big-endian, with the
+// layouts in docs/protocol.md. Decoding is total: any byte sequence yields a Message or a
+// DecodeError, never undefined behaviour. A peer whose payload fails to decode is broken or
+// hostile: the caller logs describe(error) and closes the connection.
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "hypar/frame_type.hpp"
+#include "hypar/plumtree/messages.hpp"
+
+namespace hypar::plumtree {
+
+// Type bytes, within the Plumtree range of the frame type registry (0x20..0x2F).
+enum class MessageType : std::uint8_t {
+  gossip = frame_type::kPlumtreeGossip,
+  ihave = frame_type::kPlumtreeIHave,
+  graft = frame_type::kPlumtreeGraft,
+  prune = frame_type::kPlumtreePrune,
+};
+
+MessageType message_type(const Message& message);
+
+// Appends [u8 type][body] to `out` (nothing is cleared). Preconditions: a GOSSIP payload of at
+// most kMaxPayloadBytes, an IHAVE of at most kMaxIHaveEntries entries.
+void encode(const Message& message, std::vector<std::uint8_t>& out);
+
+enum class DecodeError : std::uint8_t {
+  truncated,          // the payload ends inside a field
+  unknown_type,       // the type byte is not a Plumtree message
+  bad_value,          // a field holds a value outside its domain (bad address, flag not 0|1)
+  payload_too_large,  // a GOSSIP payload length above kMaxPayloadBytes
+  too_many_entries,   // an IHAVE entry count above kMaxIHaveEntries
+  trailing_bytes,     // bytes left after a complete message
+};
+
+// Clear text for logs, e.g. "truncated message (...)".
+const char* describe(DecodeError error);
+
+struct DecodeResult {
+  std::variant<Message, DecodeError> value;
+
+  bool ok() const { return value.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  // Preconditions: ok() for message(), !ok() for error().
+  Message& message() { return std::get<Message>(value); }
+  const Message& message() const { return std::get<Message>(value); }
+  DecodeError error() const { return std::get<DecodeError>(value); }
+};
+
+// Decodes one whole frame payload (the type byte included).
+DecodeResult decode(std::span<const std::uint8_t> payload);
+
+}  // namespace hypar::plumtree
