@@ -63,6 +63,9 @@ TEST_CASE("cluster: 50 nodes on loopback converge to full, symmetric, connected 
     s = snapshot(nodes);
     // HyParView does not promise every view full (see the simulator tests); over real TCP we
     // require all views full or one short, allowing one straggler two short at the snapshot.
+    // (In virtual time on the mem network every view fills, with 1-100 ms links and after long
+    // stalls: node_mem_test.cpp. Under sanitizers on a loaded machine, real scheduling stalls
+    // past the 1.5 s keepalive timeout make false failures that this test tolerates.)
     return s.symmetric && s.connected && s.short_views <= 1 && s.min_view >= 3;
   }, seconds(30));
   INFO("symmetric " << s.symmetric << " connected " << s.connected << " short " << s.short_views << " min "

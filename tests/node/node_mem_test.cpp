@@ -19,11 +19,15 @@ namespace {
 struct MemCluster {
   VirtualClock clock;  // first member: installed before, and removed after, everything else
   asio::io_context io;
-  std::shared_ptr<transport::MemNetwork> net = transport::MemNetwork::create(io.get_executor(), milliseconds(1));
+  std::shared_ptr<transport::MemNetwork> net;
   std::vector<std::unique_ptr<Node>> nodes;
+  bool fast_timers = false;  // fast_config()'s short timers instead of the protocol defaults
+
+  explicit MemCluster(Duration link_delay = milliseconds(1), bool fast = false)
+      : net(transport::MemNetwork::create(io.get_executor(), link_delay)), fast_timers(fast) {}
 
   Node& add(const std::string& name) {
-    NodeConfig c;
+    NodeConfig c = fast_timers ? fast_config(name) : NodeConfig{};
     c.listen = Address::v4(10, 0, 0, 1, 0);  // port 0: the mem network assigns one
     c.name = name;
     c.seed = nodes.size() + 1;
@@ -254,4 +258,38 @@ TEST_CASE("mem: a node destroyed mid-connect cancels every one of its tasks at o
   c.run_for(milliseconds(0));
   REQUIRE(joined == false);
   REQUIRE(c.clock.pending_waits() == 0);
+}
+
+TEST_CASE("mem: 50 nodes converge to full, symmetric, connected views over fast and slow links") {
+  for (const Duration delay : {milliseconds(1), milliseconds(100)}) {
+    for (std::uint64_t round = 0; round < 2; ++round) {
+      MemCluster c(delay, /*fast=*/true);
+      for (int i = 0; i < 50; ++i) c.add("m" + std::to_string(i + 100 * round));
+      REQUIRE(c.join_all_through(0));
+      INFO("link delay " << delay.count() / 1'000'000 << " ms, round " << round);
+      // Over the in-memory network (no scheduling stalls) every view fills: all at 4 or 5.
+      REQUIRE(c.run_until([&] {
+        for (const auto& n : c.nodes) {
+          if (n->peers().size() < 4) return false;
+        }
+        return c.healthy(c.all());
+      }, seconds(10)));
+    }
+  }
+}
+
+TEST_CASE("mem: a node cut off until its links time out on both sides is back to a full view soon after") {
+  MemCluster c(milliseconds(1), /*fast=*/true);  // keepalive timeout 1.5 s
+  for (int i = 0; i < 30; ++i) c.add("m" + std::to_string(i));
+  REQUIRE(c.join_all_through(0));
+  c.run_for(seconds(10));
+  std::vector<Address> others;
+  for (std::size_t i = 0; i < c.nodes.size(); ++i) {
+    if (i != 7) others.push_back(c.addr(i));
+  }
+  c.net->partition({c.addr(7)}, others);  // e.g. a process stopped by the scheduler
+  c.run_for(seconds(5));
+  REQUIRE(c.nodes[7]->peers().empty());  // every link of the cut-off node timed out
+  c.net->heal();
+  REQUIRE(c.run_until([&] { return c.nodes[7]->peers().size() >= 4 && c.healthy(c.all()); }, seconds(5)));
 }
