@@ -2,6 +2,7 @@
 // carries out what the core asked for (connect, send, close, timers, application events).
 #include <asio/error.hpp>
 #include <asio/system_error.hpp>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -13,9 +14,15 @@
 namespace hypar {
 namespace {
 
-std::unordered_map<Address, Node*, AddressHash>& registry() {
-  static std::unordered_map<Address, Node*, AddressHash> nodes;  // one per process; io threads only
-  return nodes;
+// Every Node of the process by address, for Node::where(). Nodes may live on different shards
+// (threads), so the map is guarded.
+struct Registry {
+  std::mutex mutex;
+  std::unordered_map<Address, Node*, AddressHash> nodes;
+};
+Registry& registry() {
+  static Registry r;
+  return r;
 }
 
 std::uint64_t pick_incarnation(std::uint64_t configured) {
@@ -196,20 +203,30 @@ std::shared_ptr<Peer> Node::Impl::active_peer(const Address& address) const {
 
 Node::Node(asio::io_context& io, NodeConfig config) : impl_(std::make_shared<Impl>(io, std::move(config))) {
   impl_->start();
-  registry()[impl_->self.address] = this;
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.nodes[impl_->self.address] = this;
 }
 
+Node::Node(Runtime& runtime, NodeConfig config, std::size_t shard)
+    : Node(runtime.shard(shard).context(), std::move(config)) {}
+
 Node::~Node() {
-  auto& nodes = registry();
-  if (auto it = nodes.find(impl_->self.address); it != nodes.end() && it->second == this) nodes.erase(it);
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (auto it = r.nodes.find(impl_->self.address); it != r.nodes.end() && it->second == this) r.nodes.erase(it);
+  }
   impl_->shutdown();
 }
 
 const PeerId& Node::id() const { return impl_->self; }
 
 Node* Node::where(const Address& id) {
-  const auto it = registry().find(id);
-  return it == registry().end() ? nullptr : it->second;
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  const auto it = r.nodes.find(id);
+  return it == r.nodes.end() ? nullptr : it->second;
 }
 
 asio::awaitable<bool> Node::join(std::vector<Address> contacts) {

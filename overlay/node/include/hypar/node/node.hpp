@@ -30,6 +30,7 @@
 #include "hypar/hyparview/options.hpp"
 #include "hypar/node/events.hpp"
 #include "hypar/peer_id.hpp"
+#include "hypar/runtime/runtime.hpp"
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
 
@@ -56,6 +57,9 @@ class Node {
   // Binds and listens on config.listen (port 0 picks a free port; id() tells which).
   // Throws std::system_error when it cannot listen, std::invalid_argument on bad options.
   Node(asio::io_context& io, NodeConfig config);
+  // The same on one shard of a Runtime. Construct it before runtime.run() or on that shard's
+  // thread; afterwards call its methods only from that shard (spawn or post there).
+  Node(Runtime& runtime, NodeConfig config, std::size_t shard = 0);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
