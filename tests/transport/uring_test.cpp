@@ -13,6 +13,7 @@
 #include <numeric>
 #include <vector>
 
+#include "hypar/node/node.hpp"
 #include "hypar/runtime/timer.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
@@ -419,4 +420,46 @@ TEST_CASE("uring: make_default_transport falls back to epoll when io_uring is un
   if (!uring_available()) return;
   auto chosen = hypar::transport::make_default_transport(io.get_executor());
   CHECK(std::string(chosen->name()) == "uring");
+}
+
+TEST_CASE("uring: two nodes exchange messages through the Node API", "[uring]") {
+  if (!uring_available()) return;
+  run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto config = [](std::string name) {
+      hypar::NodeConfig c;
+      c.listen = kLoopback;
+      c.name = std::move(name);
+      c.make_transport = [](const asio::any_io_executor& ex) { return hypar::transport::make_uring_transport(ex); };
+      return c;
+    };
+    hypar::Node a(io, config("a"));
+    hypar::Node b(io, config("b"));
+    std::vector<Address> contacts{a.id().address};
+    const bool joined = co_await b.join(std::move(contacts));
+    REQUIRE(joined);
+    constexpr int kMessages = 5000;
+    const Address& b_address = b.id().address;
+    for (int i = 0; i < kMessages; ++i) {
+      const auto bytes = pattern(1 + static_cast<std::size_t>(i % 2000), static_cast<std::uint32_t>(i));
+      hypar::SendResult sent = hypar::SendResult::not_a_peer;
+      for (int attempt = 0; attempt < 200 && sent == hypar::SendResult::not_a_peer; ++attempt) {
+        sent = co_await a.send(b_address, bytes);
+        if (sent == hypar::SendResult::not_a_peer) co_await hypar::sleep_for(milliseconds(10));  // link not up yet on a's side
+      }
+      REQUIRE(sent == hypar::SendResult::ok);
+    }
+    int received = 0;
+    while (received < kMessages) {
+      auto event = co_await hypar::with_timeout(b.next_event(), seconds(10));
+      REQUIRE(event.has_value());
+      if (auto* m = std::get_if<hypar::Message>(&*event)) {
+        REQUIRE(m->peer.address == a.id().address);
+        REQUIRE(m->bytes == pattern(1 + static_cast<std::size_t>(received % 2000), static_cast<std::uint32_t>(received)));
+        ++received;
+      }
+    }
+    CHECK(received == kMessages);
+    co_await a.leave();
+    co_await b.leave();
+  });
 }
