@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <system_error>
+#include <thread>
 
 #include "hypar/log.hpp"
 
@@ -122,6 +123,7 @@ void Ring::start() {
     release_kernel_state();
     throw std::system_error(ec, "io_uring: watching the eventfd");
   }
+  owner_ = std::this_thread::get_id();
   started_ = true;
   arm_wakeup();
 }
@@ -303,7 +305,16 @@ void Ring::shutdown() {
     waiter->abandon();
   }
   starved_.clear();
-  if (started_) {
+  if (started_ && std::this_thread::get_id() != owner_) {
+    // SINGLE_ISSUER: only the loop's thread may submit or reap. Closing the ring cancels what
+    // the kernel still runs, but their CQEs are lost: leave their memory allocated.
+    if (in_flight_ > 0) {
+      log::debug("io_uring: shut down off its thread with {} operations running; their memory is left allocated",
+                 in_flight_);
+      (void)buffers_.release();
+    }
+    release_kernel_state();
+  } else if (started_) {
     if (in_flight_ > 0) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
       if (sqe == nullptr) {

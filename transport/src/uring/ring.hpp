@@ -11,7 +11,9 @@
 // Lifetime: objects holding a std::shared_ptr<Ring> may outlive the io_context; once the context
 // shuts down (Ring::shutdown) every operation fails or is a no-op. Shutdown abandons pending
 // handlers (destroyed, not run, as Asio does), cancels what the kernel still runs and waits a
-// bounded time for the last CQEs before the ring and its buffers are released.
+// bounded time for the last CQEs before the ring and its buffers are released. Destroy the
+// io_context on the thread that ran it: from another thread (SINGLE_ISSUER) the ring can only be
+// closed, and the memory of operations still in the kernel is then left allocated.
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <liburing.h>
@@ -21,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "hypar/transport/uring.hpp"
@@ -124,6 +127,7 @@ class Ring : public std::enable_shared_from_this<Ring> {
   Executor executor_;
   UringOptions options_;
   io_uring ring_{};
+  std::thread::id owner_;  // the thread that set the ring up: the only one that may submit
   bool started_ = false;
   bool closing_ = false;
   bool flush_posted_ = false;
