@@ -250,3 +250,18 @@ TEST_CASE("consume stops on a framing error or when told to", "[frame]") {
   CHECK_FALSE(f.consume(big, [](std::span<const std::uint8_t>) { return true; }));
   CHECK(f.error() == FrameDecoder::Error::oversized);
 }
+
+TEST_CASE("consume first delivers frames already fed, so a reader can switch to it", "[frame]") {
+  const auto [stream, payloads] = stream_of(5);
+  const std::size_t cut = stream.size() / 2;  // some whole frames and a partial one
+  FrameDecoder d;
+  d.feed(std::span(stream.data(), cut));
+  std::vector<Bytes> got;
+  const bool ok = d.consume(std::span(stream.data() + cut, stream.size() - cut), [&](std::span<const std::uint8_t> f) {
+    got.emplace_back(f.begin(), f.end());
+    return true;
+  });
+  CHECK(ok);
+  CHECK(got == payloads);
+  CHECK(d.buffered() == 0);
+}

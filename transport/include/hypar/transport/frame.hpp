@@ -54,7 +54,8 @@ class FrameDecoder {
   // on_frame(payload) for every complete frame, in order. Whole frames are not copied (the payload
   // points into `bytes`); only a frame split across calls is assembled in the decoder's buffer.
   // Returns false on a framing error (see failed()) or when on_frame returned false, after which
-  // the rest of `bytes` is dropped. Do not mix with next() while frames are left unread.
+  // the rest of `bytes` is dropped. Frames still buffered from feed()/commit() are delivered first,
+  // so a connection may switch from next() to consume() at any point (e.g. after its handshake).
   template <class OnFrame>
   bool consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
 
@@ -84,8 +85,12 @@ const char* describe(FrameDecoder::Error error);
 
 template <class OnFrame>
 bool FrameDecoder::consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame) {
+  // Whole frames already buffered (fed earlier, e.g. read with a handshake) come first.
+  while (auto frame = next()) {
+    if (!on_frame(*frame)) return false;
+  }
   if (failed()) return false;
-  // First complete the partial frame kept from the previous call, copying only what it lacks.
+  // Then complete the partial frame kept from the previous call, copying only what it lacks.
   while (buffered() > 0 && !bytes.empty()) {
     const std::size_t need = missing();
     if (need == 0) return false;
