@@ -239,7 +239,7 @@ asio::awaitable<void> ConnectionState::send_all(std::span<const std::uint8_t> by
     const int n = co_await async_submit(
         ring_, self,
         [fd, data, length](io_uring_sqe* sqe, SqeOp&) {
-          io_uring_prep_send(sqe, fd, data, length, MSG_NOSIGNAL | MSG_WAITALL);
+          io_uring_prep_send(sqe, fd, data, length, MSG_NOSIGNAL);
         },
         asio::redirect_error(asio::use_awaitable, error));
     sending_ = false;

@@ -9,7 +9,8 @@
 // never holds more than its share of the ring. The recv is re-armed once the reader has consumed
 // half of its share and every copied byte, and whenever a CQE comes without IORING_CQE_F_MORE
 // for another reason (ENOBUFS: once buffers come back; CQ overflow: at once).
-// Sending: one send in flight, MSG_NOSIGNAL | MSG_WAITALL, repeated until every byte is out.
+// Sending: one send in flight, MSG_NOSIGNAL, repeated until every byte is out (not MSG_WAITALL:
+// it made the kernel's send side cost about twice the CPU per byte in the 256-connection fan-in).
 // Closing: cancels the fd's operations, closes the fd; the state lives on (held by its in-flight
 // operations) until their last CQE.
 #include <asio/awaitable.hpp>
