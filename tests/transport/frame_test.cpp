@@ -206,7 +206,7 @@ TEST_CASE("error descriptions", "[frame]") {
   CHECK(std::string(describe(FrameDecoder::Error::none)) == "no error");
 }
 
-TEST_CASE("consume parses in place, across any split into two or three pieces", "[frame]") {
+TEST_CASE("consume parses in place across any split into two or three pieces", "[frame]") {
   const auto [stream, payloads] = stream_of(8);
   for (std::size_t cut1 = 0; cut1 <= stream.size(); cut1 += 3) {
     for (std::size_t cut2 = cut1; cut2 <= stream.size(); cut2 += 5) {
@@ -251,7 +251,7 @@ TEST_CASE("consume stops on a framing error or when told to", "[frame]") {
   CHECK(f.error() == FrameDecoder::Error::oversized);
 }
 
-TEST_CASE("consume first delivers frames already fed, so a reader can switch to it", "[frame]") {
+TEST_CASE("consume first delivers frames already fed so a reader can switch to it", "[frame]") {
   const auto [stream, payloads] = stream_of(5);
   const std::size_t cut = stream.size() / 2;  // some whole frames and a partial one
   FrameDecoder d;

@@ -183,7 +183,7 @@ TEST_CASE("uring: multi-MiB transfers arrive intact", "[uring]") {
   });
 }
 
-TEST_CASE("uring: 64 connections share the buffer ring; a peer nobody reads is capped", "[uring]") {
+TEST_CASE("uring: 64 connections share the buffer ring - a peer nobody reads is held to its cap", "[uring]") {
   if (!uring_available()) return;
   run([](asio::io_context& io) -> asio::awaitable<void> {
     hypar::transport::UringOptions options;
@@ -217,7 +217,7 @@ TEST_CASE("uring: 64 connections share the buffer ring; a peer nobody reads is c
   });
 }
 
-TEST_CASE("uring: the peer's close reads as end of stream, after its data", "[uring]") {
+TEST_CASE("uring: the peer's close reads as end of stream after its data", "[uring]") {
   if (!uring_available()) return;
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
