@@ -205,3 +205,63 @@ TEST_CASE("error descriptions", "[frame]") {
   CHECK(std::string(describe(FrameDecoder::Error::oversized)) != describe(FrameDecoder::Error::empty_frame));
   CHECK(std::string(describe(FrameDecoder::Error::none)) == "no error");
 }
+
+TEST_CASE("consume parses in place across any split into two or three pieces", "[frame]") {
+  const auto [stream, payloads] = stream_of(8);
+  for (std::size_t cut1 = 0; cut1 <= stream.size(); cut1 += 3) {
+    for (std::size_t cut2 = cut1; cut2 <= stream.size(); cut2 += 5) {
+      INFO("cuts at " << cut1 << " and " << cut2);
+      FrameDecoder d;
+      std::vector<Bytes> got;
+      std::size_t in_place = 0;
+      const std::span<const std::uint8_t> all(stream);
+      for (auto piece : {all.subspan(0, cut1), all.subspan(cut1, cut2 - cut1), all.subspan(cut2)}) {
+        const bool ok = d.consume(piece, [&](std::span<const std::uint8_t> f) {
+          got.emplace_back(f.begin(), f.end());
+          in_place += f.data() >= piece.data() && f.data() + f.size() <= piece.data() + piece.size();
+          return true;
+        });
+        REQUIRE(ok);
+      }
+      CHECK(got == payloads);
+      CHECK(d.buffered() == 0);
+      CHECK(in_place + 2 >= payloads.size());  // at most the two split frames were assembled
+    }
+  }
+}
+
+TEST_CASE("consume stops on a framing error or when told to", "[frame]") {
+  Bytes stream;
+  append_frame(stream, payload_of(10, 1));
+  append_frame(stream, payload_of(10, 2));
+  int frames = 0;
+  FrameDecoder d;
+  CHECK_FALSE(d.consume(stream, [&](std::span<const std::uint8_t>) { return ++frames < 1; }));
+  CHECK(frames == 1);
+
+  const Bytes bad{0, 0, 0, 0, 1};
+  FrameDecoder e;
+  CHECK(e.consume(std::span(bad).first(2), [](std::span<const std::uint8_t>) { return true; }));  // a partial header
+  CHECK_FALSE(e.consume(std::span(bad).subspan(2), [](std::span<const std::uint8_t>) { return true; }));
+  CHECK(e.error() == FrameDecoder::Error::empty_frame);
+
+  Bytes big{0, 0, 1, 0};  // 256 bytes, over a 100-byte limit
+  FrameDecoder f(100);
+  CHECK_FALSE(f.consume(big, [](std::span<const std::uint8_t>) { return true; }));
+  CHECK(f.error() == FrameDecoder::Error::oversized);
+}
+
+TEST_CASE("consume first delivers frames already fed so a reader can switch to it", "[frame]") {
+  const auto [stream, payloads] = stream_of(5);
+  const std::size_t cut = stream.size() / 2;  // some whole frames and a partial one
+  FrameDecoder d;
+  d.feed(std::span(stream.data(), cut));
+  std::vector<Bytes> got;
+  const bool ok = d.consume(std::span(stream.data() + cut, stream.size() - cut), [&](std::span<const std::uint8_t> f) {
+    got.emplace_back(f.begin(), f.end());
+    return true;
+  });
+  CHECK(ok);
+  CHECK(got == payloads);
+  CHECK(d.buffered() == 0);
+}

@@ -68,17 +68,30 @@ void FrameDecoder::commit(std::size_t n) {
   end_ += n;
 }
 
-std::optional<std::span<const std::uint8_t>> FrameDecoder::next() {
-  if (failed() || end_ - begin_ < kFrameHeaderSize) return std::nullopt;
-  const std::uint32_t length = load_be32(data_.get() + begin_);
+bool FrameDecoder::check_length(std::uint32_t length) {
   if (length == 0) {
     error_ = Error::empty_frame;
-    return std::nullopt;
+    return false;
   }
   if (length > max_frame_size_) {
     error_ = Error::oversized;
-    return std::nullopt;
+    return false;
   }
+  return true;
+}
+
+std::size_t FrameDecoder::missing() {
+  const std::size_t have = end_ - begin_;
+  if (have < kFrameHeaderSize) return kFrameHeaderSize - have;
+  const std::uint32_t length = load_be32(data_.get() + begin_);
+  if (!check_length(length)) return 0;
+  return kFrameHeaderSize + length - have;
+}
+
+std::optional<std::span<const std::uint8_t>> FrameDecoder::next() {
+  if (failed() || end_ - begin_ < kFrameHeaderSize) return std::nullopt;
+  const std::uint32_t length = load_be32(data_.get() + begin_);
+  if (!check_length(length)) return std::nullopt;
   if (end_ - begin_ - kFrameHeaderSize < length) return std::nullopt;
   const std::span<const std::uint8_t> payload(data_.get() + begin_ + kFrameHeaderSize, length);
   begin_ += kFrameHeaderSize + length;

@@ -1,7 +1,7 @@
 #pragma once
 // The transport interface: listen/accept, connect, and a byte-stream Connection whose reads and
 // writes carry many frames at once (the node coalesces frames into one write and parses many
-// frames per read). Backends: tcp (Asio sockets, epoll) today; io_uring and in-memory later.
+// frames per read). Backends: tcp (Asio sockets, epoll), uring (io_uring), mem (in-memory).
 //
 // Errors: every awaitable throws asio::system_error on failure (connection reset, refused,
 // cancelled); read_some returns 0 at end of stream. All methods run on the owning executor.
@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "hypar/address.hpp"
 
@@ -21,6 +22,14 @@ class Connection {
   virtual ~Connection() = default;
   // Reads what is available (at least one byte) into `buffer`; 0 at end of stream.
   virtual asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) = 0;
+  // Waits for received bytes and returns a view of them (at least one byte); empty at end of
+  // stream. The view stays valid until the next read_view(), read_some() or close() on this
+  // connection; the caller consumes all of it (keeps a copy of what it still needs, e.g. a partial
+  // frame). Do not mix with pending read_some() calls: one reader at a time.
+  // Backends that receive into their own buffers return those without a copy (uring: the
+  // provided buffer itself, handed back to the kernel at the next call). The default reads into a
+  // buffer owned by the Connection with read_some().
+  virtual asio::awaitable<std::span<const std::uint8_t>> read_view();
   // Writes all of `bytes` (usually many frames).
   virtual asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) = 0;
   // Ends our direction of the stream (the peer reads end of stream) but keeps reading ours.
@@ -29,6 +38,9 @@ class Connection {
   virtual void close() = 0;
   // The remote endpoint as seen by the socket ("IP:PORT"), for logs.
   virtual std::string remote() const = 0;
+
+ private:
+  std::vector<std::uint8_t> view_buffer_;  // the default read_view()'s
 };
 
 class Listener {
@@ -51,5 +63,14 @@ class Transport {
 
 // The portable backend: Asio TCP sockets (epoll on Linux), TCP_NODELAY set.
 std::unique_ptr<Transport> make_tcp_transport(asio::any_io_executor executor);
+
+// The io_uring backend (hypar/transport/uring.hpp), TCP_NODELAY set. `executor` must belong to an
+// asio::io_context run by one thread. Throws std::system_error, saying why, when io_uring cannot
+// be set up on this machine.
+std::unique_ptr<Transport> make_uring_transport(asio::any_io_executor executor);
+
+// uring where it works, else tcp (epoll); the reason for falling back is logged once per process
+// (hypar::log::warn). name() tells which one was chosen.
+std::unique_ptr<Transport> make_default_transport(asio::any_io_executor executor);
 
 }  // namespace hypar::transport

@@ -50,6 +50,15 @@ class FrameDecoder {
   // was found. The error is detected as soon as a frame's 4 length bytes have arrived.
   std::optional<std::span<const std::uint8_t>> next();
 
+  // Parses frames out of `bytes` in place (e.g. a Connection::read_view()): calls
+  // on_frame(payload) for every complete frame, in order. Whole frames are not copied (the payload
+  // points into `bytes`); only a frame split across calls is assembled in the decoder's buffer.
+  // Returns false on a framing error (see failed()) or when on_frame returned false, after which
+  // the rest of `bytes` is dropped. Frames still buffered from feed()/commit() are delivered first,
+  // so a connection may switch from next() to consume() at any point (e.g. after its handshake).
+  template <class OnFrame>
+  bool consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame);
+
   bool failed() const { return error_ != Error::none; }
   Error error() const { return error_; }
   // Bytes received but not yet returned as frames.
@@ -58,6 +67,10 @@ class FrameDecoder {
 
  private:
   void make_room(std::size_t n);
+  // Bytes still missing to complete the buffered partial frame (or its header); 0 on an error.
+  std::size_t missing();
+  // Checks a frame length; records the error and returns false if it is invalid.
+  bool check_length(std::uint32_t length);
 
   std::unique_ptr<std::uint8_t[]> data_;  // not value-initialised: it is overwritten by reads
   std::size_t capacity_ = 0;
@@ -69,5 +82,38 @@ class FrameDecoder {
 
 // Clear text for logs.
 const char* describe(FrameDecoder::Error error);
+
+template <class OnFrame>
+bool FrameDecoder::consume(std::span<const std::uint8_t> bytes, OnFrame&& on_frame) {
+  // Whole frames already buffered (fed earlier, e.g. read with a handshake) come first.
+  while (auto frame = next()) {
+    if (!on_frame(*frame)) return false;
+  }
+  if (failed()) return false;
+  // Then complete the partial frame kept from the previous call, copying only what it lacks.
+  while (buffered() > 0 && !bytes.empty()) {
+    const std::size_t need = missing();
+    if (need == 0) return false;
+    const std::size_t take = need < bytes.size() ? need : bytes.size();
+    feed(bytes.first(take));
+    bytes = bytes.subspan(take);
+    if (auto frame = next()) {
+      if (!on_frame(*frame)) return false;
+    } else if (failed()) {
+      return false;
+    }
+  }
+  // Then every whole frame straight out of `bytes`.
+  while (bytes.size() >= kFrameHeaderSize) {
+    const std::uint32_t length = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+                                 (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
+    if (!check_length(length)) return false;
+    if (bytes.size() - kFrameHeaderSize < length) break;
+    if (!on_frame(bytes.subspan(kFrameHeaderSize, length))) return false;
+    bytes = bytes.subspan(kFrameHeaderSize + length);
+  }
+  feed(bytes);  // a partial frame: kept for the next call
+  return true;
+}
 
 }  // namespace hypar::transport

@@ -1,0 +1,371 @@
+// bench-throughput: one-way message throughput on loopback, uring vs epoll.
+//
+//   bench-throughput [--transport uring|epoll|both] [--size BYTES]... [--connections N]
+//                    [--seconds S] [--level node|raw|both]
+//
+// Two event loops on two threads: the receiving side on one, every sender on the other.
+// - node level (rows "uring", "epoll"): the public hypar::Node API. N sender nodes; the receiver
+//   joins each of them (so each sender has exactly one link, to the receiver); senders call
+//   try_send() until their queue is full, then send() (which waits for space); the receiver counts
+//   Message events from poll_event()/next_event(). This is the path an application sees.
+// - raw level (rows "uring-raw", "epoll-raw"): the Transport alone. Each sender writes a prebuilt
+//   batch of frames (about 256 KiB) per write_all(); the receiver parses the frames in place out of
+//   read_view() with FrameDecoder::consume(). The ceiling of the node runtime's data path without
+//   its per-message work (an event and a copy of each payload).
+// Default cases: sizes 64, 1024 and 65536 over 1 connection, then the fan-in case of 256 senders
+// to one receiver at 64 and 1024 bytes. --connections N runs every size with N senders instead.
+// A Node keeps at most 64 active peers (hyparview::Options::active_size <= 64), so the node level
+// runs fan-in with at most kMaxNodeFanIn senders; the row's `connections` says how many.
+// Each case warms up for 0.5 s, then counts for --seconds (default 2.5). cpu_s is the process's
+// user+system CPU time during the counted window (both threads; at most 2 x seconds).
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hypar/frame_type.hpp"
+#include "hypar/log.hpp"
+#include "hypar/node/node.hpp"
+#include "hypar/runtime/timer.hpp"
+#include "hypar/transport/connection.hpp"
+#include "hypar/transport/frame.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using hypar::Address;
+
+enum class Kind { uring, epoll };
+const char* name_of(Kind kind) { return kind == Kind::uring ? "uring" : "epoll"; }
+constexpr std::size_t kMaxNodeFanIn = 64;  // hyparview::Options::validate(): active_size <= 64
+
+std::unique_ptr<hypar::transport::Transport> make_transport(Kind kind, const asio::any_io_executor& executor) {
+  return kind == Kind::uring ? hypar::transport::make_uring_transport(executor)
+                             : hypar::transport::make_tcp_transport(executor);
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+struct Result {
+  double messages = 0;
+  double seconds = 0;
+  double cpu = 0;
+};
+
+// The receiving loop and the sending loop, each on its own thread. Each io_context is destroyed on
+// the thread that ran it (the uring ring may only be drained from there).
+struct Loops {
+  std::optional<asio::io_context> rx_context{std::in_place, 1};
+  std::optional<asio::io_context> tx_context{std::in_place, 1};
+  asio::io_context& rx = *rx_context;
+  asio::io_context& tx = *tx_context;
+  asio::executor_work_guard<asio::io_context::executor_type> rx_work = asio::make_work_guard(rx);
+  asio::executor_work_guard<asio::io_context::executor_type> tx_work = asio::make_work_guard(tx);
+  std::thread rx_thread{[this] {
+    rx_context->run();
+    rx_context.reset();
+  }};
+  std::thread tx_thread{[this] {
+    tx_context->run();
+    tx_context.reset();
+  }};
+
+  ~Loops() {
+    asio::post(rx, [this] {
+      rx_work.reset();
+      rx.stop();
+    });
+    asio::post(tx, [this] {
+      tx_work.reset();
+      tx.stop();
+    });
+    rx_thread.join();
+    tx_thread.join();
+  }
+};
+
+// Counts `counter` over the measurement window: warm-up, then `seconds`.
+Result measure(const std::atomic<std::uint64_t>& counter, double seconds) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const std::uint64_t count0 = counter.load(std::memory_order_relaxed);
+  const double cpu0 = cpu_seconds();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const std::uint64_t count1 = counter.load(std::memory_order_relaxed);
+  const double cpu1 = cpu_seconds();
+  const auto t1 = Clock::now();
+  return {static_cast<double>(count1 - count0), std::chrono::duration<double>(t1 - t0).count(), cpu1 - cpu0};
+}
+
+// ---------------------------------------------------------------- node level
+
+Result node_case(Kind kind, std::size_t size, std::size_t senders_count, double seconds) {
+  Loops loops;
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<hypar::Node>> senders;
+  std::unique_ptr<hypar::Node> receiver;
+  std::vector<Address> sender_addresses;
+  const std::vector<std::uint8_t> payload(size, 0xab);
+
+  auto config = [kind, size](std::string name, std::size_t active) {
+    hypar::NodeConfig c;
+    // About 1 MiB queued per peer: the default 8192 frames is 8 MiB at 1 KiB, 512 MiB at 64 KiB,
+    // and with 64 senders a KEEPALIVE stuck behind such batches timed links out on this machine.
+    c.send_queue_limit = std::max<std::size_t>(16, (std::size_t{1} << 20) / (size + 5));
+    c.listen = Address::v4(127, 0, 0, 1, 0);
+    c.name = std::move(name);
+    c.options.active_size = std::min(active, kMaxNodeFanIn);
+    c.options.passive_size = std::max<std::size_t>(30, active);
+    c.make_transport = [kind](const asio::any_io_executor& ex) { return make_transport(kind, ex); };
+    return c;
+  };
+
+  asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> {
+    for (std::size_t i = 0; i < senders_count; ++i) {
+      senders.push_back(std::make_unique<hypar::Node>(loops.tx, config("s" + std::to_string(i), 5)));
+      sender_addresses.push_back(senders.back()->id().address);
+    }
+    co_return;
+  }, asio::use_future).get();
+
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    receiver = std::make_unique<hypar::Node>(loops.rx, config("r", senders_count + 8));
+    for (std::size_t i = 0; i < sender_addresses.size(); ++i) {
+      std::vector<Address> contact(sender_addresses.begin() + static_cast<std::ptrdiff_t>(i),
+                                   sender_addresses.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      const bool joined = co_await receiver->join(std::move(contact));  // (no Address temporaries: GCC 12)
+      if (!joined) throw std::runtime_error("could not join " + sender_addresses[i].to_string());
+    }
+  }, asio::use_future).get();
+  const Address receiver_address = receiver->id().address;
+
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    try {
+      while (!stop.load(std::memory_order_relaxed)) {
+        std::uint64_t n = 0;
+        while (auto event = receiver->poll_event()) n += std::holds_alternative<hypar::Message>(*event);
+        if (n > 0) received.fetch_add(n, std::memory_order_relaxed);
+        const hypar::Event event = co_await receiver->next_event();
+        if (std::holds_alternative<hypar::Message>(event)) received.fetch_add(1, std::memory_order_relaxed);
+      }
+    } catch (const std::exception&) {
+      // the node stopped
+    }
+  }, asio::detached);
+
+  for (std::size_t i = 0; i < senders_count; ++i) {
+    asio::co_spawn(loops.tx, [&, i]() -> asio::awaitable<void> {
+      hypar::Node& node = *senders[i];
+      while (!stop.load(std::memory_order_relaxed)) {
+        hypar::SendResult result = node.try_send(receiver_address, payload);
+        if (result == hypar::SendResult::queue_full) result = co_await node.send(receiver_address, payload);
+        if (result == hypar::SendResult::not_a_peer) {
+          co_await hypar::sleep_for(hypar::milliseconds(1));  // the link is not up yet
+        } else if (result != hypar::SendResult::ok) {
+          co_return;
+        }
+      }
+    }, asio::detached);
+  }
+
+  const Result result = measure(received, seconds);
+  stop = true;
+  asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> { senders.clear(); co_return; }, asio::use_future).get();
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> { receiver.reset(); co_return; }, asio::use_future).get();
+  return result;
+}
+
+// ---------------------------------------------------------------- transport level
+
+Result raw_case(Kind kind, std::size_t size, std::size_t connections, double seconds) {
+  Loops loops;
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<bool> stop{false};
+  auto rx_transport = make_transport(kind, loops.rx.get_executor());
+  auto tx_transport = make_transport(kind, loops.tx.get_executor());
+  std::unique_ptr<hypar::transport::Listener> listener;
+  std::vector<std::unique_ptr<hypar::transport::Connection>> rx_connections;
+  std::vector<std::unique_ptr<hypar::transport::Connection>> tx_connections;
+
+  // One batch: as many whole frames as fit in about 256 KiB (at least one).
+  std::vector<std::uint8_t> batch;
+  const std::vector<std::uint8_t> payload(size, 0xab);
+  while (batch.empty() || batch.size() + size + 4 <= 256 * 1024) hypar::transport::append_frame(batch, payload);
+
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    listener = rx_transport->listen(Address::v4(127, 0, 0, 1, 0));
+    co_return;
+  }, asio::use_future).get();
+  const Address target = listener->local_address();
+
+  auto accepting = asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    for (std::size_t i = 0; i < connections; ++i) {
+      rx_connections.push_back(co_await listener->accept());
+      hypar::transport::Connection* connection = rx_connections.back().get();
+      asio::co_spawn(loops.rx, [&received, connection]() -> asio::awaitable<void> {
+        hypar::transport::FrameDecoder decoder;
+        try {
+          for (;;) {
+            const auto bytes = co_await connection->read_view();
+            if (bytes.empty()) break;
+            std::uint64_t n = 0;
+            const bool ok = decoder.consume(bytes, [&n](std::span<const std::uint8_t> frame) {
+              n += frame[0] == 0xab;
+              return true;
+            });
+            if (!ok) throw std::runtime_error("framing error");
+            received.fetch_add(n, std::memory_order_relaxed);
+          }
+        } catch (const std::exception&) {
+          // closed at the end
+        }
+      }, asio::detached);
+    }
+  }, asio::use_future);
+  asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> {
+    for (std::size_t i = 0; i < connections; ++i) {
+      tx_connections.push_back(co_await tx_transport->connect(target));
+      hypar::transport::Connection* connection = tx_connections.back().get();
+      asio::co_spawn(loops.tx, [&stop, &batch, connection]() -> asio::awaitable<void> {
+        try {
+          while (!stop.load(std::memory_order_relaxed)) co_await connection->write_all(batch);
+        } catch (const std::exception&) {
+          // closed at the end
+        }
+      }, asio::detached);
+    }
+  }, asio::use_future).get();
+  accepting.get();
+
+  const Result result = measure(received, seconds);
+  stop = true;
+  asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> {
+    for (auto& c : tx_connections) c->close();
+    co_return;
+  }, asio::use_future).get();
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    for (auto& c : rx_connections) c->close();
+    listener->close();
+    co_return;
+  }, asio::use_future).get();
+  // Let the cancelled operations finish before the connections go.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> { tx_connections.clear(); co_return; }, asio::use_future).get();
+  asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
+    rx_connections.clear();
+    listener.reset();
+    co_return;
+  }, asio::use_future).get();
+  return result;
+}
+
+// ---------------------------------------------------------------- main
+
+[[noreturn]] void usage(const char* problem) {
+  std::fprintf(stderr,
+               "bench-throughput: %s\nusage: bench-throughput [--transport uring|epoll|both] [--size BYTES]... "
+               "[--connections N] [--seconds S] [--level node|raw|both]\n",
+               problem);
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Kind> kinds{Kind::uring, Kind::epoll};
+  std::vector<std::size_t> sizes;
+  std::size_t connections = 0;  // 0: the default set of cases
+  double seconds = 2.5;
+  bool node_level = true;
+  bool raw_level = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+      return argv[++i];
+    };
+    if (arg == "--transport") {
+      const std::string v = value();
+      if (v == "uring") kinds = {Kind::uring};
+      else if (v == "epoll") kinds = {Kind::epoll};
+      else if (v == "both") kinds = {Kind::uring, Kind::epoll};
+      else usage("--transport takes uring, epoll or both");
+    } else if (arg == "--size") {
+      const long v = std::atol(value().c_str());
+      if (v < 1 || v > (1 << 20) - 1) usage("--size takes 1 to 1048575 bytes");
+      sizes.push_back(static_cast<std::size_t>(v));
+    } else if (arg == "--connections") {
+      const long v = std::atol(value().c_str());
+      if (v < 1 || v > 4096) usage("--connections takes 1 to 4096");
+      connections = static_cast<std::size_t>(v);
+    } else if (arg == "--seconds") {
+      seconds = std::atof(value().c_str());
+      if (!(seconds > 0 && seconds <= 600)) usage("--seconds takes a duration in (0, 600]");
+    } else if (arg == "--level") {
+      const std::string v = value();
+      node_level = v == "node" || v == "both";
+      raw_level = v == "raw" || v == "both";
+      if (!node_level && !raw_level) usage("--level takes node, raw or both");
+    } else {
+      usage(("unknown argument " + arg).c_str());
+    }
+  }
+  const bool default_sizes = sizes.empty();
+  if (default_sizes) sizes = {64, 1024, 65536};
+  struct Case {
+    std::size_t size;
+    std::size_t connections;
+  };
+  std::vector<Case> cases;
+  for (std::size_t size : sizes) cases.push_back({size, connections == 0 ? 1 : connections});
+  if (connections == 0) {
+    for (std::size_t size : default_sizes ? std::vector<std::size_t>{64, 1024} : sizes) cases.push_back({size, 256});
+  }
+
+  hypar::log::set_level(hypar::log::Level::warn);
+  std::printf("# bench-throughput: one-way loopback throughput, %.1f s per case after 0.5 s of warm-up\n", seconds);
+  std::printf("# transport: uring/epoll = through hypar::Node (send -> Message events); *-raw = Transport only\n");
+  std::printf("transport,size,connections,msgs_per_s,mb_per_s,cpu_s\n");
+  std::fflush(stdout);
+  for (const Case& c : cases) {
+    for (int level = 0; level < 2; ++level) {
+      if ((level == 0 && !node_level) || (level == 1 && !raw_level)) continue;
+      const std::size_t n = level == 0 ? std::min(c.connections, kMaxNodeFanIn) : c.connections;
+      for (Kind kind : kinds) {
+        try {
+          const Result r = level == 0 ? node_case(kind, c.size, n, seconds) : raw_case(kind, c.size, n, seconds);
+          const double rate = r.messages / r.seconds;
+          std::printf("%s%s,%zu,%zu,%.0f,%.1f,%.2f\n", name_of(kind), level == 0 ? "" : "-raw", c.size, n, rate,
+                      rate * static_cast<double>(c.size) / 1e6, r.cpu);
+        } catch (const std::exception& e) {
+          std::printf("# %s%s,%zu,%zu failed: %s\n", name_of(kind), level == 0 ? "" : "-raw", c.size, c.connections,
+                      e.what());
+        }
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
