@@ -23,7 +23,7 @@ const std::string_view kHyparUsage =
     "  --join IP:PORT       contact to join through; repeat to give fallbacks, tried in order\n"
     "  --secret-file FILE   cluster secret (at least 16 bytes; one trailing newline is ignored);\n"
     "                       only peers with the same secret are accepted [no secret]\n"
-    "  --transport T        epoll or uring [epoll]\n"
+    "  --transport T        uring or epoll [uring where io_uring works, else epoll]\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
     "  --arwl K             active random walk length [6]\n"

@@ -24,7 +24,8 @@ namespace hypar::cli {
 extern const std::string_view kHyparUsage;
 extern const std::string_view kFlooderUsage;
 
-enum class TransportKind { epoll, uring };
+// automatic: io_uring where it works, else epoll (logged once); the others force one.
+enum class TransportKind { automatic, epoll, uring };
 
 // What `hypar node` was asked to do.
 struct NodeArgs {
@@ -32,7 +33,7 @@ struct NodeArgs {
   std::string name;                      // empty: the node has no name
   std::vector<Address> joins;            // contacts, tried in the order given
   std::string secret_file;               // empty: no cluster secret
-  TransportKind transport = TransportKind::epoll;
+  TransportKind transport = TransportKind::automatic;
   hyparview::Options options;            // protocol parameters, defaults unless given
   Duration status_every{0};              // 0: no status lines
   log::Level log_level = log::Level::info;

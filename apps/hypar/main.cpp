@@ -127,12 +127,27 @@ int main(int argc, char** argv) {
     if (!secret) return usage_error(error);
     config.secret = std::move(*secret);
   }
-  if (args.transport == cli::TransportKind::uring) {
-    log::warn("io_uring transport not available yet, using epoll");
+  switch (args.transport) {
+    case cli::TransportKind::automatic: break;  // the node's default: uring, else epoll (logged)
+    case cli::TransportKind::epoll:
+      config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
+      break;
+    case cli::TransportKind::uring:  // forced: no fallback; failing to set it up is an error
+      config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_uring_transport(ex); };
+      break;
   }
 
   // Everything runs on this one io_context, on the main thread.
   asio::io_context io;
+  if (args.transport == cli::TransportKind::uring) {
+    try {
+      (void)transport::make_uring_transport(io.get_executor());
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "hypar: --transport uring: %s\n", e.what());
+      return 1;
+    }
+  }
+
   std::unique_ptr<Node> node;
   try {
     node = std::make_unique<Node>(io, std::move(config));

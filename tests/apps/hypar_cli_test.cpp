@@ -72,7 +72,7 @@ TEST_CASE("hypar node: minimal arguments take the defaults") {
   CHECK(a.name.empty());
   CHECK(a.joins.empty());
   CHECK(a.secret_file.empty());
-  CHECK(a.transport == TransportKind::epoll);
+  CHECK(a.transport == TransportKind::automatic);
   CHECK(a.status_every == Duration::zero());
   CHECK(a.log_level == log::Level::info);
   const hyparview::Options defaults;

@@ -21,7 +21,9 @@ TEST_CASE("node: two nodes join, see each other, and exchange messages in order"
 
   std::optional<bool> joined;
   asio::co_spawn(io, join_into(b, {a.id().address}, &joined), asio::detached);
-  REQUIRE(run_until(io, [&] { return joined.has_value() && has_peer(a, b.id().address); }, seconds(5)));
+  REQUIRE(run_until(io, [&] {
+    return joined.has_value() && has_peer(a, b.id().address) && !b_log->all<LinkUp>().empty();
+  }, seconds(5)));
   REQUIRE(*joined);
   REQUIRE(has_peer(b, a.id().address));
   REQUIRE(b_log->all<LinkUp>().size() == 1);
@@ -163,8 +165,14 @@ asio::awaitable<void> stop_after(Duration limit, Runtime& runtime, std::atomic<b
 
 TEST_CASE("node: two nodes on two shards of a Runtime join and exchange a message") {
   Runtime runtime(2);
-  Node a(runtime, fast_config("a"), 0);
-  Node b(runtime, fast_config("b"), 1);
+  // epoll: an io_uring ring must be torn down on its own shard's thread, and these nodes are
+  // destroyed on the main thread after run() returns.
+  NodeConfig a_config = fast_config("a"), b_config = fast_config("b");
+  a_config.make_transport = b_config.make_transport = [](const asio::any_io_executor& ex) {
+    return transport::make_tcp_transport(ex);
+  };
+  Node a(runtime, a_config, 0);
+  Node b(runtime, b_config, 1);
   std::atomic<bool> delivered{false};
   std::atomic<bool> timed_out{false};
   // Each node is driven only from its own shard; the shards share nothing but the sockets.

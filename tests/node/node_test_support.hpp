@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for whole-node tests over loopback TCP in one process.
 #include <asio.hpp>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -27,6 +28,13 @@ inline NodeConfig fast_config(const std::string& name) {
   c.options.join_retry_max = milliseconds(1000);
   c.connect_timeout = milliseconds(1500);
   c.handshake_timeout = milliseconds(1500);
+  // ctest runs the real-socket node tests once per transport (tests/CMakeLists.txt); by default
+  // the node's own choice (io_uring where it works, else epoll).
+  if (const char* forced = std::getenv("HYPAR_TEST_TRANSPORT"); forced && std::string(forced) == "epoll") {
+    c.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
+  } else if (forced && std::string(forced) == "uring") {
+    c.make_transport = [](const asio::any_io_executor& ex) { return transport::make_uring_transport(ex); };
+  }
   return c;
 }
 

@@ -55,7 +55,7 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
       config(std::move(cfg)),
       self{config.listen, config.name, pick_incarnation(config.incarnation)},
       transport(config.make_transport ? config.make_transport(io.get_executor())
-                                      : transport::make_tcp_transport(io.get_executor())),
+                                      : transport::make_default_transport(io.get_executor())),
       core(self, config.options, pick_seed(config.seed)),
       timer_wakeup(io),
       event_ready(io.get_executor()),

@@ -281,21 +281,28 @@ asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::sha
   }
 }
 
+// Frames are parsed in place out of each received view (no copy on io_uring); only a frame split
+// across reads is assembled in the decoder. The view is valid until the next read or a close, so
+// parsing stops as soon as the link is lost or the node stops (both close the connection).
 asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
+  bool ended = false;  // by a frame: a protocol violation (logged), or the link went away
+  auto on_frame = [&](std::span<const std::uint8_t> frame) {
+    ended = !handle_frame(peer, frame) || peer->lost || stopped;
+    return !ended;
+  };
+  std::span<const std::uint8_t> bytes;  // empty at first: frames that came with the handshake
   for (;;) {
-    while (auto frame = conn->decoder.next()) {
-      if (!handle_frame(peer, *frame)) co_return;
-    }
-    if (conn->decoder.failed()) {
-      log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
+    if (!conn->decoder.consume(bytes, on_frame)) {
+      if (!ended) {
+        log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
+      }
       co_return;
     }
     // Backpressure: stop reading while the application is behind on its events.
     while (events.size() >= config.event_queue_limit && !stopped) co_await event_space.wait();
-    auto buffer = conn->decoder.prepare(kReadChunk);
-    const std::size_t n = co_await conn->io->read_some(buffer);
-    if (n == 0) co_return;  // end of stream
-    conn->decoder.commit(n);
+    if (peer->lost || stopped) co_return;
+    bytes = co_await conn->io->read_view();
+    if (bytes.empty()) co_return;  // end of stream
   }
 }
 

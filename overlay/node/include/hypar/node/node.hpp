@@ -48,7 +48,8 @@ struct NodeConfig {
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
   std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
-  // Makes the node's transport; empty: TCP (epoll). Tests pass an in-memory network's transport.
+  // Makes the node's transport; empty: transport::make_default_transport (TCP over io_uring where
+  // it works, else epoll, logged once). Tests pass an in-memory network's transport.
   std::function<std::unique_ptr<transport::Transport>(const asio::any_io_executor&)> make_transport;
 };
 
