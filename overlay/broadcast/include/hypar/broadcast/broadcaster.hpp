@@ -28,7 +28,8 @@
 // A backlog holds at most backlog_limit messages; past that, further ones are dropped (the tree
 // repairs through the other neighbours' IHAVEs). Deliveries wait in a queue the application drains
 // with next_delivery(); while it holds delivery_queue_limit entries the Broadcaster stops taking
-// node events, so the node stops reading from its peers in turn.
+// node events, so the node stops reading from its peers in turn. The same holds for the queue of
+// forwarded events (forward_node_events): an application that asks for them must consume both.
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <cstdint>
