@@ -217,7 +217,7 @@ TEST_CASE("broadcast: other messages are forwarded or dropped, malformed Plumtre
   REQUIRE(forwarded.size() == 2);
 }
 
-TEST_CASE("broadcast: stop() and the node's leave end the broadcaster; destruction leaves nothing running") {
+TEST_CASE("broadcast: stop() and the node's leave end the broadcaster, and destruction leaves nothing running") {
   BroadcastCluster c;
   for (int i = 0; i < 3; ++i) c.add();
   REQUIRE(c.join_all_through(0));
