@@ -58,6 +58,31 @@ const std::string_view kFlooderUsage =
     "  --log-level L        debug, info, warn or error [info]\n"
     "  --help               this text\n";
 
+const std::string_view kPlumcastUsage =
+    "usage: plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
+    "                [protocol options] [--log-level debug|info|warn|error]\n"
+    "\n"
+    "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
+    "whole overlay; every message delivered (own ones included) is printed on stdout as\n"
+    "{\"event\":\"deliver\",\"origin\":\"IP:PORT\",\"seq\":N,\"hops\":H,\"data\":\"...\"}, after a\n"
+    "first {\"event\":\"listening\",\"id\":\"IP:PORT\"} line and together with link_up and link_down\n"
+    "lines. End of stdin stops reading but the node keeps forwarding until SIGINT or SIGTERM,\n"
+    "which make it leave gracefully ({\"event\":\"left\"}, exit 0). Lines longer than 64 KiB are\n"
+    "skipped with a warning.\n"
+    "\n"
+    "options (defaults in brackets):\n"
+    "  --listen IP:PORT     address to listen on; also the node's identity (required)\n"
+    "  --join IP:PORT       contact to join through; repeat to give fallbacks, tried in order\n"
+    "  --name NAME          name shown in logs and to peers, at most 64 bytes [none]\n"
+    "  --secret-file FILE   cluster secret shared by every node [no secret]\n"
+    "  --active-size K, --passive-size K, --arwl K, --prwl K, --k-active K, --k-passive K,\n"
+    "  --shuffle-period D, --keepalive D\n"
+    "                       HyParView parameters, as for `hypar node` (see hypar --help)\n"
+    "  --log-level L        debug, info, warn or error [info]\n"
+    "  --help               this text\n"
+    "\n"
+    "Exit status: 0 after a graceful leave, 1 when the node cannot listen, 2 on bad arguments.\n";
+
 namespace {
 
 std::optional<std::uint64_t> parse_u64(std::string_view text) {
@@ -180,6 +205,61 @@ constexpr NumericOption kNumericOptions[] = {
     {"--k-passive", 0, 64, [](hyparview::Options& o, std::uint64_t v) { o.k_passive = v; }},
 };
 
+std::string bad_duration(std::string_view text, std::string_view name) {
+  return "bad duration " + quoted(text) + " for " + std::string(name) +
+         " (expected e.g. 250ms, 10s or 1m; a bare number means seconds)";
+}
+
+// HyParView protocol options, shared by `hypar node` and `plumcast`. Returns true if `name` was
+// one of them (then `error` may be set), false if the caller should try its own options.
+bool parse_protocol_option(std::string_view name, Words& words, hyparview::Options& options, std::string& error) {
+  const NumericOption* numeric = nullptr;
+  for (const auto& o : kNumericOptions) {
+    if (o.name == name) numeric = &o;
+  }
+  if (!numeric && name != "--shuffle-period" && name != "--keepalive") return false;
+  const auto text = words.value();
+  if (!text) {
+    error = "missing value after " + std::string(name);
+    return true;
+  }
+  if (numeric) {
+    const auto value = parse_u64(*text);
+    if (!value) {
+      error = "bad value " + quoted(*text) + " for " + std::string(name) + " (expected an unsigned integer)";
+    } else if (*value < numeric->min || *value > numeric->max) {
+      error = std::string(name) + " must be between " + std::to_string(numeric->min) + " and " +
+              std::to_string(numeric->max) + " (got " + std::to_string(*value) + ")";
+    } else {
+      numeric->store(options, *value);
+    }
+    return true;
+  }
+  const auto d = parse_duration(*text);
+  if (!d) {
+    error = bad_duration(*text, name);
+  } else if (name == "--shuffle-period") {
+    if (*d <= Duration::zero()) {
+      error = "--shuffle-period must be above 0";
+    } else {
+      options.shuffle_period = *d;
+    }
+  } else {
+    options.keepalive_interval = *d;
+    options.keepalive_timeout = 5 * *d;
+  }
+  return true;
+}
+
+// Every problem of the protocol options in one sentence, or empty.
+std::string protocol_problems(const hyparview::Options& options) {
+  const auto problems = options.validate();
+  if (problems.empty()) return {};
+  std::string message = "invalid protocol options: ";
+  for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+  return message;
+}
+
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
@@ -236,25 +316,14 @@ ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv) {
       continue;
     }
     if (!name.starts_with("--")) return fail("unexpected argument " + quoted(name));
-    const NumericOption* numeric = nullptr;
-    for (const auto& o : kNumericOptions) {
-      if (o.name == name) numeric = &o;
+    if (parse_protocol_option(name, words, args.options, error)) {
+      if (!error.empty()) return fail(error);
+      continue;
     }
-    const bool known = numeric || name == "--transport" || name == "--shuffle-period" || name == "--keepalive" ||
-                       name == "--status-every";
-    if (!known) return fail("unknown option " + std::string(name));
+    if (name != "--transport" && name != "--status-every") return fail("unknown option " + std::string(name));
     const auto text = words.value();
     if (!text) return fail("missing value after " + std::string(name));
-
-    if (numeric) {
-      const auto value = parse_u64(*text);
-      if (!value) return fail("bad value " + quoted(*text) + " for " + std::string(name) + " (expected an unsigned integer)");
-      if (*value < numeric->min || *value > numeric->max) {
-        return fail(std::string(name) + " must be between " + std::to_string(numeric->min) + " and " +
-                    std::to_string(numeric->max) + " (got " + std::to_string(*value) + ")");
-      }
-      numeric->store(args.options, *value);
-    } else if (name == "--transport") {
+    if (name == "--transport") {
       if (*text == "epoll") {
         args.transport = TransportKind::epoll;
       } else if (*text == "uring") {
@@ -264,27 +333,12 @@ ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv) {
       }
     } else {
       const auto d = parse_duration(*text);
-      if (!d) {
-        return fail("bad duration " + quoted(*text) + " for " + std::string(name) +
-                    " (expected e.g. 250ms, 10s or 1m; a bare number means seconds)");
-      }
-      if (name == "--shuffle-period") {
-        if (*d <= Duration::zero()) return fail("--shuffle-period must be above 0");
-        args.options.shuffle_period = *d;
-      } else if (name == "--keepalive") {
-        args.options.keepalive_interval = *d;
-        args.options.keepalive_timeout = 5 * *d;
-      } else {
-        args.status_every = *d;
-      }
+      if (!d) return fail(bad_duration(*text, name));
+      args.status_every = *d;
     }
   }
   if (!have_listen) return fail("node needs --listen IP:PORT");
-  if (const auto problems = args.options.validate(); !problems.empty()) {
-    std::string message = "invalid protocol options: ";
-    for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
-    return fail(message);
-  }
+  if (auto problems = protocol_problems(args.options); !problems.empty()) return fail(problems);
   result.args = std::move(args);
   return result;
 }
@@ -313,6 +367,36 @@ ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv) {
     return fail("unknown option " + std::string(name));
   }
   if (!have_listen) return fail("flooder needs --listen IP:PORT");
+  result.args = std::move(args);
+  return result;
+}
+
+ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv) {
+  ParseResult<PlumcastArgs> result;
+  if (wants_help(argc, argv)) {
+    result.help = true;
+    return result;
+  }
+  auto fail = [&result](std::string message) {
+    result.error = std::move(message);
+    return result;
+  };
+  PlumcastArgs args;
+  bool have_listen = false;
+  Words words(argc, argv, 1);
+  while (!words.done()) {
+    const std::string_view name = words.next_name();
+    std::string error;
+    if (parse_common(name, words, args, have_listen, error) ||
+        (name.starts_with("--") && parse_protocol_option(name, words, args.options, error))) {
+      if (!error.empty()) return fail(error);
+      continue;
+    }
+    if (!name.starts_with("--")) return fail("unexpected argument " + quoted(name));
+    return fail("unknown option " + std::string(name));
+  }
+  if (!have_listen) return fail("plumcast needs --listen IP:PORT");
+  if (auto problems = protocol_problems(args.options); !problems.empty()) return fail(problems);
   result.args = std::move(args);
   return result;
 }

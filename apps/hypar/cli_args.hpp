@@ -1,9 +1,10 @@
 #pragma once
-// Command-line parsing for the `hypar` and `flooder` executables. Parsing only: no IO, no
+// Command-line parsing for the `hypar`, `flooder` and `plumcast` executables. Parsing only: no IO, no
 // sockets, so that tests/apps/hypar_cli_test.cpp can check every option and error message.
 //
 //   hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file F] [...]
 //   flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file F] [...]
+//   plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file F] [...]
 //
 // Every parse returns either the arguments, a request for help, or one error sentence that the
 // caller prints with the usage text before exiting with status 2.
@@ -23,6 +24,7 @@ namespace hypar::cli {
 
 extern const std::string_view kHyparUsage;
 extern const std::string_view kFlooderUsage;
+extern const std::string_view kPlumcastUsage;
 
 // automatic: io_uring where it works, else epoll (logged once); the others force one.
 enum class TransportKind { automatic, epoll, uring };
@@ -48,6 +50,16 @@ struct FlooderArgs {
   log::Level log_level = log::Level::info;
 };
 
+// What `plumcast` was asked to do: the flooder's options plus the HyParView protocol options.
+struct PlumcastArgs {
+  Address listen;
+  std::string name;
+  std::vector<Address> joins;
+  std::string secret_file;
+  hyparview::Options options;
+  log::Level log_level = log::Level::info;
+};
+
 template <class Args>
 struct ParseResult {
   bool help = false;          // --help or -h was given: print the usage, exit 0
@@ -59,6 +71,8 @@ struct ParseResult {
 ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv);
 // argv[0] is the program name.
 ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv);
+// argv[0] is the program name.
+ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv);
 
 // "250ms", "10s", "1m", or a bare number of seconds ("3"). Whole numbers only; nullopt on
 // anything else (negative, empty, unknown unit, overflow).

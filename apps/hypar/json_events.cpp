@@ -78,6 +78,11 @@ std::string deliver_line(const Address& origin, std::uint64_t seq, std::string_v
          R"(,"data":)" + json_string(data) + "}";
 }
 
+std::string deliver_line(const Address& origin, std::uint64_t seq, std::uint16_t hops, std::string_view data) {
+  return R"({"event":"deliver","origin":)" + json_string(origin.to_string()) + R"(,"seq":)" + std::to_string(seq) +
+         R"(,"hops":)" + std::to_string(hops) + R"(,"data":)" + json_string(data) + "}";
+}
+
 std::string left_line() { return R"({"event":"left"})"; }
 
 void print_line(const std::string& line) {

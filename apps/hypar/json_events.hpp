@@ -1,5 +1,5 @@
 #pragma once
-// The JSON lines that `hypar node` and `flooder` print on stdout: one object per line, keys in a
+// The JSON lines that `hypar node`, `flooder` and `plumcast` print on stdout: one object per line, keys in a
 // fixed order, no spaces, so that scripts can grep them. Formatting only: no IO.
 //
 //   {"event":"listening","id":"127.0.0.1:7000"}
@@ -9,6 +9,7 @@
 //   {"event":"joined","contact":"127.0.0.1:7000"}      {"event":"join_failed"}
 //   {"event":"status","active":["127.0.0.1:7001"],"passive":[]}
 //   {"event":"deliver","origin":"127.0.0.1:7000","seq":1,"data":"hello"}
+//   {"event":"deliver","origin":"127.0.0.1:7000","seq":1,"hops":2,"data":"hello"}   (plumcast)
 //   {"event":"left"}
 // Every function returns the line without its trailing newline.
 #include <cstdint>
@@ -36,6 +37,8 @@ std::string joined_line(const Address& contact);
 std::string join_failed_line();
 std::string status_line(std::span<const Address> active, std::span<const Address> passive);
 std::string deliver_line(const Address& origin, std::uint64_t seq, std::string_view data);
+// plumcast's: {"event":"deliver","origin":"127.0.0.1:7000","seq":N,"hops":H,"data":"hello"}
+std::string deliver_line(const Address& origin, std::uint64_t seq, std::uint16_t hops, std::string_view data);
 std::string left_line();
 
 // Writes `line` and a newline to stdout and flushes, so that a reader sees each event at once.

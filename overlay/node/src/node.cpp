@@ -221,6 +221,10 @@ Node::~Node() {
 }
 
 const PeerId& Node::id() const { return impl_->self; }
+asio::any_io_executor Node::get_executor() const { return impl_->io.get_executor(); }
+std::size_t Node::max_message_size() const {
+  return impl_->config.max_frame_size == 0 ? 0 : impl_->config.max_frame_size - 1;
+}
 
 Node* Node::where(const Address& id) {
   auto& r = registry();

@@ -17,6 +17,7 @@
 //     }
 //   }, asio::detached);
 //   io.run();
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <functional>
@@ -66,6 +67,12 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   const PeerId& id() const;
+  // The executor of the io_context the node runs on: layers built on the node (e.g.
+  // hypar::Broadcaster) start their coroutines there.
+  asio::any_io_executor get_executor() const;
+  // The largest message try_send/send accept (NodeConfig::max_frame_size minus the frame's type
+  // byte); longer ones return SendResult::too_large.
+  std::size_t max_message_size() const;
 
   // Joins through the first contact that answers (tried in order). true: joined; false:
   // could_not_connect (none answered); the node keeps retrying in the background with backoff.

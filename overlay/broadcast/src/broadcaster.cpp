@@ -1,0 +1,272 @@
+// The Broadcaster's API and the driver of its Plumtree core: node events and timers go to the
+// core, then pump() carries out what the core asked for (send, deliver, schedule a timer).
+#include <asio/error.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/system_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "broadcaster_impl.hpp"
+#include "hypar/frame_type.hpp"
+#include "hypar/log.hpp"
+#include "hypar/plumtree/codec.hpp"
+
+namespace hypar {
+namespace {
+
+std::uint64_t pick_seed(std::uint64_t configured) {
+  if (configured != 0) return configured;
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+// The largest encodings of the two messages whose size varies: a GOSSIP with the largest payload
+// (type, origin address up to IPv6, seq, hops, length) and a full IHAVE.
+constexpr std::size_t kMaxAddressBytes = 1 + 16 + 2;
+constexpr std::size_t kGossipOverheadBytes = 1 + kMaxAddressBytes + 8 + 2 + 4;
+constexpr std::size_t kMaxIHaveBytes = 1 + 2 + plumtree::kMaxIHaveEntries * (kMaxAddressBytes + 8 + 2);
+
+void check_fits(const Node& node, const plumtree::Options& options) {
+  const std::size_t largest = std::max(options.max_payload_bytes + kGossipOverheadBytes, kMaxIHaveBytes);
+  if (largest > node.max_message_size()) {
+    throw std::invalid_argument("plumtree max_payload_bytes " + std::to_string(options.max_payload_bytes) +
+                                " does not fit in the node's messages (at most " +
+                                std::to_string(node.max_message_size()) + " bytes, Plumtree adds up to " +
+                                std::to_string(kGossipOverheadBytes) + ")");
+  }
+}
+
+asio::awaitable<void> logging_failure(asio::awaitable<void> task, const char* what) {
+  try {
+    co_await std::move(task);
+  } catch (const asio::system_error& e) {
+    if (e.code() != asio::error::operation_aborted) log::error("broadcaster: {} failed: {}", what, e.what());
+  } catch (const std::exception& e) {
+    log::error("broadcaster: {} failed: {}", what, e.what());
+  }
+}
+
+}  // namespace
+
+const char* describe(BroadcastError error) {
+  switch (error) {
+    case BroadcastError::payload_too_large: return "payload larger than the broadcast limit";
+    case BroadcastError::already_seen: return "a message with this content was already broadcast";
+    case BroadcastError::stopped: return "the broadcaster has stopped";
+  }
+  return "unknown";
+}
+
+Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
+    : node(n),
+      config(std::move(cfg)),
+      core(node.id().address, config.options, pick_seed(config.seed)),
+      timer_wakeup(node.get_executor()),
+      delivery_ready(node.get_executor()),
+      forwarded_ready(node.get_executor()),
+      queue_space(node.get_executor()),
+      tasks(node.get_executor()) {
+  check_fits(node, config.options);
+  if (config.delivery_queue_limit == 0) throw std::invalid_argument("delivery_queue_limit must be above 0");
+}
+
+void Broadcaster::Impl::start() {
+  spawn(event_loop(), "event loop");
+  spawn(timer_loop(), "timer loop");
+}
+
+void Broadcaster::Impl::stop() {
+  if (is_stopped) return;
+  is_stopped = true;
+  timer_wakeup.cancel();
+  for (auto& [peer, backlog] : backlogs) backlog->abandoned = true;
+  backlogs.clear();
+  delivery_ready.notify();
+  forwarded_ready.notify();
+  queue_space.notify();
+  tasks.cancel();
+}
+
+void Broadcaster::Impl::spawn(asio::awaitable<void> task, const char* what) {
+  tasks.spawn(logging_failure(std::move(task), what));
+}
+
+// ---------------------------------------------------------------- the core driver
+
+void Broadcaster::Impl::pump() {
+  for (;;) {
+    auto outputs = core.take_outputs();
+    if (outputs.empty()) return;
+    for (auto& output : outputs) {
+      if (auto* s = std::get_if<plumtree::Send>(&output)) {
+        send(s->to, s->message);
+      } else if (auto* d = std::get_if<plumtree::Deliver>(&output)) {
+        deliveries.push_back(Delivery{d->id.origin, d->id.seq, d->hops, std::move(d->payload)});
+        delivery_ready.notify();
+      } else if (auto* t = std::get_if<plumtree::ScheduleTimer>(&output)) {
+        schedule(t->timer, t->at);
+      }
+    }
+  }
+}
+
+void Broadcaster::Impl::schedule(const plumtree::Timer& timer, Instant at) {
+  const bool earliest = timers.empty() || at < timers.begin()->first;
+  timers.emplace(at, timer);
+  if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
+}
+
+void Broadcaster::Impl::on_event(Event& event) {
+  if (auto* up = std::get_if<LinkUp>(&event)) {
+    core.neighbor_up(up->peer.address, Clock::now());
+    pump();
+  } else if (auto* down = std::get_if<LinkDown>(&event)) {
+    forget_backlog(down->peer.address);
+    core.neighbor_down(down->peer.address, Clock::now());
+    pump();
+  } else if (auto* message = std::get_if<Message>(&event)) {
+    const bool plumtree_frame = !message->bytes.empty() && frame_type::is_plumtree(message->bytes[0]);
+    if (plumtree_frame) {
+      on_message(*message);
+      return;
+    }
+    if (!config.forward_node_events) {
+      ++stats.foreign_dropped;
+      log::debug("broadcaster: dropped a {}-byte non-Plumtree message from {}", message->bytes.size(),
+                 message->peer.to_string());
+      return;
+    }
+  }
+  if (config.forward_node_events) {
+    forwarded.push_back(std::move(event));
+    forwarded_ready.notify();
+  }
+}
+
+// A Plumtree message from a neighbour. One that does not decode is logged and ignored: the peer
+// is broken or hostile, and the node API offers no way to close one link (HyParView keeps
+// judging the peer by its own messages).
+void Broadcaster::Impl::on_message(Message& message) {
+  const auto decoded = plumtree::decode(message.bytes);
+  if (!decoded) {
+    ++stats.decode_errors;
+    log::warn("broadcaster: ignored a malformed Plumtree message from {}: {}", message.peer.to_string(),
+              plumtree::describe(decoded.error()));
+    return;
+  }
+  core.received(message.peer.address, decoded.message(), Clock::now());
+  pump();
+}
+
+// Takes the node's events one at a time, forever; pauses while the application is behind.
+asio::awaitable<void> Broadcaster::Impl::event_loop() {
+  auto keep = shared_from_this();
+  for (;;) {
+    while (!is_stopped &&
+           (deliveries.size() >= config.delivery_queue_limit || forwarded.size() >= config.delivery_queue_limit)) {
+      co_await queue_space.wait();
+    }
+    if (is_stopped) co_return;
+    std::optional<Event> event;
+    bool node_stopped = false;
+    try {
+      event.emplace(co_await node.next_event());
+    } catch (const std::runtime_error&) {  // the node stopped (or we were cancelled)
+      node_stopped = true;
+    }
+    if (is_stopped) co_return;  // cancelled: the node may be gone already
+    if (node_stopped) {
+      log::debug("broadcaster: the node stopped; stopping");
+      stop();
+      co_return;
+    }
+    on_event(*event);
+  }
+}
+
+// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+asio::awaitable<void> Broadcaster::Impl::timer_loop() {
+  auto keep = shared_from_this();
+  while (!is_stopped) {
+    timer_wakeup.expires_at(timers.empty() ? hypar::Timer::time_point::max() : timers.begin()->first);
+    asio::error_code ec;
+    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (is_stopped) break;
+    const Instant t = Clock::now();
+    while (!timers.empty() && timers.begin()->first <= t) {
+      const plumtree::Timer timer = timers.begin()->second;
+      timers.erase(timers.begin());
+      core.timer_fired(timer, t);
+      pump();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- the API
+
+Broadcaster::Broadcaster(Node& node, BroadcasterConfig config)
+    : impl_(std::make_shared<Impl>(node, std::move(config))) {
+  impl_->start();
+}
+
+Broadcaster::~Broadcaster() { impl_->stop(); }
+
+BroadcastResult Broadcaster::broadcast(std::vector<std::uint8_t> payload) {
+  if (impl_->is_stopped) return {BroadcastError::stopped};
+  const auto result = impl_->core.broadcast(std::move(payload), Clock::now());
+  if (!result) {
+    return {result.error() == plumtree::BroadcastError::payload_too_large ? BroadcastError::payload_too_large
+                                                                          : BroadcastError::already_seen};
+  }
+  impl_->pump();
+  return {result.id()};
+}
+
+asio::awaitable<std::optional<Delivery>> Broadcaster::next_delivery() {
+  auto impl = impl_;
+  while (impl->deliveries.empty()) {
+    if (impl->is_stopped) co_return std::nullopt;
+    co_await impl->delivery_ready.wait();
+  }
+  std::optional<Delivery> delivery(std::move(impl->deliveries.front()));
+  impl->deliveries.pop_front();
+  impl->queue_space.notify();
+  co_return delivery;
+}
+
+std::optional<Delivery> Broadcaster::poll_delivery() {
+  if (impl_->deliveries.empty()) return std::nullopt;
+  std::optional<Delivery> delivery(std::move(impl_->deliveries.front()));
+  impl_->deliveries.pop_front();
+  impl_->queue_space.notify();
+  return delivery;
+}
+
+asio::awaitable<std::optional<Event>> Broadcaster::next_event() {
+  auto impl = impl_;
+  while (impl->forwarded.empty()) {
+    if (impl->is_stopped || !impl->config.forward_node_events) co_return std::nullopt;
+    co_await impl->forwarded_ready.wait();
+  }
+  std::optional<Event> event(std::move(impl->forwarded.front()));
+  impl->forwarded.pop_front();
+  impl->queue_space.notify();
+  co_return event;
+}
+
+void Broadcaster::stop() { impl_->stop(); }
+bool Broadcaster::stopped() const { return impl_->is_stopped; }
+const plumtree::Stats& Broadcaster::core_stats() const { return impl_->core.stats(); }
+const BroadcasterStats& Broadcaster::stats() const { return impl_->stats; }
+std::vector<Address> Broadcaster::eager_peers() const { return impl_->core.eager_peers(); }
+std::vector<Address> Broadcaster::lazy_peers() const { return impl_->core.lazy_peers(); }
+
+std::size_t Broadcaster::backlog_size() const {
+  std::size_t n = 0;
+  for (const auto& [peer, backlog] : impl_->backlogs) n += backlog->messages.size();
+  return n;
+}
+
+}  // namespace hypar

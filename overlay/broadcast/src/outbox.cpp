@@ -1,0 +1,74 @@
+// Sending the core's messages through the node. A message goes straight into the peer's node
+// queue with try_send; when that queue is full, IHAVEs are dropped and the other messages wait in
+// a per-peer backlog that one drain coroutine sends in order with co_await node.send().
+#include <utility>
+
+#include "broadcaster_impl.hpp"
+#include "hypar/log.hpp"
+#include "hypar/plumtree/codec.hpp"
+
+namespace hypar {
+
+void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message) {
+  scratch.clear();
+  plumtree::encode(message, scratch);
+  auto it = backlogs.find(to);
+  if (it == backlogs.end()) {
+    const SendResult result = node.try_send(to, scratch);
+    if (result == SendResult::ok) return;
+    if (result != SendResult::queue_full) {
+      // not_a_peer: the link went down and its LinkDown is still on its way to us.
+      ++stats.send_failed;
+      log::debug("broadcaster: {} to {} not sent: {}", plumtree::message_name(message), to.to_string(),
+                 describe(result));
+      return;
+    }
+  }
+  // The peer's queue is full, or earlier messages already wait for it.
+  if (std::holds_alternative<plumtree::IHave>(message)) {
+    ++stats.ihave_dropped;
+    return;
+  }
+  if (it == backlogs.end()) it = backlogs.emplace(to, std::make_shared<Backlog>(to)).first;
+  const std::shared_ptr<Backlog>& backlog = it->second;
+  if (backlog->messages.size() >= config.backlog_limit) {
+    ++stats.backlog_dropped;
+    return;
+  }
+  backlog->messages.push_back(scratch);
+  ++stats.backlogged;
+  if (!backlog->draining) {
+    backlog->draining = true;
+    spawn(drain(backlog), "backlog drain");
+  }
+}
+
+void Broadcaster::Impl::forget_backlog(const Address& peer) {
+  const auto it = backlogs.find(peer);
+  if (it == backlogs.end()) return;
+  it->second->abandoned = true;  // its drain ends after the send in flight
+  stats.send_failed += it->second->messages.size();
+  backlogs.erase(it);
+}
+
+asio::awaitable<void> Broadcaster::Impl::drain(std::shared_ptr<Backlog> backlog) {
+  auto keep = shared_from_this();
+  while (!backlog->abandoned && !backlog->messages.empty()) {
+    // The message stays at the front (and alive) while send() waits for space.
+    const SendResult result = co_await node.send(backlog->peer, backlog->messages.front());
+    if (is_stopped || backlog->abandoned) break;
+    if (result != SendResult::ok) {
+      stats.send_failed += backlog->messages.size();
+      log::debug("broadcaster: backlog for {} dropped: {}", backlog->peer.to_string(), describe(result));
+      backlog->messages.clear();
+      break;
+    }
+    backlog->messages.pop_front();
+  }
+  backlog->draining = false;
+  if (is_stopped) co_return;
+  const auto it = backlogs.find(backlog->peer);
+  if (it != backlogs.end() && it->second == backlog && backlog->messages.empty()) backlogs.erase(it);
+}
+
+}  // namespace hypar
