@@ -1,0 +1,182 @@
+// bench-scale: K real nodes in one process, over loopback TCP, on one shard (one thread).
+//
+//   bench-scale [--nodes K]... [--transport uring|epoll] [--idle-seconds S] [--limit-seconds L]
+//
+// For each K (default 100, 1000, 5000): K nodes listen on 127.0.0.1 (kernel-chosen ports) and
+// join one by one, each through a random earlier node; then it measures
+//   - converge_s: from the first join until every active view holds at least active_size - 1
+//     peers and the views are symmetric (the health criterion of the cluster tests), bounded by
+//     --limit-seconds (default 300; the row then says how many views were short);
+//   - full_pct: the share of nodes whose active view is exactly active_size at that moment;
+//   - rss_kib_per_node: resident memory growth of the process per node (/proc/self/statm);
+//   - idle_cpu_us_per_node_s: CPU time per node per second over --idle-seconds (default 5) of
+//     an idle overlay: keepalives and shuffles only (default protocol timers: 1 s, 10 s).
+// Prints a header and one CSV row per K. Raises the open-file limit to its hard maximum first
+// (each node holds one listener plus two sockets per link, both ends being in this process).
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "hypar/log.hpp"
+#include "hypar/node/node.hpp"
+#include "hypar/rng.hpp"
+#include "hypar/transport/connection.hpp"
+
+namespace {
+
+using WallClock = std::chrono::steady_clock;
+
+[[noreturn]] void usage(const std::string& message) {
+  std::fprintf(stderr,
+               "bench-scale: %s\nusage: bench-scale [--nodes K]... [--transport uring|epoll] "
+               "[--idle-seconds S] [--limit-seconds L]\n",
+               message.c_str());
+  std::exit(2);
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  double size_pages = 0, resident_pages = 0;
+  statm >> size_pages >> resident_pages;
+  return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
+}
+
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+struct Health {
+  std::size_t short_views = 0;  // below active_size - 1
+  std::size_t full_views = 0;   // exactly active_size
+  bool symmetric = true;
+};
+
+Health health_of(const std::vector<std::unique_ptr<hypar::Node>>& nodes, std::size_t active_size) {
+  std::map<hypar::Address, std::set<hypar::Address>> graph;
+  for (const auto& n : nodes) {
+    auto& out = graph[n->id().address];
+    for (const auto& p : n->peers()) out.insert(p.address);
+  }
+  Health h;
+  for (const auto& [a, out] : graph) {
+    if (out.size() + 1 < active_size) ++h.short_views;
+    if (out.size() == active_size) ++h.full_views;
+    for (const auto& b : out) {
+      const auto it = graph.find(b);
+      if (it == graph.end() || !it->second.count(a)) h.symmetric = false;
+    }
+  }
+  return h;
+}
+
+// GCC 12 cannot copy an Address into a coroutine frame: contacts travel in a vector.
+asio::awaitable<void> join_through(hypar::Node& node, std::vector<hypar::Address> contacts) {
+  const bool joined = co_await node.join(std::move(contacts));
+  (void)joined;  // a failed join keeps retrying in the background; convergence tells
+}
+
+void run_case(std::size_t k, const std::string& transport, double idle_seconds, double limit_seconds) {
+  asio::io_context io;
+  const double rss_before = resident_kib();
+  std::vector<std::unique_ptr<hypar::Node>> nodes;
+  nodes.reserve(k);
+  hypar::Rng rng(hypar::mix_seed(42, k));
+  for (std::size_t i = 0; i < k; ++i) {
+    hypar::NodeConfig config;
+    config.listen = hypar::Address::v4(127, 0, 0, 1, 0);
+    config.name = "s" + std::to_string(i);
+    config.seed = i + 1;
+    if (transport == "epoll") {
+      config.make_transport = [](const asio::any_io_executor& ex) { return hypar::transport::make_tcp_transport(ex); };
+    } else {
+      config.make_transport = [](const asio::any_io_executor& ex) { return hypar::transport::make_uring_transport(ex); };
+    }
+    nodes.push_back(std::make_unique<hypar::Node>(io, std::move(config)));
+  }
+  const auto start = WallClock::now();
+  for (std::size_t i = 1; i < k; ++i) {
+    const std::size_t contact = static_cast<std::size_t>(rng.below(i));
+    asio::co_spawn(io, join_through(*nodes[i], {nodes[contact]->id().address}), asio::detached);
+    if (i % 20 == 0) io.run_for(std::chrono::milliseconds(5));  // let joins proceed as they come
+  }
+  const std::size_t active_size = hypar::hyparview::Options{}.active_size;
+  Health h;
+  double converge_s = 0;
+  for (;;) {
+    io.run_for(std::chrono::milliseconds(200));
+    h = health_of(nodes, active_size);
+    converge_s = std::chrono::duration<double>(WallClock::now() - start).count();
+    if ((h.short_views == 0 && h.symmetric) || converge_s > limit_seconds) break;
+  }
+  const double rss_per_node = (resident_kib() - rss_before) / static_cast<double>(k);
+  const double cpu_before = cpu_seconds();
+  io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(idle_seconds)));
+  const double idle_cpu = cpu_seconds() - cpu_before;
+  std::printf("%zu,%s,%.2f,%s,%.1f,%.1f,%.1f\n", k, transport.c_str(), converge_s,
+              h.short_views == 0 && h.symmetric ? "yes" : ("no: " + std::to_string(h.short_views) + " short").c_str(),
+              100.0 * static_cast<double>(h.full_views) / static_cast<double>(k), rss_per_node,
+              idle_cpu * 1e6 / (static_cast<double>(k) * idle_seconds));
+  std::fflush(stdout);
+  nodes.clear();
+  io.run_for(std::chrono::milliseconds(100));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::size_t> sizes;
+  std::string transport = "uring";
+  double idle_seconds = 5, limit_seconds = 300;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage("missing value after " + arg);
+      return argv[++i];
+    };
+    if (arg == "--nodes") {
+      const long v = std::atol(value().c_str());
+      if (v < 2 || v > 20000) usage("--nodes takes 2 to 20000");
+      sizes.push_back(static_cast<std::size_t>(v));
+    } else if (arg == "--transport") {
+      transport = value();
+      if (transport != "uring" && transport != "epoll") usage("--transport takes uring or epoll");
+    } else if (arg == "--idle-seconds") {
+      idle_seconds = std::atof(value().c_str());
+      if (!(idle_seconds > 0 && idle_seconds <= 600)) usage("--idle-seconds takes (0, 600]");
+    } else if (arg == "--limit-seconds") {
+      limit_seconds = std::atof(value().c_str());
+      if (!(limit_seconds > 0 && limit_seconds <= 3600)) usage("--limit-seconds takes (0, 3600]");
+    } else {
+      usage("unknown argument " + arg);
+    }
+  }
+  if (sizes.empty()) sizes = {100, 1000, 5000};
+  hypar::log::set_level(hypar::log::Level::warn);
+  raise_open_file_limit();
+  std::printf("nodes,transport,converge_s,converged,full_pct,rss_kib_per_node,idle_cpu_us_per_node_s\n");
+  for (const std::size_t k : sizes) run_case(k, transport, idle_seconds, limit_seconds);
+  return 0;
+}
