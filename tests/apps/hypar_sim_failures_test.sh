@@ -48,6 +48,9 @@ check "same seed, same output" test "$out1" = "$out2"
 check "another seed, another output" test "$out1" != "$out3"
 check "--plot writes an SVG document" bash -c "head -2 '$tmp/failures.svg' | grep -q '<svg' && tail -1 '$tmp/failures.svg' | grep -q '</svg>'"
 check "the figure has our two series and the paper's" test "$(grep -c '<polyline' "$tmp/failures.svg")" -eq 3
+points_of() { grep -o 'points="[^"]*"' "$tmp/failures.svg" | sed -n "$1p" | tr ' ' '\n' | wc -l; }
+check "our average and first-broadcast series have a point per level" test "$(points_of 1) $(points_of 3)" = "4 4"
+check "the paper's series has its ten levels" test "$(points_of 2)" -eq 10
 check "the paper's series is in the legend" grep -q 'HyParView paper' "$tmp/failures.svg"
 
 on_send=$("$sim" failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
