@@ -79,7 +79,7 @@ TEST_CASE("svg: points map into the frame, the highest y on the top edge when y_
   CHECK(first.find(",48.00") != std::string::npos);  // y = 100 = y_max: the top edge
 }
 
-TEST_CASE("svg: long series get no markers; charts stack; an empty series draws nothing") {
+TEST_CASE("svg: long series get no markers, charts stack, an empty series draws nothing") {
   Chart c;
   c.title = "long";
   c.series.push_back({"many points", {}});

@@ -53,7 +53,7 @@ TEST_CASE("crash notice: reset tells the neighbours at once, on_send only the ne
   }
 }
 
-TEST_CASE("held timers: no shuffle fires while held; they all fire once released") {
+TEST_CASE("held timers: no shuffle fires while held, and all fire once released") {
   Simulator s(quiet_config(2));
   REQUIRE(sim::build_overlay(s, 50, 1, milliseconds(10)));
   std::size_t shuffles = 0, others = 0;
@@ -76,7 +76,7 @@ TEST_CASE("held timers: no shuffle fires while held; they all fire once released
   CHECK(s.held_timers() == 0);
 }
 
-TEST_CASE("flood: every node delivers each broadcast; each link carries it once each way but the first") {
+TEST_CASE("flood: every node delivers each broadcast, and each link carries it once each way but the first") {
   Simulator s(quiet_config(3));
   FloodSim flood(s);
   REQUIRE(sim::build_overlay(s, 300, 10, milliseconds(10)));
