@@ -1,5 +1,6 @@
 #pragma once
-// Command-line parsing for hypar-sim: a command ("graph", "churn" or "plumtree") and --name value options.
+// Command-line parsing for hypar-sim: a command ("graph", "churn", "plumtree" or "failures") and --name value
+// options.
 // Parsing only; no IO.
 #include <charconv>
 #include <cstdint>
@@ -16,7 +17,8 @@ inline constexpr std::string_view kUsage =
     "usage: hypar-sim graph --nodes N --rounds R [--seed S] [options]\n"
     "       hypar-sim churn [--nodes N] [--rounds R] [--seed S] [--fail PCT] [--observe-s T] [options]\n"
     "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
-    "                          [--seed S] [options]\n"
+    "                          [--seed S] [--plot FILE] [options]\n"
+    "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--seed S] [--plot FILE] [options]\n"
     "\n"
     "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
     "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
@@ -27,16 +29,26 @@ inline constexpr std::string_view kUsage =
     "       nodes at once, then runs M broadcast rounds (one broadcast, then --round-ms of virtual time;\n"
     "       K random nodes crash before each round) and prints one CSV row per round:\n"
     "       round,reliability,rmr,ldh,payload_msgs,control_msgs.\n"
+    "failures: the HyParView paper's failure experiment. For each level P: builds the overlay (keepalive\n"
+    "       off, R rounds), crashes P% of the nodes at once, stops membership rounds (reactive repair goes\n"
+    "       on), then floods M broadcasts from random live nodes, one per\n"
+    "       --round-ms of virtual time, and prints one CSV row per level:\n"
+    "       failed_pct,avg_reliability,first_msg_reliability,msgs_until_full (0: no broadcast reached\n"
+    "       every live node).\n"
     "\n"
     "options (defaults in brackets):\n"
-    "  --nodes N            number of nodes (1..16000000) [graph: required; churn: 1000]\n"
-    "  --rounds R           shuffle rounds after the last join [graph: required; churn: 20]\n"
+    "  --nodes N            number of nodes (1..16000000) [graph: required; others: 1000]\n"
+    "  --rounds R           shuffle rounds after the last join [graph: required; churn 20, plumtree 5, failures 50]\n"
     "  --seed S             master seed; the same seed gives the same output [1]\n"
     "  --fail PCT           churn, plumtree: percentage of nodes crashed at once (0..100) [churn 30, plumtree 0]\n"
-    "  --messages M         plumtree: broadcast rounds [100]\n"
+    "  --fail P1,P2,...     failures: the levels, percentages 0..99 [10,20,30,40,50,60,70,80,90,95]\n"
+    "  --messages M         plumtree: broadcast rounds [100]; failures: broadcasts per level [1000]\n"
     "  --senders 1|many     plumtree: node 0 sends every message, or a random live node each [1]\n"
     "  --fail-per-round K   plumtree: nodes crashed before each round [0]\n"
-    "  --round-ms T         plumtree: virtual time per broadcast round [500]\n"
+    "  --round-ms T         plumtree, failures: virtual time per broadcast [500]\n"
+    "  --plot FILE          plumtree, failures: also write the figure as an SVG file\n"
+    "  --crash-notice reset|on-send  failures: a crash resets its links at once, or is noticed only\n"
+    "                       when a neighbour sends to the dead node [reset]\n"
     "  --observe-s T        churn: virtual seconds observed after the crash [30]\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
@@ -48,7 +60,7 @@ inline constexpr std::string_view kUsage =
     "  --quiet              no progress on stderr\n"
     "  --help               this text\n";
 
-enum class Command { graph, churn, plumtree };
+enum class Command { graph, churn, plumtree, failures };
 
 struct SimArgs {
   Command command = Command::graph;
@@ -62,6 +74,9 @@ struct SimArgs {
   bool many_senders = false;
   std::uint64_t fail_per_round = 0;
   std::uint64_t round_ms = 500;
+  std::vector<std::uint64_t> fail_levels;  // failures: percentages, in the order given
+  std::string plot_path;                   // empty: no plot
+  bool crash_notice_on_send = false;       // failures: --crash-notice on-send
   bool quiet = false;
   hyparview::Options options;
 };
@@ -111,6 +126,19 @@ inline const std::vector<NumericOption>& numeric_options() {
   return table;
 }
 
+// "10,20,95" -> {10, 20, 95}; nullopt unless every item is an integer in [0, 99].
+inline std::optional<std::vector<std::uint64_t>> parse_percent_list(std::string_view text) {
+  std::vector<std::uint64_t> values;
+  for (;;) {
+    const std::size_t comma = text.find(',');
+    const auto value = parse_u64(text.substr(0, comma));
+    if (!value || *value > 99) return std::nullopt;
+    values.push_back(*value);
+    if (comma == std::string_view::npos) return values;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace detail
 
 // argv[0] is the program name.
@@ -127,7 +155,7 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     result.error = std::move(message);
     return result;
   };
-  if (words.empty()) return fail("missing command (expected \"graph\", \"churn\" or \"plumtree\")");
+  if (words.empty()) return fail("missing command (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")");
   SimArgs args;
   if (words[0] == "graph") {
     args.command = Command::graph;
@@ -140,8 +168,15 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     args.nodes = 1000;
     args.rounds = 5;
     args.fail_percent = 0;
+  } else if (words[0] == "failures") {
+    args.command = Command::failures;
+    args.nodes = 1000;
+    args.rounds = 50;
+    args.messages = 1000;
+    args.fail_levels = {10, 20, 30, 40, 50, 60, 70, 80, 90, 95};
   } else {
-    return fail("unknown command \"" + std::string(words[0]) + "\" (expected \"graph\", \"churn\" or \"plumtree\")");
+    return fail("unknown command \"" + std::string(words[0]) +
+                "\" (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")");
   }
   bool have_nodes = false, have_rounds = false;
   for (std::size_t i = 1; i < words.size(); ++i) {
@@ -155,6 +190,34 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
       const std::string_view value = words[++i];
       if (value != "1" && value != "many") return fail("--senders must be 1 or many (got \"" + std::string(value) + "\")");
       args.many_senders = value == "many";
+      continue;
+    }
+    if (name == "--plot") {
+      if (args.command != Command::plumtree && args.command != Command::failures) {
+        return fail("--plot is for plumtree and failures");
+      }
+      if (i + 1 >= words.size() || words[i + 1].empty()) return fail("missing file name after --plot");
+      args.plot_path = std::string(words[++i]);
+      continue;
+    }
+    if (name == "--crash-notice") {
+      if (args.command != Command::failures) return fail("--crash-notice is for failures");
+      if (i + 1 >= words.size()) return fail("missing value after --crash-notice");
+      const std::string_view value = words[++i];
+      if (value != "reset" && value != "on-send") {
+        return fail("--crash-notice must be reset or on-send (got \"" + std::string(value) + "\")");
+      }
+      args.crash_notice_on_send = value == "on-send";
+      continue;
+    }
+    if (name == "--fail" && args.command == Command::failures) {
+      if (i + 1 >= words.size()) return fail("missing value after --fail");
+      const std::string_view value = words[++i];
+      const auto levels = detail::parse_percent_list(value);
+      if (!levels) {
+        return fail("--fail must be a comma-separated list of percentages 0..99 (got \"" + std::string(value) + "\")");
+      }
+      args.fail_levels = *levels;
       continue;
     }
     const detail::NumericOption* option = nullptr;

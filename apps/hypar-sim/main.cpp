@@ -2,6 +2,8 @@
 //   hypar-sim graph --nodes N --rounds R --seed S [...]  -> metric,value CSV on stdout
 //   hypar-sim churn [--nodes N] [--fail PCT] [...]      -> one health row per virtual second
 //   hypar-sim plumtree [--nodes N] [--messages M] [...] -> one row per broadcast round
+//   hypar-sim failures [--nodes N] [--fail P1,P2,...]   -> one row per failure level (the paper's experiment)
+// plumtree and failures also draw their figure as SVG with --plot FILE.
 // Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options.
 #include <fmt/core.h>
 
@@ -16,11 +18,13 @@
 #include <vector>
 
 #include "args.hpp"
+#include "hypar/sim/failure_experiment.hpp"
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/health.hpp"
 #include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
+#include "svg_plot.hpp"
 
 namespace {
 
@@ -125,6 +129,18 @@ int run_churn(const SimArgs& args) {
   return 0;
 }
 
+// Writes the figure if --plot was given; false (after saying why) if it could not be written.
+bool write_plot(const SimArgs& args, const std::vector<hypar::plot::Chart>& charts) {
+  if (args.plot_path.empty()) return true;
+  const std::string error = hypar::plot::write_svg(args.plot_path, charts);
+  if (!error.empty()) {
+    fmt::print(stderr, "hypar-sim: {}\n", error);
+    return false;
+  }
+  if (!args.quiet) fmt::print(stderr, "hypar-sim: wrote {}\n", args.plot_path);
+  return true;
+}
+
 // Crashes `count` random live nodes other than `spare` (the fixed sender, if any).
 void crash_random(hypar::sim::Simulator& sim, std::uint64_t count, std::size_t spare, hypar::Rng& rng) {
   std::vector<std::size_t> live;
@@ -155,6 +171,9 @@ int run_plumtree(const SimArgs& args) {
   if (!args.quiet && crashed > 0) fmt::print(stderr, "hypar-sim plumtree: crashed {} nodes\n", crashed);
 
   fmt::print("round,reliability,rmr,ldh,payload_msgs,control_msgs\n");
+  hypar::plot::Series reliability{"reliability (% of live nodes)", {}};
+  hypar::plot::Series rmr{"RMR", {}};
+  hypar::plot::Series ldh{"LDH (hops)", {}};
   for (std::uint64_t round = 1; round <= args.messages; ++round) {
     crash_random(sim, args.fail_per_round, fixed_sender, rng);
     std::size_t sender = fixed_sender;
@@ -170,10 +189,75 @@ int run_plumtree(const SimArgs& args) {
     const auto r = hypar::sim::broadcast_round(sim, plumtree, sender, std::chrono::milliseconds(args.round_ms));
     fmt::print("{},{:.2f},{:.4f},{},{},{}\n", round, r.metrics.reliability, r.metrics.rmr, r.metrics.ldh,
                r.metrics.payload_msgs, r.control_msgs);
+    const auto x = static_cast<double>(round);
+    reliability.points.emplace_back(x, r.metrics.reliability);
+    rmr.points.emplace_back(x, r.metrics.rmr);
+    ldh.points.emplace_back(x, static_cast<double>(r.metrics.ldh));
   }
+  const std::string setup = fmt::format("{} nodes, {}% crashed, seed {}", args.nodes, args.fail_percent, args.seed);
+  const std::vector<hypar::plot::Chart> charts = {
+      {"Plumtree: reliability per broadcast (" + setup + ")", "broadcast round", "reliability (%)", std::nullopt, 100.0,
+       hypar::plot::Corner::bottom_right, {reliability}},
+      {"Plumtree: relative message redundancy per broadcast", "broadcast round", "RMR", 0.0, std::nullopt,
+       hypar::plot::Corner::top_right, {rmr}},
+      {"Plumtree: last delivery hop per broadcast", "broadcast round", "LDH (hops)", 0.0, std::nullopt,
+       hypar::plot::Corner::bottom_right, {ldh}},
+  };
+  if (!write_plot(args, charts)) return 1;
   if (plumtree.decode_errors() != 0) fmt::print(stderr, "hypar-sim: {} undecodable messages\n", plumtree.decode_errors());
   std::fflush(stdout);
   return 0;
+}
+
+// The HyParView paper's average reliability for 10..95 % failed nodes (DSN 2007, figure of reliability
+// after failures), read off the paper as DESIGN.md records it.
+constexpr std::pair<double, double> kPaperReliability[] = {{10, 100},  {20, 100},  {30, 100},   {40, 100},  {50, 100},
+                                                           {60, 99.9}, {70, 99.9}, {80, 99.9}, {90, 99.65}, {95, 90.9}};
+
+// The paper's failure experiment, one level after the other, each from the same stabilised overlay.
+int run_failures(const SimArgs& args) {
+  hypar::sim::FailureParams params;
+  params.nodes = args.nodes;
+  params.rounds = args.rounds;
+  params.join_interval = std::chrono::milliseconds(args.join_interval_ms);
+  params.messages = args.messages;
+  params.round_length = std::chrono::milliseconds(args.round_ms);
+  params.seed = args.seed;
+  params.options = args.options;
+  params.crash_notice = args.crash_notice_on_send ? hypar::sim::CrashNotice::on_send : hypar::sim::CrashNotice::reset;
+  const Stopwatch wall;
+  hypar::plot::Series ours{"hypar (this run)", {}};
+  hypar::plot::Series first{"hypar: first broadcast", {}};
+  hypar::plot::Series paper{"HyParView paper (average)", {kPaperReliability, std::end(kPaperReliability)}};
+  fmt::print("failed_pct,avg_reliability,first_msg_reliability,msgs_until_full\n");
+  std::fflush(stdout);
+  for (const std::uint64_t level : args.fail_levels) {
+    const auto progress = [&](const char* phase, std::uint64_t step) {
+      if (args.quiet || phase[0] == 'j' || (phase[0] == 'm' && step % 100 != 0)) return;
+      fmt::print(stderr, "[{:7.1f}s wall] {}% failed: {} {}\n", wall.seconds(), level, phase, step);
+    };
+    const hypar::sim::FailureResult r = hypar::sim::run_failure_level(params, static_cast<double>(level), progress);
+    const double first_reliability = r.reliability.empty() ? 0.0 : r.reliability.front();
+    fmt::print("{},{:.3f},{:.3f},{}\n", level, r.avg_reliability, first_reliability, r.msgs_until_full);
+    std::fflush(stdout);
+    if (r.anomalies != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", r.anomalies);
+    if (!args.quiet) {
+      fmt::print(stderr, "[{:7.1f}s wall] {}% failed: {} alive, {} late flood copies\n", wall.seconds(), level,
+                 r.alive, r.late_messages);
+    }
+    ours.points.emplace_back(static_cast<double>(level), r.avg_reliability);
+    first.points.emplace_back(static_cast<double>(level), first_reliability);
+  }
+  // As in the paper: the averages, on an axis zoomed to them; then the first broadcast after the crash.
+  const std::vector<hypar::plot::Chart> charts = {
+      {fmt::format("Reliability after failures ({} nodes, {} broadcasts per level, seed {}{})", args.nodes,
+                   args.messages, args.seed, args.crash_notice_on_send ? ", crashes noticed on send" : ""),
+       "failed nodes (%)", "average reliability (% of live nodes)", std::nullopt, 100.0,
+       hypar::plot::Corner::bottom_left, {ours, paper}},
+      {"The first broadcast after the crash", "failed nodes (%)", "reliability (% of live nodes)", 0.0, 100.0,
+       hypar::plot::Corner::bottom_left, {first}},
+  };
+  return write_plot(args, charts) ? 0 : 1;
 }
 
 }  // namespace
@@ -200,6 +284,7 @@ int main(int argc, char** argv) {
       case hypar::sim_app::Command::graph: return run_graph(args);
       case hypar::sim_app::Command::churn: return run_churn(args);
       case hypar::sim_app::Command::plumtree: return run_plumtree(args);
+      case hypar::sim_app::Command::failures: return run_failures(args);
     }
     return 1;
   } catch (const std::exception& e) {

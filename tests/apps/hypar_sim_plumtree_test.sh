@@ -3,6 +3,8 @@
 # Usage: hypar_sim_plumtree_test.sh PATH/TO/hypar-sim
 set -u
 sim=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 failures=0
 check() {  # check DESCRIPTION COMMAND...
   local what=$1; shift
@@ -21,7 +23,7 @@ check "--help documents the plumtree command" bash -c "'$sim' --help | grep -q '
 check "bad --senders exits 2" expect_exit 2 "--senders must be 1 or many" plumtree --senders 3
 check "--messages 0 exits 2" expect_exit 2 "--messages must be between 1" plumtree --messages 0
 
-out1=$("$sim" plumtree --nodes 300 --messages 30 --seed 3 --quiet)
+out1=$("$sim" plumtree --nodes 300 --messages 30 --seed 3 --quiet --plot "$tmp/plumtree.svg")
 out2=$("$sim" plumtree --nodes 300 --messages 30 --seed 3 --quiet)
 out3=$("$sim" plumtree --nodes 300 --messages 30 --seed 4 --quiet)
 check "prints the CSV header" test "$(head -1 <<<"$out1")" = "round,reliability,rmr,ldh,payload_msgs,control_msgs"
@@ -31,6 +33,9 @@ check "every broadcast reaches every node" all_rows "$out1" '$2 == 100.00'
 check "after 5 rounds the tree wastes less than 0.1 payload per node" all_rows "$(sed '2,6d' <<<"$out1")" '$3 < 0.1'
 check "same seed, same output" test "$out1" = "$out2"
 check "another seed, another output" test "$out1" != "$out3"
+check "--plot writes an SVG document" bash -c "head -2 '$tmp/plumtree.svg' | grep -q '<svg' && tail -1 '$tmp/plumtree.svg' | grep -q '</svg>'"
+check "the figure has reliability, RMR and LDH panels" test "$(grep -c '<polyline' "$tmp/plumtree.svg")" -eq 3
+check "each panel has a point per round" test "$(grep -o 'points="[^"]*"' "$tmp/plumtree.svg" | head -1 | tr ' ' '\n' | wc -l)" -eq 30
 
 many=$("$sim" plumtree --nodes 300 --messages 20 --senders many --seed 5 --quiet)
 check "many senders: every broadcast reaches every node" all_rows "$many" '$2 == 100.00'

@@ -149,6 +149,15 @@ void Simulator::schedule_app_timer(std::size_t node, Instant at, std::uint64_t c
   push_event((at - Instant{}).count(), static_cast<std::uint32_t>(node), app_timers_.put(cookie), EventKind::app_timer);
 }
 
+void Simulator::hold_timers(hyparview::TimerKind kind) { held_kinds_ |= 1u << static_cast<unsigned>(kind); }
+
+void Simulator::release_timers() {
+  held_kinds_ = 0;
+  const Duration::rep at = (now_ - Instant{}).count();
+  for (const HeldTimer& held : held_timers_) push_event(at, held.node, held.slot, EventKind::timer);
+  held_timers_.clear();
+}
+
 void Simulator::inject(std::size_t node, const Output& output) {
   Output copy = output;
   apply(node, copy);
@@ -419,8 +428,11 @@ void Simulator::crash_links(std::uint32_t node) {
       for (std::uint32_t slot : link.held) items_.take(slot);
       link.held.clear();
     }
-    // The peer learns of the crash one latency later, after what we already sent.
-    if (link.side[1 - dir].state != SideState::none) enqueue(link_id, dir, ItemKind::rst, me.conn, Message{});
+    // The peer learns of the crash one latency later, after what we already sent; with
+    // on_send, an open link stays silent until the peer sends on it (see deliver()).
+    const SideState peer_state = link.side[1 - dir].state;
+    const bool silent = config_.crash_notice == CrashNotice::on_send && peer_state == SideState::up;
+    if (peer_state != SideState::none && !silent) enqueue(link_id, dir, ItemKind::rst, me.conn, Message{});
     release_link_if_idle(link_id);
   }
 }
@@ -455,6 +467,10 @@ void Simulator::deliver(const Event& event) {
     if (item.kind == ItemKind::syn && nodes_[sender].alive) {
       enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{},
               config_.connect_fail_delay);
+    } else if (item.kind == ItemKind::message && config_.crash_notice == CrashNotice::on_send &&
+               nodes_[sender].alive && link.side[dir].state == SideState::up && link.side[dir].conn == item.conn) {
+      // A write to a vanished host: the sender's link breaks (later copies are ignored there).
+      enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{});
     }
     release_link_if_idle(link_id);
     return;
@@ -519,6 +535,10 @@ void Simulator::deliver(const Event& event) {
 }
 
 void Simulator::fire_timer(const Event& event) {
+  if (held_kinds_ & (1u << static_cast<unsigned>(timers_.items[event.slot].kind))) {
+    held_timers_.push_back(HeldTimer{event.node, event.slot});
+    return;
+  }
   const hyparview::Timer timer = timers_.take(event.slot);
   if (!nodes_[event.node].alive) return;
   InputEvent input;

@@ -20,8 +20,11 @@
 //     latency plus connect_fail_delay;
 //   - Send queues on the link, also while it opens; dropped without a link;
 //   - Close: the peer gets link_down after everything queued before; the closer gets nothing;
-//   - kill(node): the node stops at once; each live peer of its links gets link_down (or
-//     connect_failed) one latency later; messages it already sent are still delivered.
+//   - kill(node): the node stops at once; messages it already sent are still delivered. Its
+//     live peers learn of it per Config::crash_notice: with `reset` (the default) each gets
+//     link_down (or connect_failed) one latency later; with `on_send` a peer whose link is open
+//     notices only when it sends on that link: the item is lost and link_down comes back one
+//     latency after it reached the dead end (links still opening fail as with `reset`).
 // Application events (PeerUp, PeerDown, JoinSucceeded, JoinFailed) are counted per node and
 // can be observed with on_app_event.
 //
@@ -48,8 +51,15 @@
 
 namespace hypar::sim {
 
+// How the peers of a crashed node learn of the crash (see kill()).
+enum class CrashNotice : std::uint8_t {
+  reset,    // at once: the crashed host's OS resets its connections
+  on_send,  // on the next send: the host vanished, a write on the connection is what fails
+};
+
 struct Config {
   std::uint64_t seed = 1;
+  CrashNotice crash_notice = CrashNotice::reset;
   hyparview::Options options;  // the same for every node
   Duration latency_min = milliseconds(1);
   Duration latency_max = milliseconds(10);
@@ -122,6 +132,12 @@ class Simulator {
   void kill(std::size_t node);
   // Graceful: the core says goodbye (DISCONNECT, Close), then the node is gone like a killed one.
   void leave(std::size_t node);
+  // Core timers of a held kind that come due are set aside instead of firing, until
+  // release_timers() makes them all due now (in the order they came due). E.g. holding
+  // TimerKind::shuffle stops membership rounds while the reactive timers keep running.
+  void hold_timers(hyparview::TimerKind kind);
+  void release_timers();
+  std::size_t held_timers() const { return held_timers_.size(); }
   // Test hook: handles `output` as if `node`'s core had just emitted it.
   void inject(std::size_t node, const hyparview::Output& output);
 
@@ -270,6 +286,12 @@ class Simulator {
   Slab<Address> failed_addresses_;
   Slab<std::uint64_t> app_timers_;
   UpperLayer* upper_ = nullptr;
+  std::uint32_t held_kinds_ = 0;  // bit per hyparview::TimerKind
+  struct HeldTimer {
+    std::uint32_t node = 0;
+    std::uint32_t slot = 0;  // in timers_
+  };
+  std::vector<HeldTimer> held_timers_;
 
   std::vector<Link> links_;
   std::vector<std::uint32_t> free_links_;

@@ -1,0 +1,60 @@
+#pragma once
+// The HyParView paper's failure experiment (DSN 2007, section 5), with the real core:
+//   1. `nodes` nodes join one by one through node 0, `join_interval` apart;
+//   2. `rounds` membership rounds (shuffle periods) stabilise the overlay;
+//   3. `fail_percent` % of the nodes crash at once;
+//   4. `messages` broadcasts from random live nodes, each flooded over the active views
+//      (FloodSim), each given `round_length` of virtual time before the next one starts.
+// "No membership rounds between messages": from the crash on, shuffle timers are held
+// (Simulator::hold_timers), so passive views are not refreshed; the reactive part of the core
+// still runs: crashes are noticed through the links (per `crash_notice`), a lost neighbour is
+// replaced from the passive view (NEIGHBOR), timeouts and re-joins fire. Keepalive is off: the
+// paper has no heartbeat, TCP is its failure detector.
+//   - CrashNotice::reset (default): the crashed node's connections are reset, its neighbours
+//     notice one latency later (a crashed process; the OS closes its sockets).
+//   - CrashNotice::on_send: a neighbour notices only when it sends to the dead node (a vanished
+//     host). A node whose neighbours all died then never notices, until some other node picks
+//     it from its passive view, and misses every broadcast meanwhile.
+//
+// Every level runs on its own simulator built from the same seed, so every level starts from
+// the same stabilised overlay; the crashed nodes and the senders are drawn from seed-derived
+// streams too. Same parameters => same result.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "hypar/hyparview/options.hpp"
+#include "hypar/sim/simulator.hpp"
+#include "hypar/time.hpp"
+
+namespace hypar::sim {
+
+struct FailureParams {
+  std::size_t nodes = 1000;
+  std::uint64_t rounds = 50;
+  Duration join_interval = milliseconds(10);
+  std::uint64_t messages = 1000;
+  Duration round_length = milliseconds(500);
+  std::uint64_t seed = 1;
+  CrashNotice crash_notice = CrashNotice::reset;
+  hyparview::Options options;  // keepalive is turned off whatever this says
+};
+
+struct FailureResult {
+  double fail_percent = 0;
+  std::size_t alive = 0;            // nodes left after the crash
+  std::vector<double> reliability;  // per broadcast, % of live nodes that delivered it
+  double avg_reliability = 0;
+  // 1-based index of the first broadcast that reached every live node; 0 if none did.
+  std::size_t msgs_until_full = 0;
+  std::uint64_t late_messages = 0;  // flood copies that outlived their round (should be 0)
+  std::uint64_t anomalies = 0;      // the simulator's link-model anomalies (must be 0)
+};
+
+// Runs one failure level. `progress(phase, step)` is called after each join, round and broadcast
+// if set. Throws std::invalid_argument on invalid options and std::runtime_error if the
+// simulator's event bound stops a run.
+FailureResult run_failure_level(const FailureParams& params, double fail_percent,
+                                const std::function<void(const char* phase, std::uint64_t step)>& progress = {});
+
+}  // namespace hypar::sim

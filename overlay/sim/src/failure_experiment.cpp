@@ -1,0 +1,65 @@
+#include "hypar/sim/failure_experiment.hpp"
+
+#include <stdexcept>
+
+#include "hypar/rng.hpp"
+#include "hypar/sim/flood_sim.hpp"
+#include "hypar/sim/health.hpp"
+#include "hypar/sim/scenarios.hpp"
+#include "hypar/sim/simulator.hpp"
+
+namespace hypar::sim {
+namespace {
+
+// Streams of the master seed for the crash and the senders (the nodes use streams 0..N-1).
+constexpr std::uint64_t kCrashStream = 0xfa11;
+constexpr std::uint64_t kSenderStream = 0xf100d;
+
+std::size_t random_live(const Simulator& sim, Rng& rng) {
+  for (;;) {
+    const std::size_t node = rng.index(sim.size());
+    if (sim.alive(node)) return node;
+  }
+}
+
+}  // namespace
+
+FailureResult run_failure_level(const FailureParams& params, double fail_percent,
+                                const std::function<void(const char*, std::uint64_t)>& progress) {
+  Config config;
+  config.seed = params.seed;
+  config.options = params.options;
+  config.options.keepalive_interval = Duration::zero();
+  config.crash_notice = params.crash_notice;
+  Simulator sim(config);
+  FloodSim flood(sim);
+  if (!build_overlay(sim, params.nodes, params.rounds, params.join_interval, progress)) {
+    throw std::runtime_error("the simulator's event bound stopped the run");
+  }
+
+  Rng crash_rng(mix_seed(params.seed, kCrashStream));
+  kill_percent(sim, fail_percent, crash_rng);
+  sim.hold_timers(hyparview::TimerKind::shuffle);
+
+  FailureResult result;
+  result.fail_percent = fail_percent;
+  result.alive = sim.alive_count();
+  if (result.alive == 0) return result;
+  Rng sender_rng(mix_seed(params.seed, kSenderStream));
+  double sum = 0;
+  for (std::uint64_t m = 1; m <= params.messages; ++m) {
+    flood.broadcast(random_live(sim, sender_rng));
+    if (!sim.run_for(params.round_length)) throw std::runtime_error("the simulator's event bound stopped the run");
+    const double reliability = flood.reliability();
+    result.reliability.push_back(reliability);
+    sum += reliability;
+    if (result.msgs_until_full == 0 && flood.reached() == sim.alive_count()) result.msgs_until_full = m;
+    if (progress) progress("message", m);
+  }
+  result.avg_reliability = sum / static_cast<double>(params.messages);
+  result.late_messages = flood.late_messages();
+  result.anomalies = sim.anomalies();
+  return result;
+}
+
+}  // namespace hypar::sim

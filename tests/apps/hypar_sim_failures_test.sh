@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Black-box checks of "hypar-sim failures" (the HyParView paper's failure experiment): exit codes,
+# CSV shape, figures in range, determinism by seed, the SVG figure.
+# Usage: hypar_sim_failures_test.sh PATH/TO/hypar-sim
+set -u
+sim=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
+expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
+  local code=$1 pattern=$2; shift 2
+  local err rc
+  err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
+  [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
+}
+# all_rows CSV AWK_CONDITION: the condition holds on every data row
+# ($1 failed_pct, $2 avg_reliability, $3 first_msg_reliability, $4 msgs_until_full).
+all_rows() { awk -F, -v bad=0 "NR > 1 && !($2) { bad = 1 } END { exit bad }" <<<"$1"; }
+
+check "--help documents the failures command" bash -c "'$sim' --help | grep -q 'hypar-sim failures'"
+check "a level above 99 exits 2" expect_exit 2 "--fail must be a comma-separated list" failures --fail 10,100
+check "a malformed level list exits 2" expect_exit 2 "--fail must be a comma-separated list" failures --fail 10,,20
+check "a non-numeric level exits 2" expect_exit 2 "--fail must be a comma-separated list" failures --fail ten
+check "bad --crash-notice exits 2" expect_exit 2 "--crash-notice must be reset or on-send" failures --crash-notice maybe
+check "--crash-notice is for failures only" expect_exit 2 "--crash-notice is for failures" plumtree --crash-notice reset
+check "--plot is not for graph" expect_exit 2 "--plot is for plumtree and failures" graph --nodes 10 --rounds 1 --plot x.svg
+check "--plot needs a file" expect_exit 2 "missing file name after --plot" failures --plot
+check "--messages 0 exits 2" expect_exit 2 "--messages must be between 1" failures --messages 0
+check "an unwritable plot exits 1" expect_exit 1 "cannot open" \
+  failures --nodes 50 --rounds 2 --fail 10 --messages 2 --quiet --plot "$tmp/no/such/dir.svg"
+
+args=(failures --nodes 500 --rounds 20 --fail 10,50,90,95 --messages 30 --quiet)
+out1=$("$sim" "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
+out2=$("$sim" "${args[@]}" --seed 1)
+out3=$("$sim" "${args[@]}" --seed 2)
+check "prints the CSV header" test "$(head -1 <<<"$out1")" = "failed_pct,avg_reliability,first_msg_reliability,msgs_until_full"
+check "prints one row per level, in order" test "$(cut -d, -f1 <<<"$out1" | tail -n +2 | tr '\n' ' ')" = "10 50 90 95 "
+check "reliabilities are percentages, msgs_until_full in 0..30" all_rows "$out1" \
+  '$2 >= 0 && $2 <= 100 && $3 >= 0 && $3 <= 100 && $4 >= 0 && $4 <= 30'
+check "10% and 50% failed: average reliability >= 99%" all_rows "$(sed -n '1,3p' <<<"$out1")" '$2 >= 99'
+check "10% failed: the first broadcast already reaches every live node" bash -c "sed -n 2p <<<'$out1' | grep -q '^10,100.000,100.000,1$'"
+check "95% failed is the worst level" test "$(sort -t, -k2 -g <<<"$(tail -n +2 <<<"$out1")" | head -1 | cut -d, -f1)" = 95
+check "same seed, same output" test "$out1" = "$out2"
+check "another seed, another output" test "$out1" != "$out3"
+check "--plot writes an SVG document" bash -c "head -2 '$tmp/failures.svg' | grep -q '<svg' && tail -1 '$tmp/failures.svg' | grep -q '</svg>'"
+check "the figure has our two series and the paper's" test "$(grep -c '<polyline' "$tmp/failures.svg")" -eq 3
+points_of() { grep -o 'points="[^"]*"' "$tmp/failures.svg" | sed -n "$1p" | tr ' ' '\n' | wc -l; }
+check "our average and first-broadcast series have a point per level" test "$(points_of 1) $(points_of 3)" = "4 4"
+check "the paper's series has its ten levels" test "$(points_of 2)" -eq 10
+check "the paper's series is in the legend" grep -q 'HyParView paper' "$tmp/failures.svg"
+
+on_send=$("$sim" failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
+check "--crash-notice on-send: one row" test "$(wc -l <<<"$on_send")" -eq 2
+
+if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
+echo "all checks passed"
