@@ -368,3 +368,36 @@ TEST_CASE("plumtree: options are validated, every problem named") {
     CHECK_THAT(e.what(), Catch::Contains("graft_timeout_1") && Catch::Contains("seen_ttl"));
   }
 }
+
+TEST_CASE("plumtree: a new neighbour is told of the cached messages, and grafts what it missed") {
+  Options o;
+  o.ihave_batch_interval = milliseconds(50);
+  Harness h(o);
+  h.up(1);
+  h.receive(1, gossip(9, 1, 1));
+  h.receive(1, gossip(9, 2, 3));
+  h.advance(seconds(1));
+  h.clear();
+  h.up(2);  // e.g. a node that was cut off while 9's messages went round
+  CHECK(h.sent_to<IHave>(2).empty());  // batched like any other IHAVE
+  h.run_for(milliseconds(50));
+  const auto ihaves = h.sent_to<IHave>(2);
+  REQUIRE(ihaves.size() == 1);
+  REQUIRE(ihaves[0].entries.size() == 2);
+  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2});
+  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4});
+  CHECK(h.sent_to<IHave>(1).empty());
+
+  // Once the payloads have left the cache there is nothing to announce.
+  Options short_cache = o;
+  short_cache.payload_cache_ttl = milliseconds(100);
+  short_cache.seen_ttl = seconds(1);
+  Harness g(short_cache);
+  g.up(1);
+  g.receive(1, gossip(9, 1, 1));
+  g.run_for(milliseconds(500));
+  g.clear();
+  g.up(2);
+  g.run_for(milliseconds(100));
+  CHECK(g.sent_to<IHave>(2).empty());
+}

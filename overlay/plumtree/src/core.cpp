@@ -52,6 +52,15 @@ void Core::neighbor_up(const Address& peer, Instant now) {
                              [](const Peer& p, const Address& a) { return p.address < a; });
   if (at != peers_.end() && at->address == peer) return;
   peers_.insert(at, Peer{peer, Mode::eager});  // new neighbours start as tree branches (paper, 3.4)
+  // Catch-up (not in the paper): announce every message still cached to the new neighbour, so a
+  // node that HyParView churn cut off for a moment grafts what was broadcast meanwhile. A
+  // neighbour that has them already ignores the IHAVE. In delivery order, for determinism.
+  for (const Expiry& e : cache_expiry_) {
+    const auto it = cache_.find(e.id);
+    if (it != cache_.end() && it->second.expires == e.at && e.at > now) {
+      queue_ihave(peer, IHaveEntry{e.id, next_hop(it->second.hops)}, now);
+    }
+  }
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {

@@ -109,7 +109,9 @@ class Core {
   Core(Address self, Options options, std::uint64_t seed);
 
   // ---- inputs ----
-  // A new overlay neighbour: it starts eager. Repeated calls for a neighbour are no-ops.
+  // A new overlay neighbour: it starts eager, and gets (in the next IHAVE batch) the ids of every
+  // message still in the payload cache, so that a node briefly cut off by membership churn grafts
+  // what it missed (an addition to the paper). Repeated calls for a neighbour are no-ops.
   void neighbor_up(const Address& peer, Instant now);
   // The neighbour is gone: it leaves both sets and its queued IHAVEs are dropped.
   void neighbor_down(const Address& peer, Instant now);
