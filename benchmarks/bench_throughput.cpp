@@ -7,7 +7,7 @@
 // - node level (rows "uring", "epoll"): the public hypar::Node API. N sender nodes; the receiver
 //   joins each of them (so each sender has exactly one link, to the receiver); senders call
 //   try_send() until their queue is full, then send() (which waits for space); the receiver counts
-//   Message events from poll_event()/next_event(). This is the path an application sees.
+//   message events taken in batches with next_events(). This is the path an application sees.
 // - raw level (rows "uring-raw", "epoll-raw"): the Transport alone. Each sender writes a prebuilt
 //   batch of frames (about 256 KiB) per write_all(); the receiver parses the frames in place out of
 //   read_view() with FrameDecoder::consume(). The ceiling of the node runtime's data path without
@@ -163,12 +163,12 @@ Result node_case(Kind kind, std::size_t size, std::size_t senders_count, double 
 
   asio::co_spawn(loops.rx, [&]() -> asio::awaitable<void> {
     try {
+      hypar::EventBatch batch;
       while (!stop.load(std::memory_order_relaxed)) {
+        co_await receiver->next_events(batch);
         std::uint64_t n = 0;
-        while (auto event = receiver->poll_event()) n += std::holds_alternative<hypar::Message>(*event);
-        if (n > 0) received.fetch_add(n, std::memory_order_relaxed);
-        const hypar::Event event = co_await receiver->next_event();
-        if (std::holds_alternative<hypar::Message>(event)) received.fetch_add(1, std::memory_order_relaxed);
+        for (const hypar::EventView& event : batch) n += event.kind == hypar::EventKind::message;
+        received.fetch_add(n, std::memory_order_relaxed);
       }
     } catch (const std::exception&) {
       // the node stopped

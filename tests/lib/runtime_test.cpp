@@ -1,6 +1,7 @@
 #include "hypar/runtime/runtime.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "hypar/log.hpp"
+#include "hypar/runtime/notifier.hpp"
 #include "hypar/runtime/task_group.hpp"
 #include "hypar/runtime/timer.hpp"
 
@@ -555,4 +557,36 @@ TEST_CASE("TaskGroup: children on one shard talk to another shard", "[task_group
 
 TEST_CASE("with_timeout: value, timeout and failure", "[timer]") {
   run_bounded([] { return timeouts(); });
+}
+
+namespace {
+asio::awaitable<void> wait_and_count(hypar::Notifier& notifier, int& woken) {
+  co_await notifier.wait();
+  ++woken;
+}
+}  // namespace
+
+TEST_CASE("notifier: notify wakes every current waiter, and an earlier notify wakes no later waiter") {
+  asio::io_context io;
+  hypar::Notifier notifier(io.get_executor());
+  int woken = 0;
+  notifier.notify();  // nobody waits: nothing is remembered
+  notifier.notify();
+  asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
+  asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
+  io.run_for(std::chrono::milliseconds(20));
+  REQUIRE(woken == 0);
+  notifier.notify();
+  io.restart();
+  io.run_for(std::chrono::milliseconds(20));
+  REQUIRE(woken == 2);
+  // A waiter that starts after that notify sleeps until the next one.
+  asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
+  io.restart();
+  io.run_for(std::chrono::milliseconds(20));
+  REQUIRE(woken == 2);
+  notifier.notify();
+  io.restart();
+  io.run_for(std::chrono::milliseconds(20));
+  REQUIRE(woken == 3);
 }

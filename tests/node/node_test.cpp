@@ -1,6 +1,7 @@
 // The node runtime over real TCP on loopback, in one process.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 
@@ -41,6 +42,62 @@ TEST_CASE("node: two nodes join, see each other, and exchange messages in order"
   }
   REQUIRE(Node::where(a.id().address) == &a);
   REQUIRE(Node::where(*Address::parse("127.0.0.1:9")) == nullptr);
+}
+
+namespace {
+// Takes events in batches until the node stops, recording every one and each batch's size.
+struct BatchLog {
+  std::vector<Event> events;
+  std::vector<std::size_t> batch_sizes;
+};
+asio::awaitable<void> collect_batches(Node& node, std::shared_ptr<BatchLog> log) {
+  EventBatch batch;
+  for (;;) {
+    co_await node.next_events(batch);
+    log->batch_sizes.push_back(batch.size());
+    for (const EventView& e : batch) log->events.push_back(e.to_event());
+  }
+}
+std::size_t count_messages(const BatchLog& log) {
+  return static_cast<std::size_t>(
+      std::count_if(log.events.begin(), log.events.end(), [](const Event& e) { return std::holds_alternative<Message>(e); }));
+}
+}  // namespace
+
+TEST_CASE("node: next_events hands over events in batches, in order, and sends follow membership changes") {
+  asio::io_context io;
+  Node a(io, fast_config("a"));
+  Node b(io, fast_config("b"));
+  auto a_log = std::make_shared<BatchLog>(), b_log = std::make_shared<BatchLog>();
+  asio::co_spawn(io, collect_batches(a, a_log), [](std::exception_ptr) {});
+  asio::co_spawn(io, collect_batches(b, b_log), [](std::exception_ptr) {});
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(b, {a.id().address}, &joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return has_peer(a, b.id().address) && has_peer(b, a.id().address); }, seconds(5)));
+
+  // Messages of many sizes (0 to 3000 bytes), all queued at once: delivered in order, several per batch.
+  constexpr std::size_t kCount = 2000;
+  auto message = [](std::size_t i) { return std::vector<std::uint8_t>((i * 7) % 3001, static_cast<std::uint8_t>(i)); };
+  for (std::size_t i = 0; i < kCount; ++i) REQUIRE(a.try_send(b.id().address, message(i)) == SendResult::ok);
+  REQUIRE(run_until(io, [&] { return count_messages(*b_log) == kCount; }, seconds(10)));
+  REQUIRE(std::holds_alternative<LinkUp>(b_log->events.front()));  // the link before its messages
+  std::size_t i = 0;
+  for (const Event& e : b_log->events) {
+    if (const auto* m = std::get_if<Message>(&e)) {
+      REQUIRE(m->peer == a.id());
+      REQUIRE(m->bytes == message(i++));
+    }
+  }
+  REQUIRE(*std::max_element(b_log->batch_sizes.begin(), b_log->batch_sizes.end()) > 1);
+
+  // b leaves: a's next send to it, after the link_down, finds no peer (nothing stale is cached).
+  REQUIRE(a.try_send(b.id().address, message(1)) == SendResult::ok);
+  asio::co_spawn(io, b.leave(), asio::detached);
+  REQUIRE(run_until(io, [&] {
+    return std::any_of(a_log->events.begin(), a_log->events.end(), [](const Event& e) { return std::holds_alternative<LinkDown>(e); });
+  }, seconds(5)));
+  REQUIRE(a.try_send(b.id().address, message(1)) == SendResult::not_a_peer);
+  REQUIRE(!has_peer(a, b.id().address));
 }
 
 TEST_CASE("node: sending to a non-peer or too much is refused with a reason") {

@@ -84,6 +84,7 @@ void Node::Impl::start() {
 void Node::Impl::shutdown() {
   if (stopped) return;
   stopped = true;
+  membership_changed();
   if (listener) listener->close();
   timer_wakeup.cancel();
   for (auto& [address, peer] : peers) {
@@ -118,6 +119,7 @@ void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
 // ---------------------------------------------------------------- the core driver
 
 void Node::Impl::pump() {
+  membership_changed();  // every core input is followed by a pump
   for (;;) {
     auto outputs = core.take_outputs();
     if (outputs.empty()) return;
@@ -132,7 +134,7 @@ void Node::Impl::apply(hyparview::Output& output) {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, Connect>) {
           if (stopped || peers.count(o.peer)) return;
-          auto peer = std::make_shared<Peer>(io.get_executor(), o.peer);
+          auto peer = make_peer(o.peer);
           peers.emplace(o.peer, peer);
           spawn(dial(peer), "dial");
         } else if constexpr (std::is_same_v<T, Send>) {
@@ -142,6 +144,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           if (it == peers.end()) return;
           auto peer = it->second;
           peers.erase(it);
+          membership_changed();
           peer->closed_by_core = true;  // the send loop flushes, then closes; nothing is reported
           std::erase_if(flushing, [](const std::weak_ptr<Peer>& w) { return w.expired(); });
           flushing.push_back(peer);
@@ -152,9 +155,11 @@ void Node::Impl::apply(hyparview::Output& output) {
           timers.emplace(o.at, o.timer);
           if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
         } else if constexpr (std::is_same_v<T, PeerUp>) {
-          push_event(LinkUp{o.peer});
+          events.push_link_up(o.peer, 0);
+          event_ready.notify();
         } else if constexpr (std::is_same_v<T, PeerDown>) {
-          push_event(LinkDown{o.peer, o.reason});
+          events.push_link_down(o.peer, 0, o.reason);
+          event_ready.notify();
         } else if constexpr (std::is_same_v<T, JoinSucceeded>) {
           join_outcome = true;
           join_done.notify();
@@ -166,9 +171,8 @@ void Node::Impl::apply(hyparview::Output& output) {
       output);
 }
 
-void Node::Impl::push_event(Event event) {
-  events.push_back(std::move(event));
-  event_ready.notify();
+std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address) {
+  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++);
 }
 
 // One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
@@ -193,10 +197,25 @@ asio::awaitable<void> Node::Impl::timer_loop() {
   }
 }
 
-std::shared_ptr<Peer> Node::Impl::active_peer(const Address& address) const {
-  if (!core.is_active(address)) return nullptr;
+bool Node::Impl::carries_data(Peer& peer) {
+  if (peer.checked_epoch != membership_epoch) {
+    const auto it = peers.find(peer.address);
+    peer.carries_data = !stopped && !peer.lost && !peer.closed_by_core && it != peers.end() &&
+                        it->second.get() == &peer && peer.id && core.is_active(peer.address);
+    peer.checked_epoch = membership_epoch;
+  }
+  return peer.carries_data;
+}
+
+Peer* Node::Impl::active_peer(const Address& address) {
+  if (last_send_epoch == membership_epoch && last_send_peer && last_send_peer->address == address) {
+    return last_send_peer;
+  }
   const auto it = peers.find(address);
-  return it == peers.end() ? nullptr : it->second;
+  Peer* found = it != peers.end() && carries_data(*it->second) ? it->second.get() : nullptr;
+  last_send_peer = found;
+  last_send_epoch = membership_epoch;
+  return found;
 }
 
 // ---------------------------------------------------------------- the API
@@ -247,7 +266,7 @@ std::vector<PeerId> Node::passive_peers() const { return impl_->core.passive_vie
 
 SendResult Node::try_send(const Address& peer, std::span<const std::uint8_t> bytes) {
   if (impl_->stopped) return SendResult::stopped;
-  auto p = impl_->active_peer(peer);
+  Peer* p = impl_->active_peer(peer);
   if (!p) return SendResult::not_a_peer;
   return impl_->queue_data(*p, bytes);
 }
@@ -256,11 +275,12 @@ asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std:
   auto impl = impl_;
   for (;;) {
     if (impl->stopped) co_return SendResult::stopped;
-    auto p = impl->active_peer(peer);
+    Peer* p = impl->active_peer(peer);
     if (!p) co_return SendResult::not_a_peer;
     const SendResult result = impl->queue_data(*p, bytes);
     if (result != SendResult::queue_full) co_return result;
-    co_await p->space.wait();
+    const std::shared_ptr<Peer> waiting_on = impl->peers.at(peer);  // alive across the wait
+    co_await waiting_on->space.wait();
   }
 }
 
@@ -270,7 +290,7 @@ asio::awaitable<Event> Node::next_event() {
     if (impl->stopped) throw std::runtime_error("hypar node stopped: no more events");
     co_await impl->event_ready.wait();
   }
-  Event event = std::move(impl->events.front());
+  Event event = impl->events[0].to_event();
   impl->events.pop_front();
   impl->event_space.notify();
   co_return event;
@@ -278,10 +298,30 @@ asio::awaitable<Event> Node::next_event() {
 
 std::optional<Event> Node::poll_event() {
   if (impl_->events.empty()) return std::nullopt;
-  Event event = std::move(impl_->events.front());
+  Event event = impl_->events[0].to_event();
   impl_->events.pop_front();
   impl_->event_space.notify();
   return event;
+}
+
+asio::awaitable<void> Node::next_events(EventBatch& batch) {
+  auto impl = impl_;
+  while (impl->events.empty()) {
+    if (impl->stopped) throw std::runtime_error("hypar node stopped: no more events");
+    co_await impl->event_ready.wait();
+  }
+  impl->events.move_into(batch);
+  impl->event_space.notify();
+}
+
+std::size_t Node::poll_events(EventBatch& batch) {
+  if (impl_->events.empty()) {
+    batch.clear();
+    return 0;
+  }
+  impl_->events.move_into(batch);
+  impl_->event_space.notify();
+  return batch.size();
 }
 
 asio::awaitable<void> Node::leave() {

@@ -8,13 +8,13 @@
 // is lost, and is never written to by its acceptor.
 #include <asio/io_context.hpp>
 #include "hypar/runtime/clock_timer.hpp"
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "hypar/hyparview/core.hpp"
+#include "hypar/node/event_batch.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/runtime/notifier.hpp"
 #include "hypar/runtime/task_group.hpp"
@@ -32,9 +32,14 @@ struct Conn {
 };
 
 struct Peer {
-  explicit Peer(const asio::any_io_executor& ex, Address a) : address(a), wake(ex), space(ex) {}
+  Peer(const asio::any_io_executor& ex, Address a, std::uint64_t key) : address(a), event_key(key), wake(ex), space(ex) {}
   Address address;
   std::optional<PeerId> id;            // known once a handshake completed
+  std::uint64_t event_key;             // unique per Peer object and id (EventBatch's peer_key)
+  // Whether application messages flow on this link (it is the core's current link to an active
+  // peer), cached for one membership epoch: checked per message on both the send and receive paths.
+  std::uint64_t checked_epoch = 0;
+  bool carries_data = false;
   bool reported_up = false;            // core.link_up was given for this link
   bool closed_by_core = false;         // core issued Close: flush, close, report nothing
   bool dialling = false;               // our connect attempt is in progress
@@ -59,7 +64,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   // ---- core driver (node.cpp) ----
   void pump();  // carries out every output the core produced
   void apply(hyparview::Output& output);
-  void push_event(Event event);
+  void membership_changed() { ++membership_epoch; }
   Instant now() const { return Clock::now(); }
   asio::awaitable<void> timer_loop();
 
@@ -78,7 +83,11 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   void lose(const std::shared_ptr<Peer>& peer);
   void queue_control(Peer& peer, const hyparview::Message& message);
   SendResult queue_data(Peer& peer, std::span<const std::uint8_t> bytes);
-  std::shared_ptr<Peer> active_peer(const Address& address) const;
+  // The Peer of an active link to `address` (its messages flow), or nullptr. Cached: a node sending
+  // stream after stream to one peer finds it without a lookup.
+  Peer* active_peer(const Address& address);
+  bool carries_data(Peer& peer);
+  std::shared_ptr<Peer> make_peer(const Address& address);
 
   asio::io_context& io;
   NodeConfig config;
@@ -90,7 +99,19 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
   std::multimap<Instant, hyparview::Timer> timers;
   Timer timer_wakeup;
-  std::deque<Event> events;
+  // Undelivered events. Any change the core or the connections make to which links exist or are
+  // active bumps membership_epoch, which invalidates the per-peer and send-side caches.
+  struct EventQueue : EventBatch {
+    using EventBatch::move_into;
+    using EventBatch::pop_front;
+    using EventBatch::push_link_down;
+    using EventBatch::push_link_up;
+    using EventBatch::push_message;
+  } events;
+  std::uint64_t membership_epoch = 1;
+  std::uint64_t next_event_key = 1;
+  Peer* last_send_peer = nullptr;  // valid while last_send_epoch == membership_epoch
+  std::uint64_t last_send_epoch = 0;
   Notifier event_ready;
   Notifier event_space;
   Notifier join_done;

@@ -207,7 +207,7 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
     }
   }
   if (!peer) {
-    peer = std::make_shared<Peer>(io.get_executor(), id->address);
+    peer = make_peer(id->address);
     peers.emplace(id->address, peer);
   }
   attach(peer, conn, *id);
@@ -219,7 +219,10 @@ void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr
   log::debug("{}: connection with {} ({}) established, {} dialled it", self.name, id.to_string(), conn->io->remote(),
              conn->dialled_by_us ? "we" : "it");
   peer->conns.push_back(conn);
-  peer->id = id;
+  if (peer->id != id) {
+    peer->id = id;
+    peer->event_key = next_event_key++;  // events already queued keep naming the old id
+  }
   if (!peer->primary || wins_tie_break(*conn, self.address, peer->address)) {
     if (peer->primary) peer->primary->closing = true;  // demoted: flush, end our direction, read to EOF
     peer->primary = conn;
@@ -259,10 +262,15 @@ asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::sha
     const bool writer = peer->primary == conn && !conn->closing;
     if (writer && (!peer->control.empty() || !peer->data.empty())) {
       // Coalesce everything queued into one write: control frames first, then data.
+      // (The buffers trade places, so none is reallocated in steady state.)
       batch.clear();
-      batch.swap(peer->control);
-      batch.insert(batch.end(), peer->data.begin(), peer->data.end());
-      peer->data.clear();
+      if (peer->control.empty()) {
+        batch.swap(peer->data);
+      } else {
+        batch.swap(peer->control);
+        batch.insert(batch.end(), peer->data.begin(), peer->data.end());
+        peer->data.clear();
+      }
       peer->data_frames = 0;
       peer->space.notify();
       co_await conn->io->write_all(batch);
@@ -309,6 +317,13 @@ asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::sha
 // Returns false when the connection must be closed (a protocol violation, already logged).
 bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload) {
   const std::uint8_t type = payload[0];  // the frame decoder never yields empty frames
+  if (type == frame_type::kData) {  // the hot path: no lookup while the membership is unchanged
+    if (carries_data(*peer)) {
+      events.push_message(*peer->id, peer->event_key, payload.subspan(1));
+      event_ready.notify();
+    }
+    return true;
+  }
   const auto it = peers.find(peer->address);
   const bool current = it != peers.end() && it->second == peer && !stopped;  // not a closed or replaced link
   if (frame_type::is_hyparview(type)) {
@@ -323,12 +338,6 @@ bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const
     if (current) {
       core.received(peer->address, decoded.message(), now());
       pump();
-    }
-    return true;
-  }
-  if (type == frame_type::kData) {
-    if (current && peer->id && core.is_active(peer->address)) {
-      push_event(Message{*peer->id, std::vector<std::uint8_t>(payload.begin() + 1, payload.end())});
     }
     return true;
   }
@@ -353,6 +362,7 @@ void Node::Impl::conn_ended(const std::shared_ptr<Peer>& peer, const std::shared
 // The link to `peer` is over: close what is left and tell the core (if it knew the link).
 void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
   peer->lost = true;
+  membership_changed();
   for (const auto& c : peer->conns) c->io->close();
   peer->wake.notify();
   peer->space.notify();

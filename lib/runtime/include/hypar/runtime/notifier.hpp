@@ -3,6 +3,8 @@
 // variable without a mutex). Waiters re-check their condition in a loop:
 //   while (!ready()) co_await notifier.wait();
 // notify() wakes every current waiter; a later wait() blocks again until the next notify().
+// notify() with nobody waiting costs a branch: hot paths (one notify per queued message) may call
+// it freely.
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -16,12 +18,20 @@ class Notifier {
 
   asio::awaitable<void> wait() {
     asio::error_code ignored;  // operation_aborted is the wake-up
+    armed_ = true;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
-  void notify() { timer_.cancel(); }
+  void notify() {
+    if (!armed_) return;
+    armed_ = false;
+    timer_.cancel();
+  }
 
  private:
   asio::steady_timer timer_;
+  // Set when a wait starts, cleared by notify(). A waiter cancelled some other way leaves it set,
+  // which costs one needless cancel() at the next notify(), never a missed wake-up.
+  bool armed_ = false;
 };
 
 }  // namespace hypar

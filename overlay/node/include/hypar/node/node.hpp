@@ -29,6 +29,7 @@
 
 #include "hypar/address.hpp"
 #include "hypar/hyparview/options.hpp"
+#include "hypar/node/event_batch.hpp"
 #include "hypar/node/events.hpp"
 #include "hypar/peer_id.hpp"
 #include "hypar/runtime/runtime.hpp"
@@ -82,13 +83,21 @@ class Node {
   std::vector<PeerId> passive_peers() const;  // the passive view
 
   // Queues `bytes` for an active peer. try_send never waits; send waits while the peer's queue
-  // is full (backpressure) and fails only if the peer goes away or the node stops.
+  // is full (backpressure) and fails only if the peer goes away or the node stops. Messages to
+  // one peer are coalesced into one write per loop pass; sending to the same peer as the
+  // previous call needs no lookup.
   SendResult try_send(const Address& peer, std::span<const std::uint8_t> bytes);
   asio::awaitable<SendResult> send(const Address& peer, std::span<const std::uint8_t> bytes);
 
-  // The next event; waits when there is none. After leave(), pending events still drain.
+  // The next event; waits when there is none. After leave(), pending events still drain; once
+  // the node has stopped and none is left, next_event throws std::runtime_error.
   asio::awaitable<Event> next_event();
   std::optional<Event> poll_event();
+  // Every pending event at once, in order, into `batch` (replacing what it held): the fast path,
+  // with no allocation per message (see EventBatch). next_events waits while there is none and
+  // throws like next_event; poll_events returns how many it took (0: none, batch emptied).
+  asio::awaitable<void> next_events(EventBatch& batch);
+  std::size_t poll_events(EventBatch& batch);
 
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
   asio::awaitable<void> leave();
