@@ -1,7 +1,7 @@
 // bench-throughput: one-way message throughput on loopback, uring vs epoll.
 //
 //   bench-throughput [--transport uring|epoll|both] [--size BYTES]... [--connections N]
-//                    [--seconds S] [--level node|raw|both]
+//                    [--seconds S] [--level node|raw|both] [--repeat N] [--plot FILE.svg]
 //
 // Two event loops on two threads: the receiving side on one, every sender on the other.
 // - node level (rows "uring", "epoll"): the public hypar::Node API. N sender nodes; the receiver
@@ -14,10 +14,11 @@
 //   its per-message work (an event and a copy of each payload).
 // Default cases: sizes 64, 1024 and 65536 over 1 connection, then the fan-in case of 256 senders
 // to one receiver at 64 and 1024 bytes. --connections N runs every size with N senders instead.
-// A Node keeps at most 64 active peers (hyparview::Options::active_size <= 64), so the node level
-// runs fan-in with at most kMaxNodeFanIn senders; the row's `connections` says how many.
+// In the node level's fan-in the receiver's active view is sized to hold every sender.
 // Each case warms up for 0.5 s, then counts for --seconds (default 2.5). cpu_s is the process's
 // user+system CPU time during the counted window (both threads; at most 2 x seconds).
+// --repeat N runs every case N times in a row and prints the median run (by msgs/s), with every
+// run's rate on a comment line. --plot writes an SVG of msgs/s by message size and transport.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -27,7 +28,10 @@
 #include <asio/use_future.hpp>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +49,7 @@
 #include "hypar/runtime/timer.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
+#include "svg_plot.hpp"
 
 namespace {
 
@@ -53,7 +58,6 @@ using hypar::Address;
 
 enum class Kind { uring, epoll };
 const char* name_of(Kind kind) { return kind == Kind::uring ? "uring" : "epoll"; }
-constexpr std::size_t kMaxNodeFanIn = 64;  // hyparview::Options::validate(): active_size <= 64
 
 std::unique_ptr<hypar::transport::Transport> make_transport(Kind kind, const asio::any_io_executor& executor) {
   return kind == Kind::uring ? hypar::transport::make_uring_transport(executor)
@@ -136,7 +140,7 @@ Result node_case(Kind kind, std::size_t size, std::size_t senders_count, double 
     c.send_queue_limit = std::max<std::size_t>(16, (std::size_t{1} << 20) / (size + 5));
     c.listen = Address::v4(127, 0, 0, 1, 0);
     c.name = std::move(name);
-    c.options.active_size = std::min(active, kMaxNodeFanIn);
+    c.options.active_size = active;
     c.options.passive_size = std::max<std::size_t>(30, active);
     c.make_transport = [kind](const asio::any_io_executor& ex) { return make_transport(kind, ex); };
     return c;
@@ -286,7 +290,7 @@ Result raw_case(Kind kind, std::size_t size, std::size_t connections, double sec
 [[noreturn]] void usage(const char* problem) {
   std::fprintf(stderr,
                "bench-throughput: %s\nusage: bench-throughput [--transport uring|epoll|both] [--size BYTES]... "
-               "[--connections N] [--seconds S] [--level node|raw|both]\n",
+               "[--connections N] [--seconds S] [--level node|raw|both] [--repeat N] [--plot FILE.svg]\n",
                problem);
   std::exit(2);
 }
@@ -298,6 +302,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   std::size_t connections = 0;  // 0: the default set of cases
   double seconds = 2.5;
+  int repeat = 1;
+  std::string plot_path;
   bool node_level = true;
   bool raw_level = true;
   for (int i = 1; i < argc; ++i) {
@@ -323,6 +329,12 @@ int main(int argc, char** argv) {
     } else if (arg == "--seconds") {
       seconds = std::atof(value().c_str());
       if (!(seconds > 0 && seconds <= 600)) usage("--seconds takes a duration in (0, 600]");
+    } else if (arg == "--repeat") {
+      const long v = std::atol(value().c_str());
+      if (v < 1 || v > 99) usage("--repeat takes 1 to 99");
+      repeat = static_cast<int>(v);
+    } else if (arg == "--plot") {
+      plot_path = value();
     } else if (arg == "--level") {
       const std::string v = value();
       node_level = v == "node" || v == "both";
@@ -349,22 +361,50 @@ int main(int argc, char** argv) {
   std::printf("# transport: uring/epoll = through hypar::Node (send -> Message events); *-raw = Transport only\n");
   std::printf("transport,size,connections,msgs_per_s,mb_per_s,cpu_s\n");
   std::fflush(stdout);
+  // Plotted series: one per transport row name and connection count, msgs/s by size.
+  std::map<std::string, hypar::plot::Series> plotted;
   for (const Case& c : cases) {
     for (int level = 0; level < 2; ++level) {
       if ((level == 0 && !node_level) || (level == 1 && !raw_level)) continue;
-      const std::size_t n = level == 0 ? std::min(c.connections, kMaxNodeFanIn) : c.connections;
+      const std::size_t n = c.connections;
       for (Kind kind : kinds) {
+        const std::string row = std::string(name_of(kind)) + (level == 0 ? "" : "-raw");
         try {
-          const Result r = level == 0 ? node_case(kind, c.size, n, seconds) : raw_case(kind, c.size, n, seconds);
-          const double rate = r.messages / r.seconds;
-          std::printf("%s%s,%zu,%zu,%.0f,%.1f,%.2f\n", name_of(kind), level == 0 ? "" : "-raw", c.size, n, rate,
-                      rate * static_cast<double>(c.size) / 1e6, r.cpu);
+          std::vector<Result> runs;
+          for (int r = 0; r < repeat; ++r) {
+            runs.push_back(level == 0 ? node_case(kind, c.size, n, seconds) : raw_case(kind, c.size, n, seconds));
+          }
+          std::sort(runs.begin(), runs.end(),
+                    [](const Result& a, const Result& b) { return a.messages / a.seconds < b.messages / b.seconds; });
+          if (repeat > 1) {
+            std::string rates;
+            for (const Result& r : runs) rates += " " + std::to_string(static_cast<long long>(r.messages / r.seconds));
+            std::printf("# %s,%zu,%zu runs (msgs/s):%s\n", row.c_str(), c.size, n, rates.c_str());
+          }
+          const Result& median = runs[runs.size() / 2];
+          const double rate = median.messages / median.seconds;
+          std::printf("%s,%zu,%zu,%.0f,%.1f,%.2f\n", row.c_str(), c.size, n, rate,
+                      rate * static_cast<double>(c.size) / 1e6, median.cpu);
+          auto& series = plotted[row + " x" + std::to_string(n)];
+          series.name = row + (n == 1 ? "" : ", " + std::to_string(n) + " senders");
+          series.points.emplace_back(std::log2(static_cast<double>(c.size)), std::log10(rate));
         } catch (const std::exception& e) {
-          std::printf("# %s%s,%zu,%zu failed: %s\n", name_of(kind), level == 0 ? "" : "-raw", c.size, c.connections,
-                      e.what());
+          std::printf("# %s,%zu,%zu failed: %s\n", row.c_str(), c.size, c.connections, e.what());
         }
         std::fflush(stdout);
       }
+    }
+  }
+  if (!plot_path.empty()) {
+    hypar::plot::Chart chart;
+    chart.title = "bench-throughput: one-way loopback messages per second (median of " + std::to_string(repeat) + ")";
+    chart.x_label = "message size, log2(bytes)";
+    chart.y_label = "log10(messages per second)";
+    chart.legend = hypar::plot::Corner::bottom_left;
+    for (auto& [key, series] : plotted) chart.series.push_back(std::move(series));
+    if (const std::string error = hypar::plot::write_svg(plot_path, {chart}); !error.empty()) {
+      std::fprintf(stderr, "bench-throughput: %s\n", error.c_str());
+      return 1;
     }
   }
   return 0;

@@ -3,7 +3,10 @@
 # runs as root or through sudo. Debian 12 (bookworm) or newer.
 set -euo pipefail
 
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds iperf3, the loopback baseline of
+# scripts/bench-throughput.sh)
 packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2)
+if [ "${1:-}" = "--bench" ]; then packages+=(iperf3); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -24,7 +24,7 @@ TEST_CASE("every invalid option is reported with its name") {
   };
   const Case cases[] = {
       {"active_size", [](Options& o) { o.active_size = 0; }},
-      {"active_size", [](Options& o) { o.active_size = 65; }},
+      {"active_size", [](Options& o) { o.active_size = 1025; }},
       {"passive_size", [](Options& o) { o.passive_size = 0; }},
       {"passive_size", [](Options& o) { o.passive_size = 5000; }},
       {"arwl", [](Options& o) { o.arwl = 0; o.prwl = 0; }},

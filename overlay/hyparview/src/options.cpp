@@ -20,7 +20,7 @@ std::vector<std::string> Options::validate() const {
   std::vector<std::string> problems;
 
   if (active_size < 1) add(problems, "active_size must be at least 1 (got {})", active_size);
-  if (active_size > 64) add(problems, "active_size must be at most 64 (got {})", active_size);
+  if (active_size > 1024) add(problems, "active_size must be at most 1024 (got {})", active_size);
   if (passive_size < 1) add(problems, "passive_size must be at least 1 (got {})", passive_size);
   if (passive_size > 4096) add(problems, "passive_size must be at most 4096 (got {})", passive_size);
   if (arwl < 1) add(problems, "arwl must be at least 1 (got {})", arwl);
