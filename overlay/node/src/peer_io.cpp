@@ -256,24 +256,25 @@ asio::awaitable<void> Node::Impl::supervise(std::shared_ptr<Peer> peer, std::sha
 }
 
 asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  std::vector<std::uint8_t> batch;
+  std::vector<std::uint8_t> control_batch, data_batch;
   for (;;) {
     if (peer->lost || stopped) co_return;
     const bool writer = peer->primary == conn && !conn->closing;
     if (writer && (!peer->control.empty() || !peer->data.empty())) {
-      // Coalesce everything queued into one write: control frames first, then data.
-      // (The buffers trade places, so none is reallocated in steady state.)
-      batch.clear();
-      if (peer->control.empty()) {
-        batch.swap(peer->data);
+      // One write of every queued control frame, else one of all queued data: control never
+      // waits behind data queued before it, and data is never copied to join control. Buffers
+      // trade places with the queue they drain (control with control, data with data), so
+      // none is reallocated in steady state.
+      std::vector<std::uint8_t>& out = peer->control.empty() ? data_batch : control_batch;
+      out.clear();
+      if (&out == &control_batch) {
+        out.swap(peer->control);
       } else {
-        batch.swap(peer->control);
-        batch.insert(batch.end(), peer->data.begin(), peer->data.end());
-        peer->data.clear();
+        out.swap(peer->data);
+        peer->data_frames = 0;
+        peer->space.notify();
       }
-      peer->data_frames = 0;
-      peer->space.notify();
-      co_await conn->io->write_all(batch);
+      co_await conn->io->write_all(out);
       continue;
     }
     if (!writer || peer->closed_by_core) {
