@@ -1,13 +1,14 @@
 // Connections of a Node: accepting and dialling, the HELLO/AUTH handshake, and one supervisor
 // per connection running a send coroutine and a receive coroutine side by side.
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/redirect_error.hpp>
-#include "hypar/runtime/clock_timer.hpp"
+#include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "hypar/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
+#include "hypar/runtime/clock_timer.hpp"
+#include "hypar/runtime/timer.hpp"
 #include "hypar/transport/handshake.hpp"
 #include "node_impl.hpp"
 
@@ -19,13 +20,6 @@ using namespace asio::experimental::awaitable_operators;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of the frame count bound
 constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
-
-asio::awaitable<void> sleep_for(Duration d) {
-  Timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(d);
-  asio::error_code ignored;
-  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-}
 
 // The next frame's payload, copied out of the decoder; nothing at end of stream or on a framing error.
 asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn) {
@@ -282,7 +276,11 @@ asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::sha
       // connection): end it and let the peer's EOF end the receive side, within a grace period.
       if (writer || conn->closing) {
         conn->io->shutdown_send();
-        co_await sleep_for(kCloseGrace);
+        try {
+          co_await sleep_for(kCloseGrace);
+        } catch (const asio::system_error&) {
+          // cut short: the receive side ended (the peer's EOF), or the node is stopping
+        }
         co_return;
       }
     }
