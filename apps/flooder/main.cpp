@@ -18,27 +18,22 @@
 //      while the peer's queue is full, so a slow peer slows the sender down instead of growing
 //      memory.
 //   4. On SIGINT/SIGTERM: co_await node.leave(), then stop the io_context.
+// app::NodeApp (apps/common/node_app.hpp) does steps 1 and 4 for every node app.
 // Everything runs on one thread, so the app's state needs no locks; it must only be consistent
 // at every co_await (another coroutine may run there).
 //
 // The flooding logic itself (message format, duplicate filter, history) is in flood.hpp.
 #include <unistd.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read_until.hpp>
-#include <asio/signal_set.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/experimental/as_tuple.hpp>
 
-#include <csignal>
-#include <cstdio>
-#include <exception>
 #include <memory>
-#include <stdexcept>
+#include <optional>
 #include <string>
-#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -47,7 +42,7 @@
 #include "hypar/log.hpp"
 #include "hypar/node/node.hpp"
 #include "json_events.hpp"
-#include "secret.hpp"
+#include "node_app.hpp"
 
 namespace {
 
@@ -163,81 +158,23 @@ asio::awaitable<void> read_stdin(Flooder& flooder) {
   }
 }
 
-asio::awaitable<void> join(Node& node, std::vector<Address> contacts) {
-  // (The result goes through a variable: GCC 12 at -O2 miscompiled `if (!co_await ...)` here.)
-  const bool joined = co_await node.join(std::move(contacts));
-  if (!joined) {
-    log::warn("flooder: no contact answered; retrying in the background");
-  }
-}
-
-bool g_leaving = false;
-
-asio::awaitable<void> leave_on_signal(Node& node, asio::io_context& io) {
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  co_await signals.async_wait(asio::use_awaitable);
-  g_leaving = true;
-  co_await node.leave();
-  print_line(cli::left_line());
-  io.stop();
-}
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "flooder: %s\n\n%.*s", message.c_str(), static_cast<int>(cli::kFlooderUsage.size()),
-               cli::kFlooderUsage.data());
-  return 2;
-}
+const app::Program kProgram{.name = "flooder", .usage = cli::kFlooderUsage, .log_prefix = "flooder: "};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto parsed = cli::parse_flooder_args(argc, argv);
-  if (parsed.help) {
-    std::fwrite(cli::kFlooderUsage.data(), 1, cli::kFlooderUsage.size(), stdout);
-    return 0;
-  }
-  if (!parsed.args) return usage_error(parsed.error);
+  if (const auto status = app::stop_after_parse(kProgram, parsed)) return *status;
   const cli::FlooderArgs& args = *parsed.args;
-  log::set_level(args.log_level);
 
-  NodeConfig config;
-  config.listen = args.listen;
-  config.name = args.name;
-  if (!args.secret_file.empty()) {
-    std::string error;
-    auto secret = cli::load_secret(args.secret_file, error);
-    if (!secret) return usage_error(error);
-    config.secret = std::move(*secret);
-  }
-
-  asio::io_context io;
-  std::unique_ptr<Node> node;
-  try {
-    node = std::make_unique<Node>(io, std::move(config));
-  } catch (const std::system_error& e) {
-    std::fprintf(stderr, "flooder: cannot listen on %s: %s\n", args.listen.to_string().c_str(), e.what());
-    return 1;
-  } catch (const std::invalid_argument& e) {
-    return usage_error(e.what());
-  }
-  print_line(cli::listening_line(node->id().address));
+  app::NodeApp node_app(kProgram, args.log_level);  // the io_context, and the exit on errors
+  const std::unique_ptr<Node> node = node_app.start_node_from(args);
+  if (!node) return node_app.exit_status();
 
   Flooder flooder(*node);
-  int exit_code = 0;
-  auto on_exit = [&](std::exception_ptr e) {  // an unexpected exception ends the program
-    if (!e || g_leaving) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& error) {
-      log::error("flooder: fatal: {}", error.what());
-    }
-    exit_code = 1;
-    io.stop();
-  };
-  asio::co_spawn(io, leave_on_signal(*node, io), on_exit);
-  asio::co_spawn(io, flooder.run(), on_exit);
-  if (!args.joins.empty()) asio::co_spawn(io, join(*node, args.joins), on_exit);
-  asio::co_spawn(io, read_stdin(flooder), on_exit);
-  io.run();
-  return exit_code;
+  node_app.leave_on_signal(*node);
+  node_app.spawn(flooder.run());
+  node_app.join_in_background(*node, args.joins);
+  node_app.spawn(read_stdin(flooder));
+  return node_app.run();
 }

@@ -1,9 +1,9 @@
 #include "cli_args.hpp"
 
 #include <charconv>
-#include <limits>
 #include <utility>
 
+#include "command_line.hpp"
 #include "hypar/peer_id.hpp"
 
 namespace hypar::cli {
@@ -85,6 +85,10 @@ const std::string_view kPlumcastUsage =
 
 namespace {
 
+using detail::CommandLine;
+using detail::Option;
+using detail::quoted;
+
 std::optional<std::uint64_t> parse_u64(std::string_view text) {
   std::uint64_t value = 0;
   const char* end = text.data() + text.size();
@@ -93,100 +97,68 @@ std::optional<std::uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
-// Walks argv one option at a time; accepts "--name value" and "--name=value".
-class Words {
- public:
-  Words(int argc, const char* const* argv, int first) {
-    for (int i = first; i < argc; ++i) words_.emplace_back(argv[i]);
-  }
-  bool done() const { return i_ >= words_.size(); }
-  // The next option name (the part before '=' if any).
-  std::string_view next_name() {
-    std::string_view w = words_[i_++];
-    inline_value_.reset();
-    if (w.starts_with("--")) {
-      if (auto eq = w.find('='); eq != std::string_view::npos) {
-        inline_value_ = w.substr(eq + 1);
-        return w.substr(0, eq);
-      }
-    }
-    return w;
-  }
-  bool has_inline_value() const { return inline_value_.has_value(); }
-  // The value of the option just read, or nullopt if argv ended.
-  std::optional<std::string_view> value() {
-    if (inline_value_) return std::exchange(inline_value_, std::nullopt);
-    if (i_ >= words_.size()) return std::nullopt;
-    return words_[i_++];
-  }
-
- private:
-  std::vector<std::string_view> words_;
-  std::size_t i_ = 0;
-  std::optional<std::string_view> inline_value_;
-};
-
-bool wants_help(int argc, const char* const* argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view w = argv[i];
-    if (w == "--help" || w == "-h") return true;
-  }
-  return false;
+std::string bad_address(std::string_view text, std::string_view name) {
+  return "bad address " + quoted(text) + " for " + std::string(name) + " (expected IP:PORT, e.g. 127.0.0.1:7000)";
 }
 
-// Options shared by both programs. Returns true if `name` was one of them (then `error` may be
-// set), false if the caller should try its own options.
+std::string bad_duration(std::string_view text, std::string_view name) {
+  return "bad duration " + quoted(text) + " for " + std::string(name) +
+         " (expected e.g. 250ms, 10s or 1m; a bare number means seconds)";
+}
+
+// ---------------------------------------------------------------- options of every program
+
 template <class Args>
-bool parse_common(std::string_view name, Words& words, Args& args, bool& have_listen, std::string& error) {
-  auto value = [&]() -> std::optional<std::string_view> {
-    auto v = words.value();
-    if (!v) error = "missing value after " + std::string(name);
-    return v;
-  };
-  auto address = [&](std::string_view text) -> std::optional<Address> {
-    auto a = Address::parse(text);
-    if (!a) error = "bad address " + quoted(text) + " for " + std::string(name) + " (expected IP:PORT, e.g. 127.0.0.1:7000)";
-    return a;
-  };
-  if (name == "--listen") {
-    auto v = value();
-    if (!v) return true;
-    if (auto a = address(*v)) {
-      args.listen = *a;
-      have_listen = true;
-    }
-  } else if (name == "--join") {
-    auto v = value();
-    if (!v) return true;
-    if (auto a = address(*v)) args.joins.push_back(*a);
-  } else if (name == "--name") {
-    auto v = value();
-    if (!v) return true;
-    if (v->size() > kMaxNameLength) {
-      error = "--name is " + std::to_string(v->size()) + " bytes long; at most " + std::to_string(kMaxNameLength) + " are allowed";
-    } else {
-      args.name = std::string(*v);
-    }
-  } else if (name == "--secret-file") {
-    auto v = value();
-    if (!v) return true;
-    if (v->empty()) error = "--secret-file needs a file name";
-    args.secret_file = std::string(*v);
-  } else if (name == "--log-level") {
-    auto v = value();
-    if (!v) return true;
-    if (auto l = parse_log_level(*v)) {
-      args.log_level = *l;
-    } else {
-      error = "bad value " + quoted(*v) + " for --log-level (expected debug, info, warn or error)";
-    }
-  } else {
-    return false;
-  }
-  return true;
+std::string set_listen(std::string_view name, std::string_view text, Args& args) {
+  const auto address = Address::parse(text);
+  if (!address) return bad_address(text, name);
+  args.listen = *address;
+  return {};
 }
+
+template <class Args>
+std::string add_join(std::string_view name, std::string_view text, Args& args) {
+  const auto address = Address::parse(text);
+  if (!address) return bad_address(text, name);
+  args.joins.push_back(*address);
+  return {};
+}
+
+template <class Args>
+std::string set_name(std::string_view, std::string_view text, Args& args) {
+  if (text.size() > kMaxNameLength) {
+    return "--name is " + std::to_string(text.size()) + " bytes long; at most " + std::to_string(kMaxNameLength) +
+           " are allowed";
+  }
+  args.name = std::string(text);
+  return {};
+}
+
+template <class Args>
+std::string set_secret_file(std::string_view, std::string_view text, Args& args) {
+  if (text.empty()) return "--secret-file needs a file name";
+  args.secret_file = std::string(text);
+  return {};
+}
+
+template <class Args>
+std::string set_log_level(std::string_view, std::string_view text, Args& args) {
+  const auto level = parse_log_level(text);
+  if (!level) return "bad value " + quoted(text) + " for --log-level (expected debug, info, warn or error)";
+  args.log_level = *level;
+  return {};
+}
+
+template <class Args>
+std::vector<Option<Args>> common_options() {
+  return {{"--listen", set_listen<Args>},
+          {"--join", add_join<Args>},
+          {"--name", set_name<Args>},
+          {"--secret-file", set_secret_file<Args>},
+          {"--log-level", set_log_level<Args>}};
+}
+
+// ---------------------------------------------------------------- HyParView protocol options
 
 // A numeric protocol option: its name, its bounds, and where the value goes.
 struct NumericOption {
@@ -205,53 +177,70 @@ constexpr NumericOption kNumericOptions[] = {
     {"--k-passive", 0, 64, [](hyparview::Options& o, std::uint64_t v) { o.k_passive = v; }},
 };
 
-std::string bad_duration(std::string_view text, std::string_view name) {
-  return "bad duration " + quoted(text) + " for " + std::string(name) +
-         " (expected e.g. 250ms, 10s or 1m; a bare number means seconds)";
-}
-
-// HyParView protocol options, shared by `hypar node` and `plumcast`. Returns true if `name` was
-// one of them (then `error` may be set), false if the caller should try its own options.
-bool parse_protocol_option(std::string_view name, Words& words, hyparview::Options& options, std::string& error) {
-  const NumericOption* numeric = nullptr;
-  for (const auto& o : kNumericOptions) {
-    if (o.name == name) numeric = &o;
-  }
-  if (!numeric && name != "--shuffle-period" && name != "--keepalive") return false;
-  const auto text = words.value();
-  if (!text) {
-    error = "missing value after " + std::string(name);
-    return true;
-  }
-  if (numeric) {
-    const auto value = parse_u64(*text);
-    if (!value) {
-      error = "bad value " + quoted(*text) + " for " + std::string(name) + " (expected an unsigned integer)";
-    } else if (*value < numeric->min || *value > numeric->max) {
-      error = std::string(name) + " must be between " + std::to_string(numeric->min) + " and " +
-              std::to_string(numeric->max) + " (got " + std::to_string(*value) + ")";
-    } else {
-      numeric->store(options, *value);
+// One of kNumericOptions, --shuffle-period or --keepalive.
+std::string set_protocol_option(std::string_view name, std::string_view text, hyparview::Options& options) {
+  for (const auto& numeric : kNumericOptions) {
+    if (numeric.name != name) continue;
+    const auto value = parse_u64(text);
+    if (!value) return "bad value " + quoted(text) + " for " + std::string(name) + " (expected an unsigned integer)";
+    if (*value < numeric.min || *value > numeric.max) {
+      return std::string(name) + " must be between " + std::to_string(numeric.min) + " and " +
+             std::to_string(numeric.max) + " (got " + std::to_string(*value) + ")";
     }
-    return true;
+    numeric.store(options, *value);
+    return {};
   }
-  const auto d = parse_duration(*text);
-  if (!d) {
-    error = bad_duration(*text, name);
-  } else if (name == "--shuffle-period") {
-    if (*d <= Duration::zero()) {
-      error = "--shuffle-period must be above 0";
-    } else {
-      options.shuffle_period = *d;
-    }
+  const auto d = parse_duration(text);
+  if (!d) return bad_duration(text, name);
+  if (name == "--shuffle-period") {
+    if (*d <= Duration::zero()) return "--shuffle-period must be above 0";
+    options.shuffle_period = *d;
   } else {
     options.keepalive_interval = *d;
     options.keepalive_timeout = 5 * *d;
   }
-  return true;
+  return {};
 }
 
-// Every problem of the protocol options in one sentence, or empty.
+template <class Args>
+std::string set_protocol(std::string_view name, std::string_view text, Args& args) {
+  return set_protocol_option(name, text, args.options);
+}
+
+// The common options and the HyParView protocol options (`hypar node` and `plumcast`).
+template <class Args>
+std::vector<Option<Args>> common_and_protocol_options() {
+  auto options = common_options<Args>();
+  for (const auto& numeric : kNumericOptions) options.push_back({numeric.name, set_protocol<Args>});
+  options.push_back({"--shuffle-period", set_protocol<Args>});
+  options.push_back({"--keepalive", set_protocol<Args>});
+  return options;
+}
+
+// ---------------------------------------------------------------- options of `hypar node` alone
+
+std::string set_transport(std::string_view, std::string_view text, NodeArgs& args) {
+  if (text == "epoll") {
+    args.transport = TransportKind::epoll;
+  } else if (text == "uring") {
+    args.transport = TransportKind::uring;
+  } else {
+    return "bad value " + quoted(text) + " for --transport (expected epoll or uring)";
+  }
+  return {};
+}
+
+std::string set_status_every(std::string_view name, std::string_view text, NodeArgs& args) {
+  const auto d = parse_duration(text);
+  if (!d) return bad_duration(text, name);
+  args.status_every = *d;
+  return {};
+}
+
+}  // namespace
+
+namespace detail {
+
 std::string protocol_problems(const hyparview::Options& options) {
   const auto problems = options.validate();
   if (problems.empty()) return {};
@@ -260,7 +249,7 @@ std::string protocol_problems(const hyparview::Options& options) {
   return message;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::optional<Duration> parse_duration(std::string_view text) {
   std::size_t digits = 0;
@@ -293,112 +282,21 @@ std::optional<log::Level> parse_log_level(std::string_view text) {
 }
 
 ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv) {
-  ParseResult<NodeArgs> result;
-  if (wants_help(argc, argv)) {
-    result.help = true;
-    return result;
-  }
-  auto fail = [&result](std::string message) {
-    result.error = std::move(message);
-    return result;
-  };
-  if (argc < 2) return fail("missing command (expected \"node\")");
-  if (std::string_view(argv[1]) != "node") return fail("unknown command " + quoted(argv[1]) + " (expected \"node\")");
-
-  NodeArgs args;
-  bool have_listen = false;
-  Words words(argc, argv, 2);
-  while (!words.done()) {
-    const std::string_view name = words.next_name();
-    std::string error;
-    if (parse_common(name, words, args, have_listen, error)) {
-      if (!error.empty()) return fail(error);
-      continue;
-    }
-    if (!name.starts_with("--")) return fail("unexpected argument " + quoted(name));
-    if (parse_protocol_option(name, words, args.options, error)) {
-      if (!error.empty()) return fail(error);
-      continue;
-    }
-    if (name != "--transport" && name != "--status-every") return fail("unknown option " + std::string(name));
-    const auto text = words.value();
-    if (!text) return fail("missing value after " + std::string(name));
-    if (name == "--transport") {
-      if (*text == "epoll") {
-        args.transport = TransportKind::epoll;
-      } else if (*text == "uring") {
-        args.transport = TransportKind::uring;
-      } else {
-        return fail("bad value " + quoted(*text) + " for --transport (expected epoll or uring)");
-      }
-    } else {
-      const auto d = parse_duration(*text);
-      if (!d) return fail(bad_duration(*text, name));
-      args.status_every = *d;
-    }
-  }
-  if (!have_listen) return fail("node needs --listen IP:PORT");
-  if (auto problems = protocol_problems(args.options); !problems.empty()) return fail(problems);
-  result.args = std::move(args);
-  return result;
+  CommandLine<NodeArgs> line{.command = "node", .who = "node", .options = common_and_protocol_options<NodeArgs>()};
+  line.options.push_back({"--transport", set_transport});
+  line.options.push_back({"--status-every", set_status_every});
+  return detail::parse_command_line(argc, argv, line);
 }
 
 ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv) {
-  ParseResult<FlooderArgs> result;
-  if (wants_help(argc, argv)) {
-    result.help = true;
-    return result;
-  }
-  auto fail = [&result](std::string message) {
-    result.error = std::move(message);
-    return result;
-  };
-  FlooderArgs args;
-  bool have_listen = false;
-  Words words(argc, argv, 1);
-  while (!words.done()) {
-    const std::string_view name = words.next_name();
-    std::string error;
-    if (parse_common(name, words, args, have_listen, error)) {
-      if (!error.empty()) return fail(error);
-      continue;
-    }
-    if (!name.starts_with("--")) return fail("unexpected argument " + quoted(name));
-    return fail("unknown option " + std::string(name));
-  }
-  if (!have_listen) return fail("flooder needs --listen IP:PORT");
-  result.args = std::move(args);
-  return result;
+  const CommandLine<FlooderArgs> line{.command = "", .who = "flooder", .options = common_options<FlooderArgs>()};
+  return detail::parse_command_line(argc, argv, line);
 }
 
 ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv) {
-  ParseResult<PlumcastArgs> result;
-  if (wants_help(argc, argv)) {
-    result.help = true;
-    return result;
-  }
-  auto fail = [&result](std::string message) {
-    result.error = std::move(message);
-    return result;
-  };
-  PlumcastArgs args;
-  bool have_listen = false;
-  Words words(argc, argv, 1);
-  while (!words.done()) {
-    const std::string_view name = words.next_name();
-    std::string error;
-    if (parse_common(name, words, args, have_listen, error) ||
-        (name.starts_with("--") && parse_protocol_option(name, words, args.options, error))) {
-      if (!error.empty()) return fail(error);
-      continue;
-    }
-    if (!name.starts_with("--")) return fail("unexpected argument " + quoted(name));
-    return fail("unknown option " + std::string(name));
-  }
-  if (!have_listen) return fail("plumcast needs --listen IP:PORT");
-  if (auto problems = protocol_problems(args.options); !problems.empty()) return fail(problems);
-  result.args = std::move(args);
-  return result;
+  const CommandLine<PlumcastArgs> line{
+      .command = "", .who = "plumcast", .options = common_and_protocol_options<PlumcastArgs>()};
+  return detail::parse_command_line(argc, argv, line);
 }
 
 }  // namespace hypar::cli

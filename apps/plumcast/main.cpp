@@ -14,18 +14,12 @@
 // node never reuses ids its peers still remember) and counts up by one per broadcast.
 #include <unistd.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/use_awaitable.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/this_coro.hpp>
 
-#include <csignal>
-#include <cstdio>
-#include <exception>
 #include <memory>
-#include <stdexcept>
+#include <optional>
 #include <string>
-#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -36,7 +30,7 @@
 #include "hypar/runtime/timer.hpp"
 #include "json_events.hpp"
 #include "line_reader.hpp"
-#include "secret.hpp"
+#include "node_app.hpp"
 
 namespace {
 
@@ -91,84 +85,27 @@ asio::awaitable<void> broadcast_stdin(Broadcaster& caster) {
   log::info("plumcast: end of stdin; still forwarding until SIGINT/SIGTERM");
 }
 
-asio::awaitable<void> join(Node& node, std::vector<Address> contacts) {
-  // (The result goes through a variable: GCC 12 at -O2 miscompiled `if (!co_await ...)`.)
-  const bool joined = co_await node.join(std::move(contacts));
-  if (!joined) log::warn("plumcast: no contact answered; retrying in the background");
-}
-
-bool g_leaving = false;
-
-asio::awaitable<void> leave_on_signal(Node& node, asio::io_context& io) {
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  co_await signals.async_wait(asio::use_awaitable);
-  g_leaving = true;
-  co_await node.leave();  // the broadcaster stops with its node
-  print_line(cli::left_line());
-  io.stop();
-}
-
-int usage_error(const std::string& message) {
-  std::fprintf(stderr, "plumcast: %s\n\n%.*s", message.c_str(), static_cast<int>(cli::kPlumcastUsage.size()),
-               cli::kPlumcastUsage.data());
-  return 2;
-}
+const app::Program kProgram{.name = "plumcast", .usage = cli::kPlumcastUsage, .log_prefix = "plumcast: "};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto parsed = cli::parse_plumcast_args(argc, argv);
-  if (parsed.help) {
-    std::fwrite(cli::kPlumcastUsage.data(), 1, cli::kPlumcastUsage.size(), stdout);
-    return 0;
-  }
-  if (!parsed.args) return usage_error(parsed.error);
+  if (const auto status = app::stop_after_parse(kProgram, parsed)) return *status;
   const cli::PlumcastArgs& args = *parsed.args;
-  log::set_level(args.log_level);
 
-  NodeConfig config;
-  config.listen = args.listen;
-  config.name = args.name;
-  config.options = args.options;
-  if (!args.secret_file.empty()) {
-    std::string error;
-    auto secret = cli::load_secret(args.secret_file, error);
-    if (!secret) return usage_error(error);
-    config.secret = std::move(*secret);
-  }
+  app::NodeApp node_app(kProgram, args.log_level);  // the io_context, and the exit on errors
+  const std::unique_ptr<Node> node = node_app.start_node_from(args);
+  if (!node) return node_app.exit_status();
 
-  asio::io_context io;
-  std::unique_ptr<Node> node;
-  try {
-    node = std::make_unique<Node>(io, std::move(config));
-  } catch (const std::system_error& e) {
-    std::fprintf(stderr, "plumcast: cannot listen on %s: %s\n", args.listen.to_string().c_str(), e.what());
-    return 1;
-  } catch (const std::invalid_argument& e) {
-    return usage_error(e.what());
-  }
   BroadcasterConfig cast_config;
   cast_config.forward_node_events = true;  // for the link_up / link_down lines
   cast_config.options.max_payload_bytes = kMaxLineBytes;
   Broadcaster caster(*node, cast_config);
-  print_line(cli::listening_line(node->id().address));
-
-  int exit_code = 0;
-  auto on_exit = [&](std::exception_ptr e) {  // an unexpected exception ends the program
-    if (!e || g_leaving) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& error) {
-      log::error("plumcast: fatal: {}", error.what());
-    }
-    exit_code = 1;
-    io.stop();
-  };
-  asio::co_spawn(io, leave_on_signal(*node, io), on_exit);
-  asio::co_spawn(io, print_deliveries(caster), on_exit);
-  asio::co_spawn(io, print_links(caster), on_exit);
-  if (!args.joins.empty()) asio::co_spawn(io, join(*node, args.joins), on_exit);
-  asio::co_spawn(io, broadcast_stdin(caster), on_exit);
-  io.run();
-  return exit_code;
+  node_app.leave_on_signal(*node);  // the broadcaster stops with its node
+  node_app.spawn(print_deliveries(caster));
+  node_app.spawn(print_links(caster));
+  node_app.join_in_background(*node, args.joins);
+  node_app.spawn(broadcast_stdin(caster));
+  return node_app.run();
 }

@@ -1,20 +1,18 @@
 #pragma once
-// Whole nodes with a Broadcaster each, on the in-memory transport in virtual time: the real node
-// runtime, the real Plumtree core and codec, deterministic by seed. Every delivery is recorded
-// with its virtual time, so tests can check exactly-once delivery and compare runs.
+// Whole nodes with a Broadcaster each, on the in-memory transport in virtual time (MemCluster):
+// the real node runtime, the real Plumtree core and codec, deterministic by seed. Every delivery
+// is recorded with its virtual time, so tests can check exactly-once delivery and compare runs.
 #include <asio.hpp>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "../node/node_test_support.hpp"
+#include "../node/mem_cluster.hpp"
 #include "hypar/broadcast/broadcaster.hpp"
 #include "hypar/runtime/clock.hpp"
-#include "hypar/transport/mem.hpp"
 
 namespace hypar::testing {
 
@@ -40,49 +38,22 @@ inline void collect_deliveries(asio::io_context& io, Broadcaster& caster, std::s
       [](std::exception_ptr) {});
 }
 
-struct BroadcastCluster {
-  VirtualClock clock;  // first member: installed before, and removed after, everything else
-  asio::io_context io;
-  std::shared_ptr<transport::MemNetwork> net = transport::MemNetwork::create(io.get_executor(), milliseconds(1));
-  std::vector<std::unique_ptr<Node>> nodes;
-  std::vector<std::unique_ptr<Broadcaster>> casters;  // destroyed before the nodes
+struct BroadcastCluster : MemCluster {
+  std::vector<std::unique_ptr<Broadcaster>> casters;  // destroyed before the nodes (MemCluster's)
   std::vector<std::shared_ptr<std::vector<Delivered>>> logs;
 
-  // Adds a node and its broadcaster. `tune` may change either configuration first.
+  // Adds a node ("b<index>") and its broadcaster. `tune` may change either configuration first.
   std::size_t add(const std::function<void(NodeConfig&, BroadcasterConfig&)>& tune = {}) {
     const std::size_t i = nodes.size();
-    NodeConfig c;
-    c.listen = Address::v4(10, 0, 0, 1, 0);  // port 0: the mem network assigns one
-    c.name = "b" + std::to_string(i);
-    c.seed = i + 1;
-    c.make_transport = [net = net](const asio::any_io_executor&) { return net->transport(); };
+    NodeConfig c = config("b" + std::to_string(i));
     BroadcasterConfig b;
     b.seed = 1000 + i;
     if (tune) tune(c, b);
-    nodes.push_back(std::make_unique<Node>(io, c));
+    MemCluster::add(c);
     casters.push_back(std::make_unique<Broadcaster>(*nodes.back(), b));
     logs.push_back(std::make_shared<std::vector<Delivered>>());
     collect_deliveries(io, *casters.back(), logs.back());
     return i;
-  }
-  Address addr(std::size_t i) const { return nodes[i]->id().address; }
-  bool run_until(const std::function<bool()>& done, Duration timeout) { return clock.run_until(io, done, timeout); }
-  void run_for(Duration duration) { clock.run_for(io, duration); }
-
-  // Every node but `contact` joins through it, one after the other.
-  bool join_all_through(std::size_t contact) {
-    std::vector<std::optional<bool>> joined(nodes.size());
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      if (i == contact) continue;
-      asio::co_spawn(io, join_into(*nodes[i], {addr(contact)}, &joined[i]), asio::detached);
-      run_for(milliseconds(10));
-    }
-    return run_until([&] {
-      for (std::size_t i = 0; i < nodes.size(); ++i) {
-        if (i != contact && joined[i] != true) return false;
-      }
-      return true;
-    }, seconds(5));
   }
 
   // How many times node `i` delivered the message (origin, seq).
@@ -99,11 +70,6 @@ struct BroadcastCluster {
       }
     }
     return true;
-  }
-  std::set<std::size_t> all() const {
-    std::set<std::size_t> s;
-    for (std::size_t i = 0; i < nodes.size(); ++i) s.insert(i);
-    return s;
   }
 };
 

@@ -5,9 +5,9 @@
 // hostile: the caller logs describe(error) and closes the connection.
 #include <cstdint>
 #include <span>
-#include <variant>
 #include <vector>
 
+#include "hypar/decoded.hpp"
 #include "hypar/frame_type.hpp"
 #include "hypar/plumtree/messages.hpp"
 
@@ -39,16 +39,7 @@ enum class DecodeError : std::uint8_t {
 // Clear text for logs, e.g. "truncated message (...)".
 const char* describe(DecodeError error);
 
-struct DecodeResult {
-  std::variant<Message, DecodeError> value;
-
-  bool ok() const { return value.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Preconditions: ok() for message(), !ok() for error().
-  Message& message() { return std::get<Message>(value); }
-  const Message& message() const { return std::get<Message>(value); }
-  DecodeError error() const { return std::get<DecodeError>(value); }
-};
+using DecodeResult = Decoded<Message, DecodeError>;
 
 // Decodes one whole frame payload (the type byte included).
 DecodeResult decode(std::span<const std::uint8_t> payload);

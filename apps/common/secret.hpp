@@ -1,7 +1,7 @@
 #pragma once
 // Loads the cluster secret named by --secret-file into the form NodeConfig::secret takes (the key
-// bytes in a std::string). Shared by `hypar node` and `flooder`; the rules (size limits, one
-// trailing newline removed) are transport::load_secret_file's.
+// bytes in a std::string), for NodeApp::node_config; the rules (size limits, one trailing newline
+// removed) are transport::load_secret_file's.
 #include <optional>
 #include <string>
 

@@ -1,0 +1,95 @@
+#include "node_app.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "json_events.hpp"
+#include "secret.hpp"
+
+namespace hypar::app {
+
+NodeApp::NodeApp(const Program& program, log::Level log_level) : program_(program) { log::set_level(log_level); }
+
+bool NodeApp::load_secret(const std::string& file, NodeConfig& config) {
+  std::string error;
+  auto secret = cli::load_secret(file, error);
+  if (!secret) {
+    exit_status_ = usage_error(program_, error);
+    return false;
+  }
+  config.secret = std::move(*secret);
+  return true;
+}
+
+std::unique_ptr<Node> NodeApp::start_node(NodeConfig config) {
+  const Address listen = config.listen;
+  std::unique_ptr<Node> node;
+  try {
+    node = std::make_unique<Node>(io_, std::move(config));
+  } catch (const std::system_error& e) {
+    fail(1, "cannot listen on " + listen.to_string() + ": " + e.what());
+    return nullptr;
+  } catch (const std::invalid_argument& e) {
+    exit_status_ = usage_error(program_, e.what());
+    return nullptr;
+  }
+  cli::print_line(cli::listening_line(node->id().address));
+  return node;
+}
+
+int NodeApp::fail(int status, const std::string& message) {
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program_.name.size()), program_.name.data(), message.c_str());
+  exit_status_ = status;
+  return status;
+}
+
+void NodeApp::spawn(asio::awaitable<void> task) {
+  asio::co_spawn(io_, std::move(task), [this](std::exception_ptr error) { on_exit(error); });
+}
+
+void NodeApp::on_exit(std::exception_ptr error) {
+  if (!error || leaving_) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    log::error("{}fatal: {}", program_.log_prefix, e.what());
+  }
+  exit_status_ = 1;
+  io_.stop();
+}
+
+void NodeApp::leave_on_signal(Node& node) { spawn(wait_and_leave(node)); }
+
+asio::awaitable<void> NodeApp::wait_and_leave(Node& node) {
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  const int signal = co_await signals.async_wait(asio::use_awaitable);
+  if (program_.log_signal) log::info("signal {}: leaving", signal);
+  leaving_ = true;
+  co_await node.leave();
+  cli::print_line(cli::left_line());
+  io_.stop();
+}
+
+void NodeApp::join_in_background(Node& node, std::vector<Address> contacts) {
+  if (!contacts.empty()) spawn(join(node, std::move(contacts)));
+}
+
+asio::awaitable<void> NodeApp::join(Node& node, std::vector<Address> contacts) {
+  // (The result goes through a variable: GCC 12 at -O2 miscompiled `if (!co_await ...)`.)
+  const bool joined = co_await node.join(std::move(contacts));
+  if (!joined) log::warn("{}no contact answered; retrying in the background", program_.log_prefix);
+}
+
+int NodeApp::run() {
+  io_.run();
+  return exit_status_;
+}
+
+}  // namespace hypar::app

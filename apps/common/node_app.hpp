@@ -1,0 +1,96 @@
+#pragma once
+// The frame a node app (`hypar node`, `flooder`, `plumcast`) runs in: one io_context on the main
+// thread, the node built from the options every app has, coroutines whose unexpected exceptions
+// end the program (exit 1), and a graceful leave on SIGINT or SIGTERM ({"event":"left"}, exit 0).
+//
+//   app::NodeApp node_app(kProgram, args.log_level);
+//   const std::unique_ptr<Node> node = node_app.start_node_from(args);
+//   if (!node) return node_app.exit_status();  // bad --secret-file, cannot listen...: reported
+//   node_app.leave_on_signal(*node);
+//   node_app.spawn(my_event_loop(*node));
+//   return node_app.run();
+//
+// The NodeApp must outlive the node (declare it first): it owns the io_context the node runs on.
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hypar/log.hpp"
+#include "hypar/node/node.hpp"
+#include "program.hpp"
+
+namespace hypar::app {
+
+class NodeApp {
+ public:
+  // Sets the process-wide log level.
+  NodeApp(const Program& program, log::Level log_level);
+  NodeApp(const NodeApp&) = delete;
+  NodeApp& operator=(const NodeApp&) = delete;
+
+  asio::io_context& io() { return io_; }
+  // What run() would return now: 0, or the status of the failure reported last.
+  int exit_status() const { return exit_status_; }
+
+  // The node's configuration from the options every app has: --listen, --name, --secret-file, and
+  // the protocol options where Args has them. nullopt after reporting why the secret file cannot
+  // be used (exit status 2, with the usage).
+  template <class Args>
+  std::optional<NodeConfig> node_config(const Args& args) {
+    NodeConfig config;
+    config.listen = args.listen;
+    config.name = args.name;
+    if constexpr (requires { args.options; }) config.options = args.options;
+    if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
+    return config;
+  }
+
+  // Starts the node (it listens at once) and prints {"event":"listening","id":...}. nullptr after
+  // reporting why: exit status 1 when it cannot listen, 2 (with the usage) when the configuration
+  // is invalid.
+  std::unique_ptr<Node> start_node(NodeConfig config);
+
+  // node_config(args), then start_node(): nullptr after reporting why.
+  template <class Args>
+  std::unique_ptr<Node> start_node_from(const Args& args) {
+    std::optional<NodeConfig> config = node_config(args);
+    if (!config) return nullptr;
+    return start_node(std::move(*config));
+  }
+
+  // Prints "NAME: MESSAGE" on stderr and makes `status` the exit status; returns it.
+  int fail(int status, const std::string& message);
+
+  // Runs `task` on the io_context. If it ends with an exception (other than while leaving), the
+  // error is logged and the program ends with exit status 1.
+  void spawn(asio::awaitable<void> task);
+
+  // On SIGINT or SIGTERM: node.leave(), print {"event":"left"}, stop the io_context.
+  void leave_on_signal(Node& node);
+
+  // Joins through `contacts` (if any) in the background; logs a warning when none answers (the
+  // node keeps retrying on its own).
+  void join_in_background(Node& node, std::vector<Address> contacts);
+
+  // Runs until the io_context stops; returns the exit status.
+  int run();
+
+ private:
+  bool load_secret(const std::string& file, NodeConfig& config);
+  void on_exit(std::exception_ptr error);
+  asio::awaitable<void> wait_and_leave(Node& node);
+  asio::awaitable<void> join(Node& node, std::vector<Address> contacts);
+
+  Program program_;
+  asio::io_context io_;
+  bool leaving_ = false;  // set once a signal asked the node to leave: errors then end quietly
+  int exit_status_ = 0;
+};
+
+}  // namespace hypar::app
