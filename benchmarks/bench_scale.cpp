@@ -11,8 +11,12 @@
 //   - rss_kib_per_node: resident memory growth of the process per node (/proc/self/statm);
 //   - idle_cpu_us_per_node_s: CPU time per node per second over --idle-seconds (default 5) of
 //     an idle overlay: keepalives and shuffles only (default protocol timers: 1 s, 10 s).
-// Prints a header and one CSV row per K. Raises the open-file limit to its hard maximum first
-// (each node holds one listener plus two sockets per link, both ends being in this process).
+// Prints a header and one CSV row per K. Before each K it raises the open-file limit to what K
+// nodes need (each holds a listener plus both ends of its links, all in this process), the hard
+// limit too when permitted; a K the limit cannot serve is skipped with a message on stderr.
+// --log-level debug|info|warn|error (default warn) sets the nodes' logging (stderr);
+// --dump-short prints, on stderr, the health every second and lists the nodes still short when
+// a case ends (name, address, active and passive views).
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -20,8 +24,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -41,7 +49,7 @@ using WallClock = std::chrono::steady_clock;
 [[noreturn]] void usage(const std::string& message) {
   std::fprintf(stderr,
                "bench-scale: %s\nusage: bench-scale [--nodes K]... [--transport uring|epoll] "
-               "[--idle-seconds S] [--limit-seconds L]\n",
+               "[--idle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error] [--dump-short]\n",
                message.c_str());
   std::exit(2);
 }
@@ -60,12 +68,64 @@ double resident_kib() {
   return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1024.0;
 }
 
-void raise_open_file_limit() {
+// Descriptors K nodes need in this process: a listener per node and both ends of every link
+// (K * active_size / 2 links, two sockets each), plus room for links being opened or closed
+// (neighbour requests, shuffle replies, simultaneous dials; measured: about 6 per node in all at
+// 1,000 nodes, --dump-short prints the count) and for the process itself (stdio, the io_uring
+// ring and its eventfd).
+rlim_t open_files_needed(std::size_t k, std::size_t active_size) {
+  return static_cast<rlim_t>(k * (1 + active_size + 1) + 64);
+}
+
+// Raises the open-file limit to what K nodes need: the soft limit up to the hard one, and the
+// hard one itself (up to /proc/sys/fs/nr_open) when the process may (root, CAP_SYS_RESOURCE).
+// Returns false, after saying why, when the limit stays too low.
+bool ensure_open_files(std::size_t k, std::size_t active_size) {
+  const rlim_t needed = open_files_needed(k, active_size);
+  std::string why = "the hard limit";
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    std::fprintf(stderr, "bench-scale: getrlimit(RLIMIT_NOFILE): %s\n", std::strerror(errno));
+    return false;
   }
+  if (limit.rlim_cur >= needed) return true;
+  if (limit.rlim_max < needed) {
+    rlim_t ceiling = needed;
+    std::ifstream nr_open("/proc/sys/fs/nr_open");
+    unsigned long long kernel_max = 0;
+    if (nr_open >> kernel_max && kernel_max < ceiling) ceiling = static_cast<rlim_t>(kernel_max);
+    rlimit raised{ceiling, ceiling};
+    if (ceiling > limit.rlim_max) {
+      if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+        limit = raised;
+      } else {
+        why = std::string("raising the hard limit failed: ") + std::strerror(errno) +
+              (errno == EPERM ? " (CAP_SYS_RESOURCE is not in effect)" : "");
+      }
+    }
+    if (ceiling < needed) why = "fs.nr_open is " + std::to_string(ceiling);
+  }
+  if (limit.rlim_cur < needed) {
+    limit.rlim_cur = std::min(needed, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur >= needed) return true;
+  std::fprintf(stderr,
+               "bench-scale: skipping %zu nodes: they need about %llu open files, the limit is %llu (hard %llu; %s)\n",
+               k, static_cast<unsigned long long>(needed), static_cast<unsigned long long>(limit.rlim_cur),
+               static_cast<unsigned long long>(limit.rlim_max), why.c_str());
+  return false;
+}
+
+std::size_t open_files() {
+  std::size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    ++n;
+  }
+  return n;
 }
 
 struct Health {
@@ -98,7 +158,19 @@ asio::awaitable<void> join_through(hypar::Node& node, std::vector<hypar::Address
   (void)joined;  // a failed join keeps retrying in the background; convergence tells
 }
 
-void run_case(std::size_t k, const std::string& transport, double idle_seconds, double limit_seconds) {
+void dump_short(const std::vector<std::unique_ptr<hypar::Node>>& nodes, std::size_t active_size) {
+  for (const auto& n : nodes) {
+    const auto active = n->peers();
+    if (active.size() + 1 >= active_size) continue;
+    std::string line = n->id().name + " " + n->id().address.to_string() + " active " + std::to_string(active.size()) + ":";
+    for (const auto& p : active) line += " " + p.address.to_string();
+    line += " | passive " + std::to_string(n->passive_peers().size()) + ":";
+    for (const auto& p : n->passive_peers()) line += " " + p.address.to_string();
+    std::fprintf(stderr, "short: %s\n", line.c_str());
+  }
+}
+
+void run_case(std::size_t k, const std::string& transport, double idle_seconds, double limit_seconds, bool dump) {
   asio::io_context io;
   const double rss_before = resident_kib();
   std::vector<std::unique_ptr<hypar::Node>> nodes;
@@ -125,12 +197,20 @@ void run_case(std::size_t k, const std::string& transport, double idle_seconds, 
   const std::size_t active_size = hypar::hyparview::Options{}.active_size;
   Health h;
   double converge_s = 0;
+  double next_progress = 1.0;
   for (;;) {
     io.run_for(std::chrono::milliseconds(200));
     h = health_of(nodes, active_size);
     converge_s = std::chrono::duration<double>(WallClock::now() - start).count();
     if ((h.short_views == 0 && h.symmetric) || converge_s > limit_seconds) break;
+    if (dump && converge_s >= next_progress) {
+      std::fprintf(stderr, "progress: %.1f s: %zu short, %zu full, %s, %zu open files\n", converge_s, h.short_views,
+                   h.full_views, h.symmetric ? "symmetric" : "asymmetric", open_files());
+      next_progress += 1.0;
+      if (h.short_views <= 5) dump_short(nodes, active_size);
+    }
   }
+  if (dump) dump_short(nodes, active_size);
   const double rss_per_node = (resident_kib() - rss_before) / static_cast<double>(k);
   const double cpu_before = cpu_seconds();
   io.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(idle_seconds)));
@@ -150,6 +230,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   std::string transport = "uring";
   double idle_seconds = 5, limit_seconds = 300;
+  bool dump = false;
+  hypar::log::Level log_level = hypar::log::Level::warn;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -169,14 +251,26 @@ int main(int argc, char** argv) {
     } else if (arg == "--limit-seconds") {
       limit_seconds = std::atof(value().c_str());
       if (!(limit_seconds > 0 && limit_seconds <= 3600)) usage("--limit-seconds takes (0, 3600]");
+    } else if (arg == "--log-level") {
+      const std::string level = value();
+      if (level == "debug") log_level = hypar::log::Level::debug;
+      else if (level == "info") log_level = hypar::log::Level::info;
+      else if (level == "warn") log_level = hypar::log::Level::warn;
+      else if (level == "error") log_level = hypar::log::Level::error;
+      else usage("--log-level takes debug, info, warn or error");
+    } else if (arg == "--dump-short") {
+      dump = true;
     } else {
       usage("unknown argument " + arg);
     }
   }
   if (sizes.empty()) sizes = {100, 1000, 5000};
-  hypar::log::set_level(hypar::log::Level::warn);
-  raise_open_file_limit();
+  hypar::log::set_level(log_level);
+  const std::size_t active_size = hypar::hyparview::Options{}.active_size;
   std::printf("nodes,transport,converge_s,converged,full_pct,rss_kib_per_node,idle_cpu_us_per_node_s\n");
-  for (const std::size_t k : sizes) run_case(k, transport, idle_seconds, limit_seconds);
+  std::fflush(stdout);
+  for (const std::size_t k : sizes) {
+    if (ensure_open_files(k, active_size)) run_case(k, transport, idle_seconds, limit_seconds, dump);
+  }
   return 0;
 }

@@ -216,3 +216,28 @@ TEST_CASE("mem: a node cut off until its links time out on both sides is back to
   c.net->heal();
   REQUIRE(c.run_until([&] { return c.nodes[7]->peers().size() >= 4 && c.healthy(c.all()); }, seconds(5)));
 }
+
+TEST_CASE("mem: nodes that join in bursts through random earlier nodes all reach a view of 4 or 5") {
+  // bench-scale's join pattern with the default timers: node i joins through a random earlier
+  // node, 20 joins at a time. A joiner whose contact had few neighbours ends its join with one or
+  // two, though its passive view soon fills; it must then ask passive peers by itself (no loss
+  // ever triggers that), or it stays short for good.
+  MemCluster c;
+  constexpr std::size_t kNodes = 100;
+  for (std::size_t i = 0; i < kNodes; ++i) c.add("b" + std::to_string(i));
+  Rng rng(7);
+  for (std::size_t i = 1; i < kNodes; ++i) {
+    const std::size_t contact = static_cast<std::size_t>(rng.below(i));
+    asio::co_spawn(c.io, join_into(*c.nodes[i], {c.addr(contact)}, nullptr), asio::detached);
+    if (i % 20 == 0) c.run_for(milliseconds(5));
+  }
+  auto shortest = [&] {
+    std::size_t least = SIZE_MAX;
+    for (const auto& n : c.nodes) least = std::min(least, n->peers().size());
+    return least;
+  };
+  // Two shuffle periods after the joins at most (the protocol's own timers decide the pace).
+  const bool filled = c.run_until([&] { return shortest() >= 4 && c.healthy(c.all()); }, seconds(25));
+  INFO("smallest active view: " << shortest());
+  REQUIRE(filled);
+}

@@ -112,6 +112,45 @@ TEST_CASE("a node two or more short asks with high priority, as does an isolated
   }
 }
 
+TEST_CASE("a node short of neighbours without having lost any asks its passive peers at the next shuffle") {
+  // E.g. a joiner whose contact had one neighbour to walk it to: two active peers, a passive view
+  // filled by walks and shuffles, and no loss, eviction or rejection that would make it ask.
+  Harness h;
+  populate(h, 2, 6);
+  REQUIRE(h.sent<Neighbor>().empty());  // becoming passive peers asks nobody by itself
+  h.advance(h.core.options().shuffle_period);
+  h.fire({TimerKind::shuffle});
+  const auto asks = h.sent<Neighbor>();
+  REQUIRE(asks.size() == 3);  // every free slot
+  for (const auto& [to, m] : asks) {
+    REQUIRE(h.core.is_passive(to));
+    REQUIRE(m.priority == Priority::high);  // three short
+  }
+  REQUIRE(h.core.pending_requests() == 3);
+  h.clear();
+  h.advance(h.core.options().shuffle_period);
+  h.fire({TimerKind::shuffle});  // requests in flight fill the free slots: no more asks
+  REQUIRE(h.sent<Neighbor>().empty());
+}
+
+TEST_CASE("a node short of neighbours whose re-join timer finds spares asks them") {
+  // Its passive view was empty when it last tried to fill (so it scheduled a re-join); the
+  // spares that arrived meanwhile are asked when the timer fires.
+  Harness h;
+  for (int i = 1; i <= 3; ++i) h.make_active(peer(i));
+  h.join({peer(1).address});  // contacts to re-join through
+  h.link_down(peer(3));       // no spare to ask: a re-join is scheduled
+  const auto rejoin = h.timers(TimerKind::rejoin);
+  REQUIRE(rejoin.size() == 1);
+  REQUIRE(h.sent<Neighbor>().empty());
+  h.receive(peer(1), ForwardJoin{peer(11), h.core.options().prwl});
+  h.receive(peer(1), ForwardJoin{peer(12), h.core.options().prwl});
+  h.clear();
+  h.now = rejoin[0].at;
+  h.fire(rejoin[0].timer);
+  REQUIRE(h.sent<Neighbor>().size() == 2);
+}
+
 TEST_CASE("an accepted NEIGHBOR request adds the candidate to the active view") {
   Harness h;
   populate(h, 2, 1);

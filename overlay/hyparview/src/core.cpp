@@ -319,6 +319,10 @@ void Core::on_shuffle_reply(const PeerId& from, const ShuffleReply& m, Instant n
 
 void Core::on_shuffle_timer(Instant now) {
   schedule({TimerKind::shuffle}, now + jittered(options_.shuffle_period));
+  // Periodic promotion (not in the paper, where only a lost neighbour makes a node ask): a node
+  // whose join left it short, say through a contact that had few neighbours to walk it to, has
+  // lost nobody, so nothing else would ever make it ask the passive peers that shuffles bring.
+  fill_active(now);
   if (active_.empty()) return;
   const PeerId target = active_[rng_.index(active_.size())].id;
   Shuffle shuffle;
@@ -356,7 +360,10 @@ void Core::on_rejoin_timer(const Timer& timer, Instant now) {
   rejoin_token_ = 0;
   if (active_.size() >= options_.active_size || contacts_.empty()) return;
   const bool isolated = active_.empty();
-  if (!isolated && !passive_.empty()) return;  // spares appeared meanwhile: promotion handles it
+  if (!isolated && !passive_.empty()) {  // spares appeared meanwhile: ask them instead
+    fill_active(now);
+    return;
+  }
   rejoin_backoff_ = std::min(rejoin_backoff_ * 2, options_.join_retry_max);
   if (!joining_) {
     joining_ = true;

@@ -127,8 +127,38 @@ void Node::Impl::pump() {
   }
 }
 
+namespace {
+// The core's decisions, for following one node's membership in a debug log (keepalives and
+// timers, the steady noise, are left out).
+void log_output(const std::string& node, const hyparview::Output& output) {
+  using namespace hyparview;
+  std::visit(
+      [&](const auto& o) {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, Connect>) {
+          log::debug("{}: core: connect {}", node, o.peer.to_string());
+        } else if constexpr (std::is_same_v<T, Send>) {
+          if (std::holds_alternative<Keepalive>(o.message)) return;
+          std::string detail;
+          if (const auto* n = std::get_if<Neighbor>(&o.message)) detail = n->priority == Priority::high ? " high" : " low";
+          if (const auto* r = std::get_if<NeighborReply>(&o.message)) detail = r->accepted ? " accept" : " reject";
+          if (const auto* d = std::get_if<Disconnect>(&o.message)) detail = d->alive ? " alive" : " leaving";
+          log::debug("{}: core: send {}{} to {}", node, message_name(o.message), detail, o.to.to_string());
+        } else if constexpr (std::is_same_v<T, Close>) {
+          log::debug("{}: core: close {}", node, o.peer.to_string());
+        } else if constexpr (std::is_same_v<T, PeerUp>) {
+          log::debug("{}: core: active + {}", node, o.peer.address.to_string());
+        } else if constexpr (std::is_same_v<T, PeerDown>) {
+          log::debug("{}: core: active - {} ({})", node, o.peer.address.to_string(), reason_name(o.reason));
+        }
+      },
+      output);
+}
+}  // namespace
+
 void Node::Impl::apply(hyparview::Output& output) {
   using namespace hyparview;
+  if (log::level() <= log::Level::debug) log_output(self.name, output);
   std::visit(
       [&](auto& o) {
         using T = std::decay_t<decltype(o)>;

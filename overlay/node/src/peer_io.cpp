@@ -368,6 +368,7 @@ void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
   const auto it = peers.find(peer->address);
   if (it == peers.end() || it->second != peer) return;
   peers.erase(it);
+  log::debug("{}: link to {} lost", self.name, peer->address.to_string());
   if (peer->reported_up) {
     core.link_down(peer->address, now());
   } else {
