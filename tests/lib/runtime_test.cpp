@@ -3,18 +3,21 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
 #include <asio/system_error.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "hypar/log.hpp"
+#include "hypar/runtime/exception_reason.hpp"
 #include "hypar/runtime/notifier.hpp"
 #include "hypar/runtime/task_group.hpp"
 #include "hypar/runtime/timer.hpp"
@@ -589,4 +593,44 @@ TEST_CASE("notifier: notify wakes every current waiter, and an earlier notify wa
   io.restart();
   io.run_for(std::chrono::milliseconds(20));
   REQUIRE(woken == 3);
+}
+
+TEST_CASE("exception_reason: names the first failure of an awaitable || instead of \"multiple exceptions\"") {
+  const std::runtime_error plain("connection reset by peer");
+  REQUIRE(hypar::exception_reason(plain) == "connection reset by peer");
+  const asio::multiple_exceptions both(std::make_exception_ptr(std::runtime_error("connection reset by peer")));
+  REQUIRE(std::string(both.what()) != "connection reset by peer");
+  REQUIRE(hypar::exception_reason(both) == "connection reset by peer");
+  // Nested, and a first failure that is not a std::exception (asio's own text is kept).
+  const asio::multiple_exceptions nested(std::make_exception_ptr(both));
+  REQUIRE(hypar::exception_reason(nested) == "connection reset by peer");
+  const asio::multiple_exceptions odd(std::make_exception_ptr(42));
+  REQUIRE(hypar::exception_reason(odd) == odd.what());
+}
+
+// Asio's || reports two failed branches (say, an operation and its deadline cancelled at shutdown)
+// as multiple_exceptions; exception_reason names the first.
+namespace {
+asio::awaitable<void> fail_after(std::chrono::milliseconds delay, const char* reason) {
+  co_await hypar::sleep_for(delay);
+  throw std::runtime_error(reason);
+}
+asio::awaitable<std::string> race_two_failures() {
+  using namespace asio::experimental::awaitable_operators;
+  try {
+    co_await (fail_after(std::chrono::milliseconds(1), "handshake failed") ||
+              fail_after(std::chrono::milliseconds(5), "deadline cancelled"));
+  } catch (const std::exception& e) {
+    co_return hypar::exception_reason(e);
+  }
+  co_return "no failure";
+}
+}  // namespace
+
+TEST_CASE("exception_reason: two failed branches of || are named by the first failure") {
+  asio::io_context io;
+  auto result = asio::co_spawn(io, race_two_failures(), asio::use_future);
+  io.run_for(std::chrono::seconds(2));
+  REQUIRE(result.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  REQUIRE(result.get() == "handshake failed");
 }

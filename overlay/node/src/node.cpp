@@ -9,6 +9,7 @@
 
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
+#include "hypar/runtime/exception_reason.hpp"
 #include "node_impl.hpp"
 
 namespace hypar {
@@ -107,7 +108,7 @@ asio::awaitable<void> logging_failure(asio::awaitable<void> task, std::string no
   } catch (const asio::system_error& e) {
     if (e.code() != asio::error::operation_aborted) log::error("{}: {} failed: {}", node, what, e.what());
   } catch (const std::exception& e) {
-    log::error("{}: {} failed: {}", node, what, e.what());
+    log::error("{}: {} failed: {}", node, what, exception_reason(e));
   }
 }
 }  // namespace

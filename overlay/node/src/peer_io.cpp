@@ -8,6 +8,7 @@
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
 #include "hypar/runtime/clock_timer.hpp"
+#include "hypar/runtime/exception_reason.hpp"
 #include "hypar/runtime/timer.hpp"
 #include "hypar/transport/handshake.hpp"
 #include "node_impl.hpp"
@@ -143,7 +144,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
       log::debug("{}: connect to {} timed out", self.name, peer->address.to_string());
     }
   } catch (const std::exception& e) {
-    log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), e.what());
+    log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), exception_reason(e));
   }
   peer->dialling = false;
   if (id && id->address != peer->address) {
@@ -181,7 +182,7 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
       log::warn("refused connection from {}: no handshake within the timeout", conn->io->remote());
     }
   } catch (const std::exception& e) {
-    log::warn("refused connection from {}: {}", conn->io->remote(), e.what());
+    if (!stopped) log::warn("refused connection from {}: {}", conn->io->remote(), exception_reason(e));
   }
   if (!id || stopped) {
     conn->io->close();
@@ -242,7 +243,7 @@ asio::awaitable<void> Node::Impl::supervise(std::shared_ptr<Peer> peer, std::sha
     co_await (send_loop(peer, conn) || recv_loop(peer, conn));
   } catch (const std::exception& e) {
     if (!stopped && !peer->lost && !peer->closed_by_core) {
-      log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), e.what());
+      log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
     }
   }
   conn->io->close();
