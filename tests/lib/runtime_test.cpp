@@ -574,24 +574,25 @@ TEST_CASE("notifier: notify wakes every current waiter, and an earlier notify wa
   asio::io_context io;
   hypar::Notifier notifier(io.get_executor());
   int woken = 0;
+  auto settle = [&io] {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(20));
+  };
   notifier.notify();  // nobody waits: nothing is remembered
   notifier.notify();
   asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
   asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
-  io.run_for(std::chrono::milliseconds(20));
+  settle();
   REQUIRE(woken == 0);
   notifier.notify();
-  io.restart();
-  io.run_for(std::chrono::milliseconds(20));
+  settle();
   REQUIRE(woken == 2);
   // A waiter that starts after that notify sleeps until the next one.
   asio::co_spawn(io, wait_and_count(notifier, woken), asio::detached);
-  io.restart();
-  io.run_for(std::chrono::milliseconds(20));
+  settle();
   REQUIRE(woken == 2);
   notifier.notify();
-  io.restart();
-  io.run_for(std::chrono::milliseconds(20));
+  settle();
   REQUIRE(woken == 3);
 }
 

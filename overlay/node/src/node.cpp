@@ -315,45 +315,49 @@ asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std:
   }
 }
 
-asio::awaitable<Event> Node::next_event() {
-  auto impl = impl_;
-  while (impl->events.empty()) {
-    if (impl->stopped) throw std::runtime_error("hypar node stopped: no more events");
-    co_await impl->event_ready.wait();
+// Waits until an event is pending; throws once the node has stopped with none left.
+asio::awaitable<void> Node::Impl::wait_for_events() {
+  auto keep = shared_from_this();
+  while (events.empty()) {
+    if (stopped) throw std::runtime_error("hypar node stopped: no more events");
+    co_await event_ready.wait();
   }
-  Event event = impl->events[0].to_event();
-  impl->events.pop_front();
-  impl->event_space.notify();
-  co_return event;
 }
 
-std::optional<Event> Node::poll_event() {
-  if (impl_->events.empty()) return std::nullopt;
-  Event event = impl_->events[0].to_event();
-  impl_->events.pop_front();
-  impl_->event_space.notify();
+std::optional<Event> Node::Impl::take_event() {
+  if (events.empty()) return std::nullopt;
+  Event event = events[0].to_event();
+  events.pop_front();
+  event_space.notify();
   return event;
 }
 
-asio::awaitable<void> Node::next_events(EventBatch& batch) {
-  auto impl = impl_;
-  while (impl->events.empty()) {
-    if (impl->stopped) throw std::runtime_error("hypar node stopped: no more events");
-    co_await impl->event_ready.wait();
-  }
-  impl->events.move_into(batch);
-  impl->event_space.notify();
-}
-
-std::size_t Node::poll_events(EventBatch& batch) {
-  if (impl_->events.empty()) {
+std::size_t Node::Impl::take_events(EventBatch& batch) {
+  if (events.empty()) {
     batch.clear();
     return 0;
   }
-  impl_->events.move_into(batch);
-  impl_->event_space.notify();
+  events.move_into(batch);
+  event_space.notify();
   return batch.size();
 }
+
+// After a wait only `impl` is used: the Node may have been destroyed meanwhile.
+asio::awaitable<Event> Node::next_event() {
+  auto impl = impl_;
+  co_await impl->wait_for_events();
+  co_return *impl->take_event();
+}
+
+std::optional<Event> Node::poll_event() { return impl_->take_event(); }
+
+asio::awaitable<void> Node::next_events(EventBatch& batch) {
+  auto impl = impl_;
+  co_await impl->wait_for_events();
+  impl->take_events(batch);
+}
+
+std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(batch); }
 
 asio::awaitable<void> Node::leave() {
   auto impl = impl_;

@@ -99,8 +99,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
   std::multimap<Instant, hyparview::Timer> timers;
   Timer timer_wakeup;
-  // Undelivered events. Any change the core or the connections make to which links exist or are
-  // active bumps membership_epoch, which invalidates the per-peer and send-side caches.
+  // Undelivered events, appended by the node and taken by the application.
   struct EventQueue : EventBatch {
     using EventBatch::move_into;
     using EventBatch::pop_front;
@@ -108,6 +107,11 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
     using EventBatch::push_link_up;
     using EventBatch::push_message;
   } events;
+  asio::awaitable<void> wait_for_events();
+  std::optional<Event> take_event();
+  std::size_t take_events(EventBatch& batch);  // every pending event; 0 (batch emptied) if none
+  // Any change the core or the connections make to which links exist or are active bumps
+  // membership_epoch, which invalidates the per-peer and send-side caches.
   std::uint64_t membership_epoch = 1;
   std::uint64_t next_event_key = 1;
   Peer* last_send_peer = nullptr;  // valid while last_send_epoch == membership_epoch
