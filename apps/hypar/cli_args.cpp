@@ -104,16 +104,10 @@ ParseResult<NodeArgs> parse_hypar_args(int argc, const char* const* argv) {
   CLI::App* node = app.add_subcommand("node", "runs one HyParView node");
   configure(*node, kHyparDescription, kNodeFooter);
   add_common_options(*node, args);
-  add_value(*node, "--transport", "T", "uring or epoll [uring where io_uring works, else epoll]",
-            [&args](const std::string& text) {
-              if (text == "epoll") {
-                args.transport = TransportKind::epoll;
-              } else if (text == "uring") {
-                args.transport = TransportKind::uring;
-              } else {
-                reject("bad value " + in_quotes(text) + " for --transport (expected epoll or uring)");
-              }
-            });
+  add_choice(*node, "--transport", {"epoll", "uring"}, "uring or epoll [uring where io_uring works, else epoll]",
+             [&args](const std::string& text) {
+               args.transport = text == "epoll" ? TransportKind::epoll : TransportKind::uring;
+             });
   add_protocol_options(*node, args.options);
   add_duration(*node, "--status-every", "print a status line (active and passive views) every D [off]",
                [&args](Duration d) { args.status_every = d; });

@@ -1,9 +1,12 @@
 #include "cli_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "hypar/version.hpp"
 
@@ -159,6 +162,35 @@ CLI::Option* add_uint(CLI::App& app, const std::string& name, std::uint64_t min,
   });
 }
 
+CLI::Option* add_real(CLI::App& app, const std::string& name, double min_exclusive, double max,
+                      const std::string& description, std::function<void(double)> store, const std::string& type) {
+  return add_value(app, name, type, description, [=](const std::string& text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value, std::chars_format::fixed);
+    if (text.empty() || ec != std::errc{} || ptr != end) {
+      reject("bad value " + in_quotes(text) + " for " + name + " (expected a number, e.g. 2.5)");
+    }
+    if (!(value > min_exclusive && value <= max)) {
+      reject(fmt::format("{} must be above {} and at most {} (got {})", name, min_exclusive, max, text));
+    }
+    store(value);
+  });
+}
+
+CLI::Option* add_choice(CLI::App& app, const std::string& name, std::vector<std::string> choices,
+                        const std::string& description, std::function<void(const std::string&)> store,
+                        const std::string& type) {
+  return add_value(app, name, type, description, [=](const std::string& text) {
+    if (std::find(choices.begin(), choices.end(), text) != choices.end()) return store(text);
+    std::string expected;
+    for (std::size_t i = 0; i < choices.size(); ++i) {
+      expected += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+    }
+    reject("bad value " + in_quotes(text) + " for " + name + " (expected " + expected + ")");
+  });
+}
+
 CLI::Option* add_duration(CLI::App& app, const std::string& name, const std::string& description,
                           std::function<void(Duration)> store) {
   return add_value(app, name, "D", description, [name, store](const std::string& text) {
@@ -239,7 +271,7 @@ std::string protocol_problems(const hyparview::Options& options) {
   return message;
 }
 
-void add_log_options(CLI::App& app, log::Level& level, LogFormat& format) {
+void add_log_level_option(CLI::App& app, log::Level& level) {
   add_value(app, "--log-level", "L",
             "debug, info, warn or error [" + std::string(log::level_name(level)) + "]",
             [&level](const std::string& text) {
@@ -247,6 +279,10 @@ void add_log_options(CLI::App& app, log::Level& level, LogFormat& format) {
               if (!parsed) reject("bad value " + in_quotes(text) + " for --log-level (expected debug, info, warn or error)");
               level = *parsed;
             });
+}
+
+void add_log_options(CLI::App& app, log::Level& level, LogFormat& format) {
+  add_log_level_option(app, level);
   add_value(app, "--log-format", "F",
             "text ([level] message) or json (one object per line: ts, level,\ncomponent, node, msg, fields) [text]",
             [&format](const std::string& text) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hypar/hyparview/options.hpp"
 #include "hypar/log.hpp"
@@ -71,6 +72,15 @@ CLI::Option* add_uint(CLI::App& app, const std::string& name, T& target, std::ui
                   type);
 }
 
+// A number (decimal, e.g. 2.5) in (min, max].
+CLI::Option* add_real(CLI::App& app, const std::string& name, double min_exclusive, double max,
+                      const std::string& description, std::function<void(double)> store, const std::string& type = "S");
+
+// One word out of `choices` ("bad value \"x\" for --transport (expected uring or epoll)").
+CLI::Option* add_choice(CLI::App& app, const std::string& name, std::vector<std::string> choices,
+                        const std::string& description, std::function<void(const std::string&)> store,
+                        const std::string& type = "T");
+
 // A duration: "250ms", "10s", "1m" or a bare number of seconds.
 CLI::Option* add_duration(CLI::App& app, const std::string& name, const std::string& description,
                           std::function<void(Duration)> store);
@@ -94,7 +104,9 @@ std::string protocol_problems(const hyparview::Options& options);
 
 enum class LogFormat { text, json };
 
-// --log-level debug|info|warn|error [`level`'s value] and --log-format text|json [text].
+// --log-level debug|info|warn|error [`level`'s value].
+void add_log_level_option(CLI::App& app, log::Level& level);
+// add_log_level_option and --log-format text|json [text].
 void add_log_options(CLI::App& app, log::Level& level, LogFormat& format);
 
 }  // namespace hypar::cli
