@@ -4,7 +4,8 @@
 //   hypar-sim plumtree [--nodes N] [--messages M] [...] -> one row per broadcast round
 //   hypar-sim failures [--nodes N] [--fail P1,P2,...]   -> one row per failure level (the paper's experiment)
 // plumtree and failures also draw their figure as SVG with --plot FILE.
-// Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options.
+// Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options. --version
+// prints "hypar-sim VERSION".
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "cli_options.hpp"
 #include "hypar/sim/failure_experiment.hpp"
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/health.hpp"
@@ -264,20 +266,8 @@ int run_failures(const SimArgs& args) {
 
 int main(int argc, char** argv) {
   const auto parsed = hypar::sim_app::parse_args(argc, argv);
-  if (parsed.help) {
-    fmt::print("{}", hypar::sim_app::kUsage);
-    return 0;
-  }
-  if (!parsed.args) {
-    fmt::print(stderr, "hypar-sim: {}\n\n{}", parsed.error, hypar::sim_app::kUsage);
-    return 2;
-  }
-  const auto problems = parsed.args->options.validate();
-  if (!problems.empty()) {
-    fmt::print(stderr, "hypar-sim: invalid protocol options:\n");
-    for (const auto& p : problems) fmt::print(stderr, "  - {}\n", p);
-    return 2;
-  }
+  const hypar::cli::Parsed outcome{.help = parsed.help, .version = parsed.version, .error = parsed.error};
+  if (const auto status = hypar::cli::exit_status(outcome, "hypar-sim", parsed.usage)) return *status;
   try {
     const SimArgs& args = *parsed.args;
     switch (args.command) {

@@ -148,16 +148,27 @@ CLI::Option* add_value(CLI::App& app, const std::string& name, const std::string
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
+std::optional<std::uint64_t> read_uint(const std::string& name, const std::string& text, std::uint64_t min,
+                                       std::uint64_t max, std::string& error) {
+  const auto value = parse_u64(text);
+  if (!value) {
+    error = "bad value " + in_quotes(text) + " for " + name + " (expected an unsigned integer)";
+  } else if (*value < min || *value > max) {
+    error = name + " must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+            std::to_string(*value) + ")";
+  } else {
+    return value;
+  }
+  return std::nullopt;
+}
+
 CLI::Option* add_uint(CLI::App& app, const std::string& name, std::uint64_t min, std::uint64_t max,
                       const std::string& description, std::function<void(std::uint64_t)> store,
                       const std::string& type) {
   return add_value(app, name, type, description, [name, min, max, store](const std::string& text) {
-    const auto value = parse_u64(text);
-    if (!value) reject("bad value " + in_quotes(text) + " for " + name + " (expected an unsigned integer)");
-    if (*value < min || *value > max) {
-      reject(name + " must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
-             std::to_string(*value) + ")");
-    }
+    std::string error;
+    const auto value = read_uint(name, text, min, max, error);
+    if (!value) reject(error);
     store(*value);
   });
 }

@@ -72,6 +72,10 @@ CLI::Option* add_uint(CLI::App& app, const std::string& name, T& target, std::ui
                   type);
 }
 
+// `text` as an unsigned decimal integer in [min, max], or the sentence add_uint() reports.
+std::optional<std::uint64_t> read_uint(const std::string& name, const std::string& text, std::uint64_t min,
+                                       std::uint64_t max, std::string& error);
+
 // A number (decimal, e.g. 2.5) in (min, max].
 CLI::Option* add_real(CLI::App& app, const std::string& name, double min_exclusive, double max,
                       const std::string& description, std::function<void(double)> store, const std::string& type = "S");

@@ -24,6 +24,16 @@ check "missing --rounds exits 2" expect_exit 2 "graph needs --nodes and --rounds
 check "out-of-range value exits 2" expect_exit 2 "--fail must be between 0 and 100" churn --fail 101
 check "invalid protocol options exit 2 with the problem" expect_exit 2 "prwl (9) must not exceed arwl (6)" \
   graph --nodes 10 --rounds 1 --prwl 9
+check "--version exits 0 and names the program" bash -c "'$sim' --version | grep -qx 'hypar-sim [0-9]*\.[0-9]*\.[0-9]*'"
+check "--help wins over a bad argument" bash -c "'$sim' graph --nodes ten --help | grep -q 'usage: hypar-sim graph'"
+check "missing value exits 2" expect_exit 2 "missing value after --rounds" graph --nodes 10 --rounds
+check "--fail list for failures is checked" expect_exit 2 "--fail must be a comma-separated list" failures --fail 10,,20
+check "--plot only for plumtree and failures" expect_exit 2 "--plot is for plumtree and failures" churn --plot x.svg
+check "--keepalive is refused where keepalive is off" expect_exit 2 "--keepalive is for churn and plumtree" \
+  graph --nodes 10 --rounds 1 --keepalive 1s
+check "protocol options are the node's (range)" expect_exit 2 "--k-active must be between 0 and 64" churn --k-active 65
+check "protocol options are the node's (duration)" expect_exit 2 'bad duration "1h" for --shuffle-period' \
+  churn --shuffle-period 1h
 
 out1=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)
 out2=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)

@@ -28,7 +28,7 @@ check "a non-numeric level exits 2" expect_exit 2 "--fail must be a comma-separa
 check "bad --crash-notice exits 2" expect_exit 2 "--crash-notice must be reset or on-send" failures --crash-notice maybe
 check "--crash-notice is for failures only" expect_exit 2 "--crash-notice is for failures" plumtree --crash-notice reset
 check "--plot is not for graph" expect_exit 2 "--plot is for plumtree and failures" graph --nodes 10 --rounds 1 --plot x.svg
-check "--plot needs a file" expect_exit 2 "missing file name after --plot" failures --plot
+check "--plot needs a file" expect_exit 2 "missing value after --plot" failures --plot
 check "--messages 0 exits 2" expect_exit 2 "--messages must be between 1" failures --messages 0
 check "an unwritable plot exits 1" expect_exit 1 "cannot open" \
   failures --nodes 50 --rounds 2 --fail 10 --messages 2 --quiet --plot "$tmp/no/such/dir.svg"

@@ -1,0 +1,177 @@
+#include "args.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+#include "cli_options.hpp"
+
+namespace hypar::sim_app {
+namespace {
+
+const char* const kDescription =
+    "usage: hypar-sim graph --nodes N --rounds R [--seed S] [options]\n"
+    "       hypar-sim churn [--nodes N] [--rounds R] [--seed S] [--fail PCT] [--observe-s T] [options]\n"
+    "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
+    "                          [--seed S] [--plot FILE] [options]\n"
+    "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--seed S] [--plot FILE] [options]\n"
+    "\n"
+    "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
+    "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
+    "churn: builds the same overlay (keepalive on), crashes PCT% of the nodes at once, and prints one\n"
+    "       CSV row per virtual second while the survivors repair: time_s,alive,connected,symmetric,\n"
+    "       dead_in_active,full_active,short_by_one,avg_active.\n"
+    "plumtree: builds the same overlay (keepalive on) with Plumtree on every node, crashes PCT% of the\n"
+    "       nodes at once, then runs M broadcast rounds (one broadcast, then --round-ms of virtual time;\n"
+    "       K random nodes crash before each round) and prints one CSV row per round:\n"
+    "       round,reliability,rmr,ldh,payload_msgs,control_msgs.\n"
+    "failures: the HyParView paper's failure experiment. For each level P: builds the overlay (keepalive\n"
+    "       off, R rounds), crashes P% of the nodes at once, stops membership rounds (reactive repair goes\n"
+    "       on), then floods M broadcasts from random live nodes, one per\n"
+    "       --round-ms of virtual time, and prints one CSV row per level:\n"
+    "       failed_pct,avg_reliability,first_msg_reliability,msgs_until_full (0: no broadcast reached\n"
+    "       every live node).\n"
+    "graph and failures run without keepalive; --keepalive is for churn and plumtree.\n";
+
+const char* const kFooter = "Exit status: 0 when the run completed, 1 when it failed, 2 on bad arguments.\n";
+
+constexpr std::pair<std::string_view, Command> kCommands[] = {
+    {"graph", Command::graph}, {"churn", Command::churn}, {"plumtree", Command::plumtree}, {"failures", Command::failures}};
+const std::string kExpected = " (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")";
+
+// The defaults that depend on the command, for the options not given.
+void apply_command_defaults(SimArgs& args, const CLI::App& app) {
+  const auto unset = [&app](const char* name) { return app.count(name) == 0; };
+  switch (args.command) {
+    case Command::graph: break;
+    case Command::churn:
+      if (unset("--nodes")) args.nodes = 1000;
+      if (unset("--rounds")) args.rounds = 20;
+      break;
+    case Command::plumtree:
+      if (unset("--nodes")) args.nodes = 1000;
+      if (unset("--rounds")) args.rounds = 5;
+      args.fail_percent = 0;  // unless --fail (read after this)
+      break;
+    case Command::failures:
+      if (unset("--nodes")) args.nodes = 1000;
+      if (unset("--rounds")) args.rounds = 50;
+      if (unset("--messages")) args.messages = 1000;
+      args.fail_levels = {10, 20, 30, 40, 50, 60, 70, 80, 90, 95};
+      break;
+  }
+}
+
+// --fail: a percentage, or for failures a comma-separated list of them. Returns an error sentence.
+std::string read_fail(SimArgs& args, const std::string& text) {
+  std::string error;
+  if (args.command != Command::failures) {
+    if (const auto value = cli::read_uint("--fail", text, 0, 100, error)) args.fail_percent = *value;
+    return error;
+  }
+  std::vector<std::uint64_t> levels;
+  std::string_view rest = text;
+  for (;;) {
+    const std::size_t comma = rest.find(',');
+    const auto value = cli::read_uint("--fail", std::string(rest.substr(0, comma)), 0, 99, error);
+    if (!value) return "--fail must be a comma-separated list of percentages 0..99 (got \"" + text + "\")";
+    levels.push_back(*value);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  args.fail_levels = std::move(levels);
+  return {};
+}
+
+// The checks that depend on the command.
+std::string command_problems(SimArgs& args, const CLI::App& app, const std::string& fail_text) {
+  const bool plots = args.command == Command::plumtree || args.command == Command::failures;
+  if (app.count("--plot") && !plots) return "--plot is for plumtree and failures";
+  if (app.count("--crash-notice") && args.command != Command::failures) return "--crash-notice is for failures";
+  if (app.count("--keepalive") && !(args.command == Command::churn || args.command == Command::plumtree)) {
+    return "--keepalive is for churn and plumtree (graph and failures run without keepalive)";
+  }
+  if (app.count("--fail")) {
+    if (std::string error = read_fail(args, fail_text); !error.empty()) return error;
+  }
+  if (args.command == Command::graph && (app.count("--nodes") == 0 || app.count("--rounds") == 0)) {
+    return "graph needs --nodes and --rounds";
+  }
+  return cli::protocol_problems(args.options);
+}
+
+}  // namespace
+
+ParseResult parse_args(int argc, const char* const* argv) {
+  SimArgs args;
+  std::string command;
+  std::string fail_text;
+  CLI::App app("", "hypar-sim");
+  cli::configure(app, kDescription, kFooter);
+  app.add_option("command", command)->group("");  // hidden: the synopsis names the commands
+  cli::add_uint(app, "--nodes", args.nodes, 1, 16'000'000,
+                "number of nodes (1..16000000) [graph: required; others: 1000]");
+  cli::add_uint(app, "--rounds", args.rounds, 0, 1'000'000,
+                "shuffle rounds after the last join [graph: required; churn 20, plumtree 5, failures 50]", "R");
+  cli::add_uint(app, "--seed", args.seed, 0, UINT64_MAX, "master seed; the same seed gives the same output [1]", "S");
+  cli::add_value(app, "--fail", "PCT",
+                 "churn, plumtree: percentage of nodes crashed at once (0..100) [churn 30, plumtree 0]\n"
+                 "failures (--fail P1,P2,...): the levels, percentages 0..99\n"
+                 "[10,20,30,40,50,60,70,80,90,95]",
+                 [&fail_text](const std::string& text) { fail_text = text; });
+  cli::add_uint(app, "--messages", args.messages, 1, 1'000'000,
+                "plumtree: broadcast rounds [100]; failures: broadcasts per level [1000]", "M");
+  cli::add_value(app, "--senders", "1|many", "plumtree: node 0 sends every message, or a random live node each [1]",
+                 [&args](const std::string& text) {
+                   if (text != "1" && text != "many") cli::reject("--senders must be 1 or many (got \"" + text + "\")");
+                   args.many_senders = text == "many";
+                 });
+  cli::add_uint(app, "--fail-per-round", args.fail_per_round, 0, 16'000'000,
+                "plumtree: nodes crashed before each round [0]", "K");
+  cli::add_uint(app, "--round-ms", args.round_ms, 1, 3'600'000,
+                "plumtree, failures: virtual time per broadcast [500]", "T");
+  cli::add_value(app, "--plot", "FILE", "plumtree, failures: also write the figure as an SVG file",
+                 [&args](const std::string& text) {
+                   if (text.empty()) cli::reject("--plot needs a file name");
+                   args.plot_path = text;
+                 });
+  cli::add_value(app, "--crash-notice", "reset|on-send",
+                 "failures: a crash resets its links at once, or is noticed only\n"
+                 "when a neighbour sends to the dead node [reset]",
+                 [&args](const std::string& text) {
+                   if (text != "reset" && text != "on-send") {
+                     cli::reject("--crash-notice must be reset or on-send (got \"" + text + "\")");
+                   }
+                   args.crash_notice_on_send = text == "on-send";
+                 });
+  cli::add_uint(app, "--observe-s", args.observe_s, 1, 86'400, "churn: virtual seconds observed after the crash [30]",
+                "T");
+  cli::add_protocol_options(app, args.options);
+  cli::add_uint(app, "--join-interval-ms", args.join_interval_ms, 1, 3'600'000,
+                "virtual time between two joins [10]", "T");
+  app.add_flag("--quiet", args.quiet, "no progress on stderr");
+
+  ParseResult result;
+  result.usage = app.help();
+  const cli::Parsed parsed = cli::parse(app, argc, argv);
+  result.help = parsed.help;
+  result.version = parsed.version;
+  result.error = parsed.error;
+  if (!parsed.ok()) return result;
+  const auto* known = std::find_if(std::begin(kCommands), std::end(kCommands),
+                                   [&command](const auto& c) { return c.first == command; });
+  if (command.empty()) {
+    result.error = "missing command" + kExpected;
+  } else if (known == std::end(kCommands)) {
+    result.error = "unknown command \"" + command + "\"" + kExpected;
+  } else {
+    args.command = known->second;
+    apply_command_defaults(args, app);
+    result.error = command_problems(args, app, fail_text);
+  }
+  if (result.error.empty()) result.args = std::move(args);
+  return result;
+}
+
+}  // namespace hypar::sim_app
