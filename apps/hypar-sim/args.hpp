@@ -1,5 +1,5 @@
 #pragma once
-// Command-line parsing for hypar-sim: a command ("graph", "churn", "plumtree" or "failures") and --name value
+// Command-line parsing for hypar-sim: a command ("graph", "churn", "plumtree", "failures" or "partition") and --name value
 // options.
 // Parsing only; no IO.
 #include <charconv>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "hypar/hyparview/options.hpp"
+#include "hypar/sim/partition.hpp"
 
 namespace hypar::sim_app {
 
@@ -19,6 +20,7 @@ inline constexpr std::string_view kUsage =
     "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
     "                          [--seed S] [--plot FILE] [options]\n"
     "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--seed S] [--plot FILE] [options]\n"
+    "       hypar-sim partition [--nodes N] [--split PCT|Kn] [--cut-s T] [--observe-s T] [--seed S] [options]\n"
     "\n"
     "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
     "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
@@ -35,6 +37,11 @@ inline constexpr std::string_view kUsage =
     "       --round-ms of virtual time, and prints one CSV row per level:\n"
     "       failed_pct,avg_reliability,first_msg_reliability,msgs_until_full (0: no broadcast reached\n"
     "       every live node).\n"
+    "partition: builds the same overlay (keepalive on), cuts it silently into two sides for --cut-s\n"
+    "       virtual seconds (traffic between them is held back, as by a firewall dropping packets), heals,\n"
+    "       observes --observe-s seconds more, and prints one CSV row per virtual second from the cut:\n"
+    "       time_s,phase,components,cross_links,full_views,messages,link_changes (phase before|cut|healed;\n"
+    "       messages: HyParView messages but keepalives sent in that second; link_changes: PeerUp+PeerDown).\n"
     "\n"
     "options (defaults in brackets):\n"
     "  --nodes N            number of nodes (1..16000000) [graph: required; others: 1000]\n"
@@ -49,7 +56,12 @@ inline constexpr std::string_view kUsage =
     "  --plot FILE          plumtree, failures: also write the figure as an SVG file\n"
     "  --crash-notice reset|on-send  failures: a crash resets its links at once, or is noticed only\n"
     "                       when a neighbour sends to the dead node [reset]\n"
-    "  --observe-s T        churn: virtual seconds observed after the crash [30]\n"
+    "  --observe-s T        churn: virtual seconds observed after the crash [30]; partition: after the heal [120]\n"
+    "  --split PCT|Kn       partition: PCT % of the nodes on one side (1..99), or Kn: K isolated nodes [50]\n"
+    "  --cut-s T            partition: virtual seconds the cut lasts, 0: no cut (steady state) [30]\n"
+    "  --heal-memory K      lost peers a node remembers and asks again, 0: no healing [5]\n"
+    "  --heal-retry-max-s T longest wait between two asks of a lost peer [60]\n"
+    "  --probe-s T          ask a random spare with high priority every T s when full, 0: off [0]\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
     "  --arwl K             active random walk length [6]\n"
@@ -60,7 +72,7 @@ inline constexpr std::string_view kUsage =
     "  --quiet              no progress on stderr\n"
     "  --help               this text\n";
 
-enum class Command { graph, churn, plumtree, failures };
+enum class Command { graph, churn, plumtree, failures, partition };
 
 struct SimArgs {
   Command command = Command::graph;
@@ -78,6 +90,8 @@ struct SimArgs {
   std::string plot_path;                   // empty: no plot
   bool crash_notice_on_send = false;       // failures: --crash-notice on-send
   bool quiet = false;
+  sim::Split split;          // partition
+  std::uint64_t cut_s = 30;  // partition
   hyparview::Options options;
 };
 
@@ -122,6 +136,11 @@ inline const std::vector<NumericOption>& numeric_options() {
       {"--messages", 1, 1'000'000, [](SimArgs& a, std::uint64_t v) { a.messages = v; }},
       {"--fail-per-round", 0, 16'000'000, [](SimArgs& a, std::uint64_t v) { a.fail_per_round = v; }},
       {"--round-ms", 1, 3'600'000, [](SimArgs& a, std::uint64_t v) { a.round_ms = v; }},
+      {"--cut-s", 0, 86'400, [](SimArgs& a, std::uint64_t v) { a.cut_s = v; }},
+      {"--heal-memory", 0, 4'096, [](SimArgs& a, std::uint64_t v) { a.options.heal_memory = v; }},
+      {"--heal-retry-max-s", 1, 86'400,
+       [](SimArgs& a, std::uint64_t v) { a.options.heal_retry_max = std::chrono::seconds(v); }},
+      {"--probe-s", 0, 86'400, [](SimArgs& a, std::uint64_t v) { a.options.probe_period = std::chrono::seconds(v); }},
   };
   return table;
 }
@@ -155,7 +174,7 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     result.error = std::move(message);
     return result;
   };
-  if (words.empty()) return fail("missing command (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")");
+  if (words.empty()) return fail("missing command (expected \"graph\", \"churn\", \"plumtree\", \"failures\" or \"partition\")");
   SimArgs args;
   if (words[0] == "graph") {
     args.command = Command::graph;
@@ -174,9 +193,14 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     args.rounds = 50;
     args.messages = 1000;
     args.fail_levels = {10, 20, 30, 40, 50, 60, 70, 80, 90, 95};
+  } else if (words[0] == "partition") {
+    args.command = Command::partition;
+    args.nodes = 1000;
+    args.rounds = 5;
+    args.observe_s = 120;
   } else {
     return fail("unknown command \"" + std::string(words[0]) +
-                "\" (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")");
+                "\" (expected \"graph\", \"churn\", \"plumtree\", \"failures\" or \"partition\")");
   }
   bool have_nodes = false, have_rounds = false;
   for (std::size_t i = 1; i < words.size(); ++i) {
@@ -198,6 +222,15 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
       }
       if (i + 1 >= words.size() || words[i + 1].empty()) return fail("missing file name after --plot");
       args.plot_path = std::string(words[++i]);
+      continue;
+    }
+    if (name == "--split") {
+      if (args.command != Command::partition) return fail("--split is for partition");
+      if (i + 1 >= words.size()) return fail("missing value after --split");
+      const std::string_view value = words[++i];
+      const auto split = sim::parse_split(value);
+      if (!split) return fail("--split must be a percentage 1..99 or Kn (K isolated nodes) (got \"" + std::string(value) + "\")");
+      args.split = *split;
       continue;
     }
     if (name == "--crash-notice") {
@@ -238,6 +271,10 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
     option->store(args, *value);
     have_nodes |= name == "--nodes";
     have_rounds |= name == "--rounds";
+  }
+  if (args.command == Command::partition && args.split.isolated >= args.nodes) {
+    return fail("--split " + std::to_string(args.split.isolated) + "n must leave nodes on the other side (--nodes " +
+                std::to_string(args.nodes) + ")");
   }
   if (args.command == Command::graph && (!have_nodes || !have_rounds)) {
     return fail("graph needs --nodes and --rounds");
