@@ -1,6 +1,7 @@
 #include "args.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@ const char* const kDescription =
     "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
     "                          [--seed S] [--plot FILE] [options]\n"
     "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--seed S] [--plot FILE] [options]\n"
+    "       hypar-sim partition [--nodes N] [--split PCT|Kn] [--cut-s T] [--observe-s T] [--seed S] [options]\n"
     "\n"
     "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
     "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
@@ -32,13 +34,19 @@ const char* const kDescription =
     "       --round-ms of virtual time, and prints one CSV row per level:\n"
     "       failed_pct,avg_reliability,first_msg_reliability,msgs_until_full (0: no broadcast reached\n"
     "       every live node).\n"
-    "graph and failures run without keepalive; --keepalive is for churn and plumtree.\n";
+    "partition: builds the same overlay (keepalive on), cuts it silently into two sides for --cut-s\n"
+    "       virtual seconds (traffic between them is held back, as by a firewall dropping packets), heals,\n"
+    "       observes --observe-s seconds more, and prints one CSV row per virtual second from the cut:\n"
+    "       time_s,phase,components,cross_links,full_views,messages,link_changes (phase before|cut|healed;\n"
+    "       messages: HyParView messages but keepalives sent in that second; link_changes: PeerUp+PeerDown).\n"
+    "graph and failures run without keepalive; --keepalive is for churn, plumtree and partition.\n";
 
 const char* const kFooter = "Exit status: 0 when the run completed, 1 when it failed, 2 on bad arguments.\n";
 
 constexpr std::pair<std::string_view, Command> kCommands[] = {
-    {"graph", Command::graph}, {"churn", Command::churn}, {"plumtree", Command::plumtree}, {"failures", Command::failures}};
-const std::string kExpected = " (expected \"graph\", \"churn\", \"plumtree\" or \"failures\")";
+    {"graph", Command::graph}, {"churn", Command::churn}, {"plumtree", Command::plumtree}, {"failures", Command::failures},
+    {"partition", Command::partition}};
+const std::string kExpected = " (expected \"graph\", \"churn\", \"plumtree\", \"failures\" or \"partition\")";
 
 // The defaults that depend on the command, for the options not given.
 void apply_command_defaults(SimArgs& args, const CLI::App& app) {
@@ -59,6 +67,11 @@ void apply_command_defaults(SimArgs& args, const CLI::App& app) {
       if (unset("--rounds")) args.rounds = 50;
       if (unset("--messages")) args.messages = 1000;
       args.fail_levels = {10, 20, 30, 40, 50, 60, 70, 80, 90, 95};
+      break;
+    case Command::partition:
+      if (unset("--nodes")) args.nodes = 1000;
+      if (unset("--rounds")) args.rounds = 5;
+      if (unset("--observe-s")) args.observe_s = 120;
       break;
   }
 }
@@ -89,8 +102,17 @@ std::string command_problems(SimArgs& args, const CLI::App& app, const std::stri
   const bool plots = args.command == Command::plumtree || args.command == Command::failures;
   if (app.count("--plot") && !plots) return "--plot is for plumtree and failures";
   if (app.count("--crash-notice") && args.command != Command::failures) return "--crash-notice is for failures";
-  if (app.count("--keepalive") && !(args.command == Command::churn || args.command == Command::plumtree)) {
-    return "--keepalive is for churn and plumtree (graph and failures run without keepalive)";
+  const bool partition = args.command == Command::partition;
+  if (app.count("--keepalive") &&
+      !(args.command == Command::churn || args.command == Command::plumtree || partition)) {
+    return "--keepalive is for churn, plumtree and partition (graph and failures run without keepalive)";
+  }
+  for (const char* name : {"--split", "--cut-s"}) {
+    if (app.count(name) && !partition) return std::string(name) + " is for partition";
+  }
+  if (partition && args.split.isolated >= args.nodes) {
+    return "--split " + std::to_string(args.split.isolated) + "n must leave nodes on the other side (--nodes " +
+           std::to_string(args.nodes) + ")";
   }
   if (app.count("--fail")) {
     if (std::string error = read_fail(args, fail_text); !error.empty()) return error;
@@ -145,8 +167,25 @@ ParseResult parse_args(int argc, const char* const* argv) {
                    }
                    args.crash_notice_on_send = text == "on-send";
                  });
-  cli::add_uint(app, "--observe-s", args.observe_s, 1, 86'400, "churn: virtual seconds observed after the crash [30]",
-                "T");
+  cli::add_uint(app, "--observe-s", args.observe_s, 1, 86'400,
+                "churn: virtual seconds observed after the crash [30];\npartition: after the heal [120]", "T");
+  cli::add_value(app, "--split", "PCT|Kn",
+                 "partition: PCT % of the nodes on one side (1..99), or Kn: K isolated nodes [50]",
+                 [&args](const std::string& text) {
+                   const auto split = sim::parse_split(text);
+                   if (!split) {
+                     cli::reject("--split must be a percentage 1..99 or Kn (K isolated nodes) (got \"" + text + "\")");
+                   }
+                   args.split = *split;
+                 });
+  cli::add_uint(app, "--cut-s", args.cut_s, 0, 86'400,
+                "partition: virtual seconds the cut lasts, 0: no cut (steady state) [30]", "T");
+  cli::add_uint(app, "--heal-memory", args.options.heal_memory, 0, 4'096,
+                "lost peers a node remembers and asks again, 0: no healing [5]", "K");
+  cli::add_uint(app, "--heal-retry-max-s", 1, 86'400, "longest wait between two asks of a lost peer [60]",
+                [&args](std::uint64_t v) { args.options.heal_retry_max = std::chrono::seconds(v); }, "T");
+  cli::add_uint(app, "--probe-s", 0, 86'400, "ask a random spare with high priority every T s when full, 0: off [0]",
+                [&args](std::uint64_t v) { args.options.probe_period = std::chrono::seconds(v); }, "T");
   cli::add_protocol_options(app, args.options);
   cli::add_uint(app, "--join-interval-ms", args.join_interval_ms, 1, 3'600'000,
                 "virtual time between two joins [10]", "T");

@@ -1,6 +1,6 @@
 #pragma once
-// Command-line parsing for hypar-sim, on CLI11: a command ("graph", "churn", "plumtree" or
-// "failures") and its options; the protocol options are the node apps' (apps/hypar/cli_options.hpp).
+// Command-line parsing for hypar-sim, on CLI11: a command ("graph", "churn", "plumtree", "failures"
+// or "partition") and its options; the protocol options are the node apps' (apps/hypar/cli_options.hpp).
 // Parsing only; no IO.
 #include <cstdint>
 #include <optional>
@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "hypar/hyparview/options.hpp"
+#include "hypar/sim/partition.hpp"
 
 namespace hypar::sim_app {
 
-enum class Command { graph, churn, plumtree, failures };
+enum class Command { graph, churn, plumtree, failures, partition };
 
 struct SimArgs {
   Command command = Command::graph;
@@ -29,6 +30,8 @@ struct SimArgs {
   std::string plot_path;                   // empty: no plot
   bool crash_notice_on_send = false;       // failures: --crash-notice on-send
   bool quiet = false;
+  sim::Split split;          // partition
+  std::uint64_t cut_s = 30;  // partition
   hyparview::Options options;
 };
 

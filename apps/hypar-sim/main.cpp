@@ -3,6 +3,7 @@
 //   hypar-sim churn [--nodes N] [--fail PCT] [...]      -> one health row per virtual second
 //   hypar-sim plumtree [--nodes N] [--messages M] [...] -> one row per broadcast round
 //   hypar-sim failures [--nodes N] [--fail P1,P2,...]   -> one row per failure level (the paper's experiment)
+//   hypar-sim partition [--split 50|1n] [--cut-s T]     -> one row per virtual second around a cut and its heal
 // plumtree and failures also draw their figure as SVG with --plot FILE.
 // Progress goes to stderr. Exit codes: 0 ok, 1 run failed, 2 bad arguments or options. --version
 // prints "hypar-sim VERSION".
@@ -23,6 +24,7 @@
 #include "hypar/sim/failure_experiment.hpp"
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/health.hpp"
+#include "hypar/sim/partition.hpp"
 #include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
@@ -262,6 +264,35 @@ int run_failures(const SimArgs& args) {
   return write_plot(args, charts) ? 0 : 1;
 }
 
+// Cuts the overlay in two for args.cut_s seconds, heals it, and prints a row per virtual second.
+int run_partition(const SimArgs& args) {
+  hypar::sim::PartitionParams params;
+  params.nodes = args.nodes;
+  params.rounds = args.rounds;
+  params.join_interval = std::chrono::milliseconds(args.join_interval_ms);
+  params.split = args.split;
+  params.cut = std::chrono::seconds(args.cut_s);
+  params.observe = std::chrono::seconds(args.observe_s);
+  params.seed = args.seed;
+  params.options = args.options;
+  if (!args.quiet) fmt::print(stderr, "hypar-sim partition: building {} nodes, {} rounds\n", args.nodes, args.rounds);
+  fmt::print("time_s,phase,components,cross_links,full_views,messages,link_changes\n");
+  const auto row = [](const hypar::sim::PartitionSample& s) {
+    const char* phase = s.time_s == 0 ? "before" : s.healed ? "healed" : "cut";
+    fmt::print("{},{},{},{},{},{},{}\n", s.time_s, phase, s.components, s.cross_links, s.full_views, s.messages,
+               s.link_changes);
+  };
+  const hypar::sim::PartitionResult r = hypar::sim::run_partition(params, row);
+  if (!args.quiet) {
+    const auto show = [](const std::optional<std::uint64_t>& s) { return s ? fmt::format("{} s", *s) : "never"; };
+    fmt::print(stderr, "hypar-sim partition: one component {} after the heal, full views back {} after it\n",
+               show(r.merged_after_s), show(r.recovered_after_s));
+  }
+  if (r.anomalies != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", r.anomalies);
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -275,6 +306,7 @@ int main(int argc, char** argv) {
       case hypar::sim_app::Command::churn: return run_churn(args);
       case hypar::sim_app::Command::plumtree: return run_plumtree(args);
       case hypar::sim_app::Command::failures: return run_failures(args);
+      case hypar::sim_app::Command::partition: return run_partition(args);
     }
     return 1;
   } catch (const std::exception& e) {

@@ -34,7 +34,11 @@ Options checked(Options options) {
 }  // namespace
 
 Core::Core(PeerId self, Options options, std::uint64_t seed)
-    : self_(std::move(self)), options_(checked(options)), rng_(seed), rejoin_backoff_(options_.join_retry_min) {}
+    : self_(std::move(self)),
+      options_(checked(options)),
+      rng_(seed),
+      heal_rng_(mix_seed(seed, 0x4ea1)),
+      rejoin_backoff_(options_.join_retry_min) {}
 
 // ---------------------------------------------------------------- inputs
 
@@ -47,6 +51,7 @@ void Core::start(Instant now) {
     schedule({TimerKind::keepalive}, now + jittered(options_.keepalive_interval));
   }
   schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
+  if (options_.probe_period > Duration::zero()) schedule({TimerKind::probe}, now + jittered(options_.probe_period));
 }
 
 void Core::join(std::vector<Address> contacts, Instant now) {
@@ -173,6 +178,8 @@ void Core::timer_fired(const Timer& timer, Instant now) {
       fill_active(now);
       break;
     case TimerKind::sweep: on_sweep_timer(now); break;
+    case TimerKind::heal: on_heal_timer(timer, now); break;
+    case TimerKind::probe: on_probe_timer(now); break;
   }
 }
 
@@ -188,6 +195,7 @@ void Core::leave(Instant now) {
   links_.clear();
   pending_.clear();
   passive_.clear();
+  suspects_.clear();
   left_ = true;
 }
 
@@ -275,6 +283,7 @@ void Core::on_disconnect(const PeerId& from, const Disconnect& m, Instant now) {
     rejected_until_[from.address] = now + options_.reject_backoff;  // it just made room: don't ask back
   } else {
     remove_passive(from.address);
+    forget_lost(from.address);  // a graceful leaver is not asked again
   }
   if (was_active || was_pending) fill_active(now);
 }
@@ -383,6 +392,38 @@ void Core::on_neighbor_timeout(const Timer& timer, Instant now) {
   fill_active(now);
 }
 
+// Partition healing: asks the peers lost to a timeout or a broken link again, each on its own
+// backoff. High priority, because after a partition heals both sides have full views and a full
+// node refuses low priority: the link is forced, one eviction on each side, once per lost peer.
+void Core::on_heal_timer(const Timer& timer, Instant now) {
+  if (timer.token != heal_token_) return;  // superseded by an earlier one
+  heal_token_ = 0;
+  std::erase_if(suspects_, [&](const Suspect& s) { return s.forget_at <= now || find_active(s.id.address); });
+  std::optional<Instant> next;
+  for (Suspect& s : suspects_) {
+    if (s.next_try <= now) {
+      if (!pending_.count(s.id.address)) request_neighbor(s.id, Priority::high, now);
+      s.backoff = std::min(s.backoff * 2, options_.heal_retry_max);
+      s.next_try = heal_wait(s.backoff, now);
+    }
+    if (!next || s.next_try < *next) next = s.next_try;
+  }
+  if (next) schedule_heal(*next);
+}
+
+// The alternative to remembering lost peers (off by default): a full node swaps one link for a
+// random spare every probe_period, whether or not anything was partitioned.
+void Core::on_probe_timer(Instant now) {
+  schedule({TimerKind::probe}, now + jittered(options_.probe_period));
+  if (active_.size() < options_.active_size) return;  // fill_active serves short views
+  std::vector<const PeerId*> pool;
+  for (const PeerId& p : passive_) {
+    if (!pending_.count(p.address)) pool.push_back(&p);
+  }
+  if (pool.empty()) return;
+  request_neighbor(*pool[rng_.index(pool.size())], Priority::high, now);
+}
+
 void Core::on_sweep_timer(Instant now) {
   schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
   std::vector<Address> idle;
@@ -413,6 +454,7 @@ void Core::add_active(const PeerId& peer, Instant now) {
   }
   remove_passive(peer.address);
   lost_.erase(peer.address);
+  forget_lost(peer.address);
   auto& link = links_[peer.address];
   link.purpose = Purpose::active;
   link.up = true;
@@ -429,7 +471,10 @@ void Core::remove_active(const Address& peer, DownReason reason, Instant now) {
   const PeerId id = it->id;
   active_.erase(it);
   if (auto link = links_.find(peer); link != links_.end()) link->second.purpose = Purpose::inbound;
-  if (reason == DownReason::failed || reason == DownReason::timed_out) quarantine(id, now);
+  if (reason == DownReason::failed || reason == DownReason::timed_out) {
+    quarantine(id, now);
+    remember_lost(id, now);
+  }
   outputs_.push_back(PeerDown{id, reason});
   if (active_.empty()) became_isolated(now);
 }
@@ -588,6 +633,38 @@ void Core::quarantine(const PeerId& peer, Instant now) {
 bool Core::is_quarantined(const PeerId& peer, Instant now) const {
   const auto it = lost_.find(peer.address);
   return it != lost_.end() && it->second.until > now && peer.incarnation <= it->second.incarnation;
+}
+
+void Core::remember_lost(const PeerId& peer, Instant now) {
+  if (options_.heal_memory == 0 || left_) return;
+  forget_lost(peer.address);
+  if (suspects_.size() >= options_.heal_memory) suspects_.erase(suspects_.begin());  // the oldest goes
+  const Instant first_try = heal_wait(options_.heal_retry_min, now);
+  suspects_.push_back({peer, first_try, now + options_.heal_forget_after, options_.heal_retry_min});
+  schedule_heal(first_try);
+}
+
+void Core::forget_lost(const Address& peer) {
+  std::erase_if(suspects_, [&](const Suspect& s) { return s.id.address == peer; });
+}
+
+// Uniform in [backoff/2, backoff]: the peers that lost one node at the same moment (it was cut
+// off) do not all ask it again in the same instant.
+Instant Core::heal_wait(Duration backoff, Instant now) {
+  return now + std::chrono::duration_cast<Duration>(backoff * (0.5 + 0.5 * heal_rng_.unit()));
+}
+
+void Core::schedule_heal(Instant at) {
+  if (heal_token_ != 0 && heal_due_ <= at) return;  // the timer in place fires first
+  heal_token_ = next_token_++;
+  heal_due_ = at;
+  schedule({TimerKind::heal, {}, heal_token_}, at);
+}
+
+std::vector<PeerId> Core::lost_peers() const {
+  std::vector<PeerId> out;
+  for (const Suspect& s : suspects_) out.push_back(s.id);
+  return out;
 }
 
 // ---------------------------------------------------------------- helpers

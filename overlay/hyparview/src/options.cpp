@@ -56,6 +56,23 @@ std::vector<std::string> Options::validate() const {
   if (idle_link_timeout <= Duration::zero()) {
     add(problems, "idle_link_timeout must be positive (got {}s)", to_seconds(idle_link_timeout));
   }
+  if (heal_memory > 4096) add(problems, "heal_memory must be at most 4096 (got {})", heal_memory);
+  if (heal_memory > 0) {
+    if (heal_retry_min <= Duration::zero()) {
+      add(problems, "heal_retry_min must be positive (got {}s)", to_seconds(heal_retry_min));
+    }
+    if (heal_retry_max < heal_retry_min) {
+      add(problems, "heal_retry_max ({}s) must be at least heal_retry_min ({}s)", to_seconds(heal_retry_max),
+              to_seconds(heal_retry_min));
+    }
+    if (heal_forget_after < heal_retry_min) {
+      add(problems, "heal_forget_after ({}s) must be at least heal_retry_min ({}s)", to_seconds(heal_forget_after),
+              to_seconds(heal_retry_min));
+    }
+  }
+  if (probe_period < Duration::zero()) {
+    add(problems, "probe_period must be positive, or 0 to disable (got {}s)", to_seconds(probe_period));
+  }
   return problems;
 }
 

@@ -158,6 +158,53 @@ void Simulator::release_timers() {
   held_timers_.clear();
 }
 
+void Simulator::cut(std::vector<std::uint8_t> group) {
+  if (cut_) heal();
+  group_ = std::move(group);
+  cut_ = true;
+}
+
+bool Simulator::across_cut(std::size_t a, std::size_t b) const {
+  if (!cut_) return false;
+  const auto side = [this](std::size_t n) { return n < group_.size() ? group_[n] : std::uint8_t{0}; };
+  return side(a) != side(b);
+}
+
+void Simulator::heal() {
+  if (!cut_) return;
+  cut_ = false;
+  group_.clear();
+  std::vector<std::uint32_t> held = std::move(cut_held_);
+  cut_held_.clear();
+  // Connections (link, conn) whose handshake is discarded: their initiator closed them meanwhile.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> abandoned;
+  const auto is_abandoned = [&](std::uint32_t link, std::uint32_t conn) {
+    return std::find(abandoned.begin(), abandoned.end(), std::pair{link, conn}) != abandoned.end();
+  };
+  for (const std::uint32_t slot : held) {
+    Item item = items_.take(slot);
+    Link& link = links_[item.link];
+    --link.in_flight;
+    if (item.kind == ItemKind::syn) {
+      if (link.syn_in_flight[item.dir] == item.conn) link.syn_in_flight[item.dir] = 0;
+      const Side& initiator = link.side[item.dir];
+      if (initiator.conn != item.conn || initiator.state == SideState::none) {
+        abandoned.emplace_back(item.link, item.conn);
+        // A peer that was sharing the abandoned connection learns that it failed.
+        const Side& sharer = link.side[1 - item.dir];
+        if (sharer.state == SideState::joining && sharer.conn == item.conn) {
+          enqueue(item.link, item.dir, ItemKind::rst, item.conn, Message{});
+        }
+      }
+    }
+    if (is_abandoned(item.link, item.conn)) {
+      release_link_if_idle(item.link);
+      continue;
+    }
+    enqueue(item.link, item.dir, item.kind, item.conn, std::move(item.body));
+  }
+}
+
 void Simulator::inject(std::size_t node, const Output& output) {
   Output copy = output;
   apply(node, copy);
@@ -227,11 +274,13 @@ void Simulator::drain(std::size_t node) {
 void Simulator::apply(std::size_t node, Output& output) {
   const auto n = static_cast<std::uint32_t>(node);
   if (auto* send = std::get_if<hyparview::Send>(&output)) {
+    ++(std::holds_alternative<hyparview::Keepalive>(send->message) ? keepalive_messages_ : protocol_messages_);
     do_send(n, send->to, Body{std::move(send->message)});
   } else if (auto* timer = std::get_if<hyparview::ScheduleTimer>(&output)) {
     const Instant at = std::max(timer->at, now_);
     push_event((at - Instant{}).count(), n, timers_.put(timer->timer), EventKind::timer);
   } else if (auto* connect = std::get_if<hyparview::Connect>(&output)) {
+    ++connects_;
     do_connect(n, connect->peer);
   } else if (auto* close = std::get_if<hyparview::Close>(&output)) {
     do_close(n, close->peer);
@@ -327,8 +376,14 @@ Duration Simulator::latency() {
 
 void Simulator::enqueue(std::uint32_t link_id, std::uint8_t dir, ItemKind kind, std::uint32_t conn, Body body,
                         Duration extra_delay) {
-  const Duration::rep earliest = (now_ - Instant{} + latency() + extra_delay).count();
   Link& link = links_[link_id];
+  if (cut_ && across_cut(link.node[0], link.node[1])) {  // held until heal(), which enqueues it again
+    ++link.in_flight;
+    if (kind == ItemKind::syn) link.syn_in_flight[dir] = conn;
+    cut_held_.push_back(items_.put(Item{std::move(body), link_id, conn, dir, kind}));
+    return;
+  }
+  const Duration::rep earliest = (now_ - Instant{} + latency() + extra_delay).count();
   // FIFO per direction: never before the previous item of this direction.
   const Duration::rep at = std::max(earliest, link.last_delivery[dir]);
   link.last_delivery[dir] = at;

@@ -48,7 +48,7 @@ enum class DownReason : std::uint8_t {
 };
 const char* reason_name(DownReason reason);
 
-enum class TimerKind : std::uint8_t { shuffle, keepalive, rejoin, neighbor_timeout, fill_active, sweep };
+enum class TimerKind : std::uint8_t { shuffle, keepalive, rejoin, neighbor_timeout, fill_active, sweep, heal, probe };
 
 struct Timer {
   TimerKind kind = TimerKind::shuffle;
@@ -102,6 +102,8 @@ class Core {
   bool is_passive(const Address& peer) const;
   bool has_left() const { return left_; }
   std::size_t pending_requests() const { return pending_.size(); }
+  // Peers lost to a timeout or a broken link that are still being asked again (partition healing).
+  std::vector<PeerId> lost_peers() const;
 
  private:
   enum class Purpose : std::uint8_t { inbound, join_contact, neighbor_request, shuffle_reply, active };
@@ -123,6 +125,13 @@ class Core {
     std::uint64_t incarnation = 0;
     Instant until{};
   };
+  // A peer lost to a timeout or a broken link, asked again until it answers (partition healing).
+  struct Suspect {
+    PeerId id;
+    Instant next_try{};
+    Instant forget_at{};
+    Duration backoff{};
+  };
   struct SentShuffle {
     std::uint32_t id = 0;
     std::vector<PeerId> peers;
@@ -143,6 +152,8 @@ class Core {
   void on_rejoin_timer(const Timer& timer, Instant now);
   void on_neighbor_timeout(const Timer& timer, Instant now);
   void on_sweep_timer(Instant now);
+  void on_heal_timer(const Timer& timer, Instant now);
+  void on_probe_timer(Instant now);
 
   // views
   void add_active(const PeerId& peer, Instant now);
@@ -161,6 +172,10 @@ class Core {
   void joined(const PeerId& contact, Instant now);
   void quarantine(const PeerId& peer, Instant now);
   bool is_quarantined(const PeerId& peer, Instant now) const;
+  void remember_lost(const PeerId& peer, Instant now);
+  void forget_lost(const Address& peer);
+  void schedule_heal(Instant at);
+  Instant heal_wait(Duration backoff, Instant now);
 
   // outputs
   void send(const Address& to, Message message) { outputs_.push_back(Send{to, std::move(message)}); }
@@ -176,6 +191,7 @@ class Core {
   PeerId self_;
   Options options_;
   Rng rng_;
+  Rng heal_rng_;  // its own stream: healing does not shift the protocol's other random choices
   Instant last_now_{};
   bool started_ = false;
   bool left_ = false;
@@ -187,6 +203,9 @@ class Core {
   std::map<Address, Lost> lost_;
   std::map<Address, Instant> rejected_until_;
   std::vector<SentShuffle> sent_shuffles_;  // the last few, newest last
+  std::vector<Suspect> suspects_;           // oldest first, at most heal_memory
+  std::uint64_t heal_token_ = 0;            // the valid heal timer, 0 if none is scheduled
+  Instant heal_due_{};                      // when it fires
 
   std::vector<Address> contacts_;
   std::size_t next_contact_ = 0;

@@ -43,6 +43,23 @@ struct Options {
   // closed once older than this (a guess).
   Duration idle_link_timeout = seconds(5);
 
+  // ---- partition healing (not in the paper; docs/architecture.md, "Partition healing") ----
+  // A peer lost from the active view to a timeout or a broken link (not one that left gracefully,
+  // not an eviction) is remembered, at most `heal_memory` of them (0 disables), and asked again
+  // with a high-priority NEIGHBOR after a random wait in [b/2, b], b starting at heal_retry_min
+  // and doubling up to heal_retry_max, until it is a neighbour again or heal_forget_after passed.
+  // A silent partition is what makes live peers time out, so these are the addresses most likely
+  // to lie across it once it heals. Defaults: memory = active_size (a node loses at most that
+  // many links at once); retry 10 s (one shuffle period) to 60 s and forget after 30 min are
+  // the simulator experiments' choice (docs/architecture.md has the numbers).
+  std::size_t heal_memory = 5;
+  Duration heal_retry_min = seconds(10);
+  Duration heal_retry_max = seconds(60);
+  Duration heal_forget_after = seconds(1800);
+  // The alternative measured against it (off by default, 0): every probe_period a node with a full
+  // active view asks one random passive peer with a high-priority NEIGHBOR (a link swap).
+  Duration probe_period = Duration::zero();
+
   // Every problem with these options, one sentence each; empty when valid.
   std::vector<std::string> validate() const;
 };

@@ -25,6 +25,12 @@
 //     link_down (or connect_failed) one latency later; with `on_send` a peer whose link is open
 //     notices only when it sends on that link: the item is lost and link_down comes back one
 //     latency after it reached the dead end (links still opening fail as with `reset`).
+//   - cut(group): a silent partition, like a firewall dropping packets between groups: every
+//     item (handshake, message, close, reset) between nodes of different groups is held back, as
+//     TCP keeps retransmitting it, and heal() sends what was held, in order, one latency later.
+//     A connection whose initiator gave up (closed it) before the heal never reaches the other
+//     side: its handshake and whatever followed it are discarded, as the kernel stops retrying.
+//     Nothing tells either side about the cut: links die only by the cores' keepalive timeouts.
 // Application events (PeerUp, PeerDown, JoinSucceeded, JoinFailed) are counted per node and
 // can be observed with on_app_event.
 //
@@ -138,6 +144,16 @@ class Simulator {
   void hold_timers(hyparview::TimerKind kind);
   void release_timers();
   std::size_t held_timers() const { return held_timers_.size(); }
+  // Silent partition (see the network model): group[i] is node i's side; nodes past the end of
+  // `group` (added later) are in group 0. A second cut replaces the first.
+  void cut(std::vector<std::uint8_t> group);
+  // Ends the cut: what it held is sent on now.
+  void heal();
+  bool is_cut() const { return cut_; }
+  // Whether a and b are on different sides of the cut in place (false when there is none).
+  bool across_cut(std::size_t a, std::size_t b) const;
+  // Items the cut holds back right now.
+  std::size_t held_by_cut() const { return cut_held_.size(); }
   // Test hook: handles `output` as if `node`'s core had just emitted it.
   void inject(std::size_t node, const hyparview::Output& output);
 
@@ -177,6 +193,11 @@ class Simulator {
   const AppCounters& counters(std::size_t node) const { return nodes_.at(node).counters; }
   const AppCounters& total_counters() const { return totals_; }
   std::uint64_t events_processed() const { return events_processed_; }
+  // HyParView messages the cores sent so far, KEEPALIVEs counted apart (they cost the same in any
+  // state of the overlay), and connections the cores opened.
+  std::uint64_t protocol_messages() const { return protocol_messages_; }
+  std::uint64_t keepalive_messages() const { return keepalive_messages_; }
+  std::uint64_t connects() const { return connects_; }
   std::size_t pending_events() const { return heap_.size(); }
   std::size_t open_links() const { return links_.size() - free_links_.size(); }
   // Inputs that arrived in a state the model says cannot happen (should stay 0).
@@ -295,6 +316,9 @@ class Simulator {
 
   std::vector<Link> links_;
   std::vector<std::uint32_t> free_links_;
+  bool cut_ = false;
+  std::vector<std::uint8_t> group_;       // per node, for the cut in place
+  std::vector<std::uint32_t> cut_held_;   // item slots held by the cut, in the order they were sent
   std::uint32_t next_conn_ = 1;
 
   std::function<void(const InputEvent&)> on_input_;
@@ -305,6 +329,9 @@ class Simulator {
   AppCounters totals_;
   std::uint64_t events_processed_ = 0;
   std::uint64_t anomalies_ = 0;
+  std::uint64_t protocol_messages_ = 0;
+  std::uint64_t keepalive_messages_ = 0;
+  std::uint64_t connects_ = 0;
   std::uint64_t trace_hash_ = 0;
 };
 
