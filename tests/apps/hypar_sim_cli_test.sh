@@ -29,7 +29,7 @@ check "--help wins over a bad argument" bash -c "'$sim' graph --nodes ten --help
 check "missing value exits 2" expect_exit 2 "missing value after --rounds" graph --nodes 10 --rounds
 check "--fail list for failures is checked" expect_exit 2 "--fail must be a comma-separated list" failures --fail 10,,20
 check "--plot only for plumtree and failures" expect_exit 2 "--plot is for plumtree and failures" churn --plot x.svg
-check "--keepalive is refused where keepalive is off" expect_exit 2 "--keepalive is for churn and plumtree" \
+check "--keepalive is refused where keepalive is off" expect_exit 2 "--keepalive is for churn, plumtree and partition" \
   graph --nodes 10 --rounds 1 --keepalive 1s
 check "protocol options are the node's (range)" expect_exit 2 "--k-active must be between 0 and 64" churn --k-active 65
 check "protocol options are the node's (duration)" expect_exit 2 'bad duration "1h" for --shuffle-period' \
