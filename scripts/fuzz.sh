@@ -21,13 +21,13 @@ if [ $# -gt 0 ] && [[ "$1" == -* ]]; then
 fi
 
 if ! command -v clang++ >/dev/null; then
-  echo "fuzz: SKIP: clang++ not found (install clang and libclang-rt-14-dev: scripts/install-deps.sh)" >&2
+  echo "fuzz: SKIP: clang++ not found (install clang and libclang-rt-dev: scripts/install-deps.sh)" >&2
   exit 77
 fi
 # libFuzzer ships separately from the compiler on Debian (libclang-rt-*-dev).
 if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
     clang++ -fsanitize=fuzzer -x c++ - -o /dev/null 2>/dev/null; then
-  echo "fuzz: SKIP: clang++ cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)" >&2
+  echo "fuzz: SKIP: clang++ cannot link -fsanitize=fuzzer (install libclang-rt-dev)" >&2
   exit 77
 fi
 
