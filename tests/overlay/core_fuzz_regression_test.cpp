@@ -31,3 +31,22 @@ TEST_CASE("a peer that becomes active has no neighbor request pending any more")
   CHECK(h.active(joiner));
   CHECK_FALSE(h.closed(joiner));
 }
+
+// OPEN (docs/testing.md, "Findings"): a join that reuses the link of a pending NEIGHBOR request
+// takes the link over (purpose join_contact); when that connect fails, connect_failed() ends the
+// join attempt only, and the request stays pending with no link until its neighbor_timeout, which
+// delays its replacement. Marked [!shouldfail] so that it documents the bug and reports the fix:
+// whoever fixes connect_failed() removes the tag.
+TEST_CASE("a failed connect ends the neighbor request that shares the join's link", "[!shouldfail]") {
+  Options o = quiet_options();
+  o.reject_backoff = Duration::zero();  // the evicting peer may be asked back at once
+  Harness h(o);
+  const PeerId spare = peer(1);
+  h.make_active(spare);
+  h.receive(spare, Disconnect{true});  // evicted: it becomes passive, and fill_active asks it back
+  REQUIRE(h.passive(spare));
+  REQUIRE(h.core.pending_requests() == 1);
+  h.join({spare.address});             // a join through the same peer reuses the opening link
+  h.connect_failed(spare);
+  CHECK(h.core.pending_requests() == 0);
+}
