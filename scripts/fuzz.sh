@@ -58,11 +58,13 @@ for target in "${targets[@]}"; do
   fi
   work=$dir/corpus/$target
   mkdir -p "$work"
+  seeds=()  # a new target may have no committed seeds yet
+  if [ -d "tests/fuzz/corpus/$target" ]; then seeds=("tests/fuzz/corpus/$target"); fi
   echo "== fuzzing $target for ${seconds}s" >&2
   # -timeout: an input taking over 10 s is a hang; -rss_limit_mb: memory growth is a failure too.
   # shellcheck disable=SC2086
   if "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$dir/artifacts/$target-" ${FUZZ_FLAGS:-} "$work" "tests/fuzz/corpus/$target" \
+      -artifact_prefix="$dir/artifacts/$target-" ${FUZZ_FLAGS:-} "$work" "${seeds[@]}" \
       > "$dir/fuzz-$target.log" 2>&1; then
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
       "$dir/fuzz-$target.log" | sed "s/^/fuzz: $target: /" >&2
