@@ -79,4 +79,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: FAILED: ${failed[*]} (inputs in $dir/artifacts/)" >&2
   exit 1
 fi
-echo "fuzz: all ${#targets[@]} targets ran ${seconds}s without a failure" >&2
+echo "fuzz: ${#targets[@]} targets fuzzed (up to ${seconds}s each) without a failure" >&2
