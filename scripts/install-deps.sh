@@ -5,7 +5,10 @@ set -euo pipefail
 
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds iperf3, the loopback baseline of
 # scripts/bench-throughput.sh)
-packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev)
+# clang + libclang-rt-dev: the libFuzzer targets (scripts/fuzz.sh); libclang-rt-dev follows the
+# default clang (libclang-rt-14-dev on bookworm).
+packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
+          clang libclang-rt-dev)
 if [ "${1:-}" = "--bench" ]; then packages+=(iperf3); fi
 
 missing=()

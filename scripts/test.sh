@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, then builds and runs every test twice: a normal build and an
-# AddressSanitizer + UndefinedBehaviorSanitizer build. Fails on the first failure.
+# AddressSanitizer + UndefinedBehaviorSanitizer build; then runs every fuzz target for
+# FUZZ_SECONDS (default 20) each. Fails on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +14,15 @@ for flavour in release asan; do
   echo "== testing ($flavour)" >&2
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600
 done
+
+# Fuzzing (scripts/fuzz.sh, docs/testing.md): a clang build of its own, each target for a short run
+# from its committed seeds. A crash or a violated property fails CI; exit 77 means clang or
+# libFuzzer is missing, which is reported as a SKIP, not a pass.
+echo "== fuzzing (${FUZZ_SECONDS:-20} s per target)" >&2
+fuzz_status=0
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || fuzz_status=$?
+if [ "$fuzz_status" -eq 77 ]; then
+  echo "== fuzzing: SKIP (clang or libFuzzer missing)" >&2
+elif [ "$fuzz_status" -ne 0 ]; then
+  exit "$fuzz_status"
+fi

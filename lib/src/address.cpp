@@ -40,7 +40,10 @@ std::optional<Address> Address::parse(std::string_view text) {
     out.family = Family::v4;
   }
   const int af = out.family == Family::v4 ? AF_INET : AF_INET6;
-  if (host.empty() || inet_pton(af, host.c_str(), out.ip.data()) != 1) return std::nullopt;
+  // inet_pton reads a C string: a NUL inside `host` would hide what follows it.
+  if (host.empty() || host.find('\0') != std::string::npos || inet_pton(af, host.c_str(), out.ip.data()) != 1) {
+    return std::nullopt;
+  }
   const auto port = parse_port(port_text);
   if (!port) return std::nullopt;
   out.port = *port;

@@ -50,6 +50,17 @@ TEST_CASE("parse rejects malformed addresses", "[address]") {
   }
 }
 
+// Found by the address fuzz target (tests/fuzz/corpus/address/edge_embedded_nul): inet_pton()
+// stops at a NUL byte, so the host part "127.0.0.1\0x" was accepted as 127.0.0.1.
+TEST_CASE("parse rejects a NUL byte inside the host or the port", "[address]") {
+  using namespace std::string_view_literals;
+  CHECK_FALSE(Address::parse("127.0.0.1\0x:7000"sv));
+  CHECK_FALSE(Address::parse("127.0.0.1\0:7000"sv));
+  CHECK_FALSE(Address::parse("[::1\0junk]:7000"sv));
+  CHECK_FALSE(Address::parse("127.0.0.1:70\0"sv));
+  CHECK(Address::parse("127.0.0.1:7000"sv));
+}
+
 TEST_CASE("parse and to_string round trip", "[address]") {
   for (const char* text : {"10.0.0.1:1", "192.168.1.254:65535", "[fe80::1]:7001", "[2001:db8::ab:cd]:443"}) {
     const auto a = Address::parse(text);

@@ -455,6 +455,7 @@ void Core::add_active(const PeerId& peer, Instant now) {
   remove_passive(peer.address);
   lost_.erase(peer.address);
   forget_lost(peer.address);
+  pending_.erase(peer.address);  // a request still in flight is answered: its timeout must not close the link
   auto& link = links_[peer.address];
   link.purpose = Purpose::active;
   link.up = true;
