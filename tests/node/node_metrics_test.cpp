@@ -3,34 +3,12 @@
 // clients do not disturb the node's peering.
 #include <catch2/catch.hpp>
 
-#include <asio/experimental/as_tuple.hpp>
-
 #include "node_test_support.hpp"
 
 using namespace hypar;
 using namespace hypar::testing;
 
 namespace {
-
-// GET `path` from the node's endpoint, driving `io` (the node's own context) meanwhile.
-std::string http_get(asio::io_context& io, const Address& endpoint, const std::string& path) {
-  std::string response;
-  bool done = false;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::ip::tcp::socket s(io);
-        co_await s.async_connect({asio::ip::make_address("127.0.0.1"), endpoint.port}, asio::use_awaitable);
-        const std::string request = "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
-        co_await asio::async_write(s, asio::buffer(request), asio::use_awaitable);
-        auto [ec, n] = co_await asio::async_read(s, asio::dynamic_buffer(response),
-                                                 asio::experimental::as_tuple(asio::use_awaitable));
-        (void)ec; (void)n;
-      },
-      [&](std::exception_ptr) { done = true; });
-  REQUIRE(run_until(io, [&] { return done; }, seconds(5)));
-  return response;
-}
 
 std::uint64_t down(const NodeMetrics& m, DownReason reason) {
   return m.counters.membership.link_down[static_cast<std::size_t>(reason)];
