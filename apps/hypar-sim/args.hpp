@@ -50,6 +50,8 @@ inline constexpr std::string_view kUsage =
     "  --crash-notice reset|on-send  failures: a crash resets its links at once, or is noticed only\n"
     "                       when a neighbour sends to the dead node [reset]\n"
     "  --observe-s T        churn: virtual seconds observed after the crash [30]\n"
+    "  --metrics-out FILE   graph, churn: at the end, write every node's metrics (the names a real\n"
+    "                       node serves on /metrics, labelled node=\"IP:PORT\") as Prometheus text\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
     "  --arwl K             active random walk length [6]\n"
@@ -76,6 +78,7 @@ struct SimArgs {
   std::uint64_t round_ms = 500;
   std::vector<std::uint64_t> fail_levels;  // failures: percentages, in the order given
   std::string plot_path;                   // empty: no plot
+  std::string metrics_out;                 // graph, churn: Prometheus text file; empty: none
   bool crash_notice_on_send = false;       // failures: --crash-notice on-send
   bool quiet = false;
   hyparview::Options options;
@@ -198,6 +201,12 @@ inline ParseResult parse_args(int argc, const char* const* argv) {
       }
       if (i + 1 >= words.size() || words[i + 1].empty()) return fail("missing file name after --plot");
       args.plot_path = std::string(words[++i]);
+      continue;
+    }
+    if (name == "--metrics-out") {
+      if (args.command != Command::graph && args.command != Command::churn) return fail("--metrics-out is for graph and churn");
+      if (i + 1 >= words.size() || words[i + 1].empty()) return fail("missing file name after --metrics-out");
+      args.metrics_out = std::string(words[++i]);
       continue;
     }
     if (name == "--crash-notice") {
