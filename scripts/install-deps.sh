@@ -11,7 +11,7 @@ packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev l
 for flag in "$@"; do
   case "$flag" in
     --bench) packages+=(iperf3) ;;
-    --ops) packages+=(prometheus chromium) ;;
+    --ops) packages+=(prometheus chromium curl) ;;
     *) echo "install-deps: unknown flag $flag" >&2; exit 2 ;;
   esac
 done

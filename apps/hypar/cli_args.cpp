@@ -11,6 +11,7 @@ namespace hypar::cli {
 const std::string_view kHyparUsage =
     "usage: hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file FILE]\n"
     "                  [--transport epoll|uring] [protocol options] [--status-every D]\n"
+    "                  [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error]\n"
     "\n"
     "Runs one HyParView node over TCP until SIGINT or SIGTERM, then leaves gracefully.\n"
@@ -24,6 +25,9 @@ const std::string_view kHyparUsage =
     "  --secret-file FILE   cluster secret (at least 16 bytes; one trailing newline is ignored);\n"
     "                       only peers with the same secret are accepted [no secret]\n"
     "  --transport T        uring or epoll [uring where io_uring works, else epoll]\n"
+    "  --metrics-listen IP:PORT\n"
+    "                       serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
+    "                       over HTTP at IP:PORT [off]; see docs/operations.md\n"
     "  --active-size K      active view size [5]\n"
     "  --passive-size K     passive view size [30]\n"
     "  --arwl K             active random walk length [6]\n"
@@ -42,7 +46,7 @@ const std::string_view kHyparUsage =
 
 const std::string_view kFlooderUsage =
     "usage: flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "               [--log-level debug|info|warn|error]\n"
+    "               [--metrics-listen IP:PORT] [--log-level debug|info|warn|error]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
     "broadcast to the whole overlay; every message delivered (own ones included) is printed on\n"
@@ -55,12 +59,15 @@ const std::string_view kFlooderUsage =
     "  --join IP:PORT       contact to join through; repeat to give fallbacks\n"
     "  --name NAME          name shown in logs and to peers, at most 64 bytes\n"
     "  --secret-file FILE   cluster secret shared by every node\n"
+    "  --metrics-listen IP:PORT\n"
+    "                       serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
+    "                       over HTTP at IP:PORT [off]; see docs/operations.md\n"
     "  --log-level L        debug, info, warn or error [info]\n"
     "  --help               this text\n";
 
 const std::string_view kPlumcastUsage =
     "usage: plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "                [protocol options] [--log-level debug|info|warn|error]\n"
+    "                [protocol options] [--metrics-listen IP:PORT] [--log-level debug|info|warn|error]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
     "whole overlay; every message delivered (own ones included) is printed on stdout as\n"
@@ -75,6 +82,9 @@ const std::string_view kPlumcastUsage =
     "  --join IP:PORT       contact to join through; repeat to give fallbacks, tried in order\n"
     "  --name NAME          name shown in logs and to peers, at most 64 bytes [none]\n"
     "  --secret-file FILE   cluster secret shared by every node [no secret]\n"
+    "  --metrics-listen IP:PORT\n"
+    "                       serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
+    "                       over HTTP at IP:PORT [off]; see docs/operations.md\n"
     "  --active-size K, --passive-size K, --arwl K, --prwl K, --k-active K, --k-passive K,\n"
     "  --shuffle-period D, --keepalive D\n"
     "                       HyParView parameters, as for `hypar node` (see hypar --help)\n"
@@ -142,6 +152,14 @@ std::string set_secret_file(std::string_view, std::string_view text, Args& args)
 }
 
 template <class Args>
+std::string set_metrics_listen(std::string_view name, std::string_view text, Args& args) {
+  const auto address = Address::parse(text);
+  if (!address) return bad_address(text, name);
+  args.metrics_listen = *address;
+  return {};
+}
+
+template <class Args>
 std::string set_log_level(std::string_view, std::string_view text, Args& args) {
   const auto level = parse_log_level(text);
   if (!level) return "bad value " + quoted(text) + " for --log-level (expected debug, info, warn or error)";
@@ -155,6 +173,7 @@ std::vector<Option<Args>> common_options() {
           {"--join", add_join<Args>},
           {"--name", set_name<Args>},
           {"--secret-file", set_secret_file<Args>},
+          {"--metrics-listen", set_metrics_listen<Args>},
           {"--log-level", set_log_level<Args>}};
 }
 

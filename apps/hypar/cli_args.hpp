@@ -35,6 +35,7 @@ struct NodeArgs {
   std::string name;                      // empty: the node has no name
   std::vector<Address> joins;            // contacts, tried in the order given
   std::string secret_file;               // empty: no cluster secret
+  std::optional<Address> metrics_listen; // --metrics-listen: HTTP /metrics, /status, /
   TransportKind transport = TransportKind::automatic;
   hyparview::Options options;            // protocol parameters, defaults unless given
   Duration status_every{0};              // 0: no status lines
@@ -47,6 +48,7 @@ struct FlooderArgs {
   std::string name;
   std::vector<Address> joins;
   std::string secret_file;
+  std::optional<Address> metrics_listen;
   log::Level log_level = log::Level::info;
 };
 
@@ -56,6 +58,7 @@ struct PlumcastArgs {
   std::string name;
   std::vector<Address> joins;
   std::string secret_file;
+  std::optional<Address> metrics_listen;
   hyparview::Options options;
   log::Level log_level = log::Level::info;
 };

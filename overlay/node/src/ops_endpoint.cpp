@@ -2,6 +2,7 @@
 // the node's own io_context by hypar::http::Server. Handlers read the node's state directly: they
 // run on the node's thread, between its other handlers.
 #include <chrono>
+#include <system_error>
 
 #include "hypar/log.hpp"
 #include "node_impl.hpp"
@@ -82,8 +83,7 @@ std::string prometheus_text(const Node::Impl& node) {
 
 void Node::Impl::start_ops_endpoint() {
   std::weak_ptr<Impl> weak = weak_from_this();
-  ops_endpoint = std::make_unique<http::Server>(
-      io.get_executor(), *config.metrics_listen, [weak](const http::Request& request) -> http::Response {
+  auto handler = [weak](const http::Request& request) -> http::Response {
         const auto node = weak.lock();
         if (!node || node->stopped) return {503, "text/plain; charset=utf-8", "the node has stopped\n"};
         if (request.path == "/metrics") {
@@ -96,7 +96,12 @@ void Node::Impl::start_ops_endpoint() {
           return {200, "text/html; charset=utf-8", std::string(kStatusPage)};
         }
         return {404, "text/plain; charset=utf-8", "not found: try /, /status or /metrics\n"};
-      });
+      };
+  try {
+    ops_endpoint = std::make_unique<http::Server>(io.get_executor(), *config.metrics_listen, std::move(handler));
+  } catch (const std::system_error& e) {
+    throw std::system_error(e.code(), "metrics endpoint " + config.metrics_listen->to_string());
+  }
   log::info("node {}: metrics and status on http://{}/", self.name, ops_endpoint->local_address().to_string());
 }
 
