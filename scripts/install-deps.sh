@@ -7,7 +7,7 @@ set -euo pipefail
 #   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh
 #   --ops   adds what the operations tests use (tests/ops/): prometheus (server + promtool) and
 #           chromium for the status page test (its npm driver: tests/ops/install-playwright.sh)
-packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2)
+packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev)
 for flag in "$@"; do
   case "$flag" in
     --bench) packages+=(iperf3) ;;
