@@ -8,18 +8,24 @@ declare -a MPORTS=()  # metrics port of each node
 
 skip() { echo "SKIP - $*"; FAILURES=0; exit 77; }
 
-# start_node INDEX HYPAR ARGS...: like start_proc, with --metrics-listen at port + METRICS_OFFSET
-# (a new pair of ports until both are free).
+# start_node INDEX HYPAR ARGS...: `hypar node` via start_ops_proc.
 start_node() {
   local i=$1 hypar=$2; shift 2
+  start_ops_proc "$i" /dev/null "$hypar" node "$@"
+}
+
+# start_ops_proc INDEX STDIN_FILE PROGRAM ARGS...: like start_proc, with --metrics-listen at
+# port + METRICS_OFFSET (a new pair of ports until both are free).
+start_ops_proc() {
+  local i=$1 input=$2; shift 2
   local attempt port pid
   for attempt in 1 2 3 4 5 6 7 8; do
     next_port
     port=$NEXT_PORT
     OUTS[$i]="$WORK/$i.out"
     ERRS[$i]="$WORK/$i.err"
-    "$hypar" node --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + METRICS_OFFSET))" "$@" \
-      </dev/null >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
+    "$@" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + METRICS_OFFSET))" \
+      <"$input" >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
     pid=$!
     if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
       PIDS[$i]=$pid
@@ -28,9 +34,9 @@ start_node() {
       return 0
     fi
     wait "$pid" 2>/dev/null
-    grep -q "cannot listen" "${ERRS[$i]}" || { echo "node $i did not start:"; cat "${ERRS[$i]}"; return 1; }
+    grep -q "cannot listen" "${ERRS[$i]}" || { echo "process $i did not start:"; cat "${ERRS[$i]}"; return 1; }
   done
-  echo "node $i: no free ports after 8 attempts"
+  echo "process $i: no free ports after 8 attempts"
   return 1
 }
 

@@ -6,10 +6,13 @@
 #   3. after a SIGKILL of one node, each survivor that had it as an active peer counts it in
 #      hypar_link_down_total{reason="failed"} (its TCP connection reset), no survivor counts a
 #      graceful leave, and Prometheus sees the killed target down.
+#   4. with PATH/TO/plumcast: two plumcast processes; after one broadcast, the receiver's /metrics
+#      (with the Plumtree families and the hop histogram) passes promtool and counts the delivery.
 # Skips (exit 77) without prometheus, promtool or curl (scripts/install-deps.sh --ops).
-# Usage: prometheus_cluster_test.sh PATH/TO/hypar
+# Usage: prometheus_cluster_test.sh PATH/TO/hypar [PATH/TO/plumcast]
 set -u
 HYPAR=$1
+PLUMCAST=${2:-}
 source "$(dirname "$0")/ops_cluster.sh"
 
 # A malformed --metrics-listen is a usage error (exit 2) naming the option.
@@ -112,4 +115,30 @@ wait_until 10 seen_by_prometheus && ok "Prometheus: sum(hypar_link_down_total{re
 
 kill -TERM "$PROM_PID"; wait "$PROM_PID" 2>/dev/null
 stop_all_gracefully 0 1 2 3
+
+# ---- Plumtree's metrics, from plumcast
+if [ -n "$PLUMCAST" ]; then
+  : >"$WORK/quiet.in"
+  start_ops_proc 10 "$WORK/quiet.in" "$PLUMCAST" --name p0 || { fail "plumcast 0 could not start"; exit 1; }
+  # p1 broadcasts one line as it starts; if that is before its link to p0 is up, p0 still gets it
+  # from the IHAVE a new neighbour receives for every cached message.
+  echo "hello from p1" >"$WORK/hello.in"
+  start_ops_proc 11 "$WORK/hello.in" "$PLUMCAST" --name p1 --join "127.0.0.1:${PORTS[10]}" ||
+    { fail "plumcast 1 could not start"; exit 1; }
+  delivered() { [ "$(metric "${MPORTS[10]}" hypar_plumtree_delivered_total)" = 1 ] 2>/dev/null; }
+  if wait_until 10 delivered; then
+    ok "plumcast: hypar_plumtree_delivered_total 1 after one broadcast"
+  else
+    fail "plumcast: no delivery counted"; http_get "${MPORTS[10]}" /metrics | grep plumtree_delivered
+  fi
+  http_get "${MPORTS[10]}" /metrics >"$WORK/plumcast.metrics"
+  grep -q '^hypar_plumtree_delivery_hops_count 1$' "$WORK/plumcast.metrics" && ok "plumcast: the hop histogram counted it" ||
+    fail "plumcast: hop histogram count is not 1"
+  if out=$(promtool check metrics <"$WORK/plumcast.metrics" 2>&1); then
+    ok "plumcast: promtool check metrics accepts /metrics with the Plumtree families"
+  else
+    fail "plumcast: promtool check metrics: $out"
+  fi
+  stop_all_gracefully 10 11
+fi
 [ "$FAILURES" -eq 0 ]
