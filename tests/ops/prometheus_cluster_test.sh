@@ -8,7 +8,7 @@
 #      graceful leave, and Prometheus sees the killed target down.
 #   4. with PATH/TO/plumcast: two plumcast processes; after one broadcast, the receiver's /metrics
 #      (with the Plumtree families and the hop histogram) passes promtool and counts the delivery.
-# Skips (exit 77) without prometheus, promtool or curl (scripts/install-deps.sh --ops).
+# Skips (exit 77) without prometheus, promtool or curl (scripts/install-deps.sh --ops), or python3.
 # Usage: prometheus_cluster_test.sh PATH/TO/hypar [PATH/TO/plumcast]
 set -u
 HYPAR=$1
@@ -20,7 +20,7 @@ source "$(dirname "$0")/ops_cluster.sh"
 rc=$?
 [ "$rc" -eq 2 ] && grep -q 'bad address "nonsense" for --metrics-listen' "$WORK/usage.err" &&
   ok "--metrics-listen nonsense: exit 2 with a clear line" || fail "--metrics-listen nonsense: exit $rc, $(head -1 "$WORK/usage.err")"
-for tool in prometheus promtool curl; do
+for tool in prometheus promtool curl python3; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (scripts/install-deps.sh --ops)"
 done
 
