@@ -3,13 +3,21 @@
 # runs as root or through sudo. Debian 12 (bookworm) or newer.
 set -euo pipefail
 
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds iperf3, the loopback baseline of
-# scripts/bench-throughput.sh)
+# Usage: scripts/install-deps.sh [--bench] [--ops]
+#   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh
+#   --ops   adds what the operations tests use (tests/ops/): prometheus (server + promtool) and
+#           chromium for the status page test (its npm driver: tests/ops/install-playwright.sh)
 # clang + libclang-rt-dev: the libFuzzer targets (scripts/fuzz.sh); libclang-rt-dev follows the
 # default clang (libclang-rt-14-dev on bookworm).
 packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
           clang libclang-rt-dev)
-if [ "${1:-}" = "--bench" ]; then packages+=(iperf3); fi
+for flag in "$@"; do
+  case "$flag" in
+    --bench) packages+=(iperf3) ;;
+    --ops) packages+=(prometheus chromium curl) ;;
+    *) echo "install-deps: unknown flag $flag" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+# --ops: prometheus, chromium and curl for tests/ops (about 15 s of apt here, ~450 MB installed; the
+# page test then installs playwright-core from npm into the build tree, ~3 s and 14 MB, once).
+scripts/install-deps.sh --ops
 jobs=$(nproc)
 
 for flavour in release asan; do

@@ -38,7 +38,8 @@ class NodeApp {
   // What run() would return now: 0, or the status of the failure reported last.
   int exit_status() const { return exit_status_; }
 
-  // The node's configuration from the options every app has: --listen, --name, --secret-file, and
+  // The node's configuration from the options every app has: --listen, --name, --secret-file,
+  // --metrics-listen, and
   // the protocol options where Args has them. nullopt after reporting why the secret file cannot
   // be used (exit status 2, with the usage).
   template <class Args>
@@ -47,6 +48,7 @@ class NodeApp {
     config.listen = args.listen;
     config.name = args.name;
     if constexpr (requires { args.options; }) config.options = args.options;
+    if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
     return config;
   }

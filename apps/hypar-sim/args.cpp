@@ -102,6 +102,9 @@ std::string command_problems(SimArgs& args, const CLI::App& app, const std::stri
   const bool plots = args.command == Command::plumtree || args.command == Command::failures;
   if (app.count("--plot") && !plots) return "--plot is for plumtree and failures";
   if (app.count("--crash-notice") && args.command != Command::failures) return "--crash-notice is for failures";
+  if (app.count("--metrics-out") && !(args.command == Command::graph || args.command == Command::churn)) {
+    return "--metrics-out is for graph and churn";
+  }
   const bool partition = args.command == Command::partition;
   if (app.count("--keepalive") &&
       !(args.command == Command::churn || args.command == Command::plumtree || partition)) {
@@ -157,6 +160,13 @@ ParseResult parse_args(int argc, const char* const* argv) {
                  [&args](const std::string& text) {
                    if (text.empty()) cli::reject("--plot needs a file name");
                    args.plot_path = text;
+                 });
+  cli::add_value(app, "--metrics-out", "FILE",
+                 "graph, churn: at the end, write every node's metrics (the names a real\n"
+                 "node serves on /metrics, labelled node=\"IP:PORT\") as Prometheus text",
+                 [&args](const std::string& text) {
+                   if (text.empty()) cli::reject("missing file name after --metrics-out");
+                   args.metrics_out = text;
                  });
   cli::add_value(app, "--crash-notice", "reset|on-send",
                  "failures: a crash resets its links at once, or is noticed only\n"

@@ -28,6 +28,7 @@ struct SimArgs {
   std::uint64_t round_ms = 500;
   std::vector<std::uint64_t> fail_levels;  // failures: percentages, in the order given
   std::string plot_path;                   // empty: no plot
+  std::string metrics_out;                 // graph, churn: Prometheus text file; empty: none
   bool crash_notice_on_send = false;       // failures: --crash-notice on-send
   bool quiet = false;
   sim::Split split;          // partition

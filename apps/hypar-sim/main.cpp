@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <exception>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@
 #include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
+#include "sim_metrics.hpp"
 #include "svg_plot.hpp"
 
 namespace {
@@ -67,6 +69,14 @@ void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
   print_distribution("in_degree", m.in_degree);
 }
 
+// Writes --metrics-out if given; false (after saying why) if it could not be written.
+bool write_metrics(const SimArgs& args, const std::optional<hypar::sim_app::SimMetrics>& metrics) {
+  if (!metrics) return true;
+  const std::string error = metrics->write(args.metrics_out);
+  if (!error.empty()) fmt::print(stderr, "hypar-sim: {}\n", error);
+  return error.empty();
+}
+
 // Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
 int run_graph(const SimArgs& args) {
   hypar::sim::Config config;
@@ -74,6 +84,8 @@ int run_graph(const SimArgs& args) {
   config.options = args.options;
   config.options.keepalive_interval = hypar::Duration::zero();  // graph runs: no keepalive
   hypar::sim::Simulator sim(config);
+  std::optional<hypar::sim_app::SimMetrics> sim_metrics;
+  if (!args.metrics_out.empty()) sim_metrics.emplace(sim);
   const Stopwatch wall;
   const auto say = [&](std::string_view phase) {
     if (args.quiet) return;
@@ -97,7 +109,7 @@ int run_graph(const SimArgs& args) {
   if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
   print_csv(args, metrics);
   std::fflush(stdout);
-  return 0;
+  return write_metrics(args, sim_metrics) ? 0 : 1;
 }
 
 // Builds the overlay with keepalive on, crashes args.fail_percent % of the nodes at once, and
@@ -107,6 +119,8 @@ int run_churn(const SimArgs& args) {
   config.seed = args.seed;
   config.options = args.options;
   hypar::sim::Simulator sim(config);
+  std::optional<hypar::sim_app::SimMetrics> sim_metrics;
+  if (!args.metrics_out.empty()) sim_metrics.emplace(sim);
   if (!args.quiet) fmt::print(stderr, "hypar-sim churn: building {} nodes, {} rounds\n", args.nodes, args.rounds);
   if (!hypar::sim::build_overlay(sim, args.nodes, args.rounds, std::chrono::milliseconds(args.join_interval_ms))) {
     fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
@@ -130,7 +144,7 @@ int run_churn(const SimArgs& args) {
     row(static_cast<long>(t));
   }
   std::fflush(stdout);
-  return 0;
+  return write_metrics(args, sim_metrics) ? 0 : 1;
 }
 
 // Writes the figure if --plot was given; false (after saying why) if it could not be written.

@@ -10,6 +10,7 @@ namespace {
 const char* const kHyparDescription =
     "usage: hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file FILE]\n"
     "                  [--transport epoll|uring] [protocol options] [--status-every D]\n"
+    "                  [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "       hypar --version\n"
     "\n"
@@ -23,6 +24,7 @@ const char* const kNodeFooter =
 
 const char* const kFlooderDescription =
     "usage: flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
+    "               [--metrics-listen IP:PORT]\n"
     "               [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
@@ -33,7 +35,8 @@ const char* const kFlooderDescription =
 
 const char* const kPlumcastDescription =
     "usage: plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "                [protocol options] [--log-level debug|info|warn|error] [--log-format text|json]\n"
+    "                [protocol options] [--metrics-listen IP:PORT]\n"
+    "                [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
     "whole overlay; every message delivered (own ones included) is printed on stdout as\n"
@@ -51,7 +54,8 @@ Address parse_address(const std::string& text, const char* option) {
   return *address;
 }
 
-// The options of every node app: --listen, --join, --name, --secret-file, --log-level, --log-format.
+// The options of every node app: --listen, --join, --name, --secret-file, --metrics-listen,
+// --log-level, --log-format.
 void add_common_options(CLI::App& app, CommonArgs& args) {
   add_value(app, "--listen", "IP:PORT", "address to listen on; also the node's identity (required)",
             [&args](const std::string& text) { args.listen = parse_address(text, "--listen"); });
@@ -73,6 +77,10 @@ void add_common_options(CLI::App& app, CommonArgs& args) {
               if (text.empty()) reject("--secret-file needs a file name");
               args.secret_file = text;
             });
+  add_value(app, "--metrics-listen", "IP:PORT",
+            "serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
+            "over HTTP at IP:PORT [off]; see docs/operations.md",
+            [&args](const std::string& text) { args.metrics_listen = parse_address(text, "--metrics-listen"); });
 }
 
 // CLI11 over argv, then the checks across options: --listen given, protocol options consistent.

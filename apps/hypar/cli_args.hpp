@@ -30,6 +30,7 @@ struct CommonArgs {
   std::string name;            // empty: the node has no name
   std::vector<Address> joins;  // contacts, tried in the order given
   std::string secret_file;     // empty: no cluster secret
+  std::optional<Address> metrics_listen;  // --metrics-listen: HTTP /metrics, /status, / (none: off)
   log::Level log_level = log::Level::info;
   LogFormat log_format = LogFormat::text;
 };

@@ -1,5 +1,8 @@
 // Hostile input on a node's port: garbage, an oversized length, a truncated handshake, a wrong
-// version, a wrong secret. The node refuses each, stays up, and keeps serving its peers.
+// version, a wrong secret. The node refuses each, stays up, and keeps serving its peers. Each
+// case also checks *why* the connection was closed, with the node's per-reason counters
+// (hypar_handshake_refusals_total, hypar_protocol_violations_total): a check that was removed
+// would let the connection run into the handshake timeout instead, and the reason would differ.
 #include <catch2/catch.hpp>
 
 #include "hypar/transport/frame.hpp"
@@ -38,6 +41,23 @@ std::vector<std::uint8_t> hello_frame(transport::Hello hello) {
   return out;
 }
 
+std::uint64_t refusals(const Node& n, HandshakeRefusal reason) {
+  return n.metrics().counters.handshake_refusals[static_cast<std::size_t>(reason)];
+}
+
+std::uint64_t total_refusals(const Node& n) {
+  std::uint64_t total = 0;
+  for (const auto v : n.metrics().counters.handshake_refusals) total += v;
+  return total;
+}
+
+// The node refused exactly one connection, for `reason`.
+void refused_once_for(const Node& n, HandshakeRefusal reason) {
+  INFO("expected reason: " << refusal_name(reason));
+  REQUIRE(refusals(n, reason) == 1);
+  REQUIRE(total_refusals(n) == 1);
+}
+
 struct Pair {
   asio::io_context io;
   std::unique_ptr<Node> a, b;
@@ -63,13 +83,24 @@ TEST_CASE("hostile: garbage bytes are refused and the node keeps serving") {
   Pair p;
   std::vector<std::uint8_t> garbage(300);
   for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<std::uint8_t>(i * 37 + 11);
-  REQUIRE(node_closes_after(p.io, *p.a, garbage));
+  SECTION("in a frame of a plausible length") {
+    const std::vector<std::uint8_t> payload(garbage.begin(), garbage.begin() + 296);
+    std::vector<std::uint8_t> framed;
+    transport::append_frame(framed, payload);
+    REQUIRE(node_closes_after(p.io, *p.a, framed));
+    refused_once_for(*p.a, HandshakeRefusal::not_hello);
+  }
+  SECTION("raw (its first four bytes read as a huge length)") {
+    REQUIRE(node_closes_after(p.io, *p.a, garbage));
+    refused_once_for(*p.a, HandshakeRefusal::frame_too_large);
+  }
   p.still_serving();
 }
 
 TEST_CASE("hostile: an oversized frame length is refused") {
   Pair p;
   REQUIRE(node_closes_after(p.io, *p.a, {0xff, 0xff, 0xff, 0xff, 0x00}));
+  refused_once_for(*p.a, HandshakeRefusal::frame_too_large);
   p.still_serving();
 }
 
@@ -78,6 +109,7 @@ TEST_CASE("hostile: a truncated HELLO followed by silence times out") {
   auto frame = hello_frame(transport::Hello{.sender = PeerId{*Address::parse("127.0.0.1:5555"), "x", 1}});
   frame.resize(frame.size() / 2);
   REQUIRE(node_closes_after(p.io, *p.a, frame));  // closed by the handshake timeout
+  refused_once_for(*p.a, HandshakeRefusal::timeout);
   p.still_serving();
   REQUIRE_FALSE(has_peer(*p.a, *Address::parse("127.0.0.1:5555")));
 }
@@ -87,6 +119,7 @@ TEST_CASE("hostile: a HELLO of another version is refused") {
   auto frame = hello_frame(transport::Hello{.sender = PeerId{*Address::parse("127.0.0.1:5556"), "x", 1}});
   frame[4 + 1 + 4] = 99;  // length, type, magic, then the version byte
   REQUIRE(node_closes_after(p.io, *p.a, frame));
+  refused_once_for(*p.a, HandshakeRefusal::bad_version);
   p.still_serving();
 }
 
@@ -97,6 +130,11 @@ TEST_CASE("hostile: a valid HELLO followed by a malformed message closes that co
   const std::vector<std::uint8_t> bad_message{0x06, 0x01};  // a SHUFFLE cut short
   transport::append_frame(bytes, bad_message);
   REQUIRE(node_closes_after(p.io, *p.a, bytes));
+  REQUIRE(total_refusals(*p.a) == 0);  // the handshake passed: the message itself closed it
+  const auto& violations = p.a->metrics().counters.protocol_violations;
+  REQUIRE(violations[static_cast<std::size_t>(ProtocolViolation::malformed_message)] == 1);
+  REQUIRE(violations[static_cast<std::size_t>(ProtocolViolation::frame_error)] == 0);
+  REQUIRE(violations[static_cast<std::size_t>(ProtocolViolation::unexpected_frame)] == 0);
   p.still_serving();
   REQUIRE_FALSE(has_peer(*p.a, intruder.address));
   for (const auto& q : p.a->passive_peers()) REQUIRE(q.address != intruder.address);
@@ -112,6 +150,9 @@ TEST_CASE("hostile: a node with the wrong cluster secret never enters any view")
   asio::co_spawn(p.io, join_into(c, {p.a->id().address}, &joined), asio::detached);
   REQUIRE(run_until(p.io, [&] { return joined.has_value(); }, seconds(5)));
   REQUIRE_FALSE(*joined);
+  REQUIRE(refusals(*p.a, HandshakeRefusal::wrong_secret) >= 1);  // c retried: one per attempt
+  REQUIRE(refusals(*p.a, HandshakeRefusal::wrong_secret) == total_refusals(*p.a));
+  REQUIRE(c.metrics().counters.connect_failures[static_cast<std::size_t>(ConnectFailure::handshake)] >= 1);
   REQUIRE_FALSE(has_peer(*p.a, c.id().address));
   for (const auto& q : p.a->passive_peers()) REQUIRE(q.address != c.id().address);
   p.still_serving();
@@ -122,6 +163,7 @@ TEST_CASE("hostile: a node with the wrong cluster secret never enters any view")
     asio::co_spawn(p.io, join_into(d, {p.a->id().address}, &d_joined), asio::detached);
     REQUIRE(run_until(p.io, [&] { return d_joined.has_value(); }, seconds(5)));
     REQUIRE_FALSE(*d_joined);
+    REQUIRE(refusals(*p.a, HandshakeRefusal::auth_mismatch) >= 1);
   }
 }
 

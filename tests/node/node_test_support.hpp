@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for whole-node tests over loopback TCP in one process.
 #include <asio.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -84,6 +85,25 @@ inline bool has_peer(const Node& node, const Address& peer) {
     if (p.address == peer) return true;
   }
   return false;
+}
+
+// GET `path` from an HTTP endpoint on loopback (e.g. Node::metrics_address()), driving `io` (the
+// node's own context) meanwhile; the whole response, or "" if none came within 5 s.
+inline std::string http_get(asio::io_context& io, const Address& endpoint, const std::string& path) {
+  std::string response;
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        asio::ip::tcp::socket s(io);
+        co_await s.async_connect({asio::ip::make_address("127.0.0.1"), endpoint.port}, asio::use_awaitable);
+        const std::string request = "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n";
+        co_await asio::async_write(s, asio::buffer(request), asio::use_awaitable);
+        co_await asio::async_read(s, asio::dynamic_buffer(response), asio::experimental::as_tuple(asio::use_awaitable));
+      },
+      [&](std::exception_ptr) { done = true; });
+  if (!run_until(io, [&] { return done; }, seconds(5))) return {};
+  return response;
 }
 
 }  // namespace hypar::testing

@@ -73,6 +73,7 @@ Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
 }
 
 void Broadcaster::Impl::start() {
+  register_metrics();
   spawn(event_loop(), "event loop");
   spawn(timer_loop(), "timer loop");
 }
@@ -103,6 +104,7 @@ void Broadcaster::Impl::pump() {
       if (auto* s = std::get_if<plumtree::Send>(&output)) {
         send(s->to, s->message);
       } else if (auto* d = std::get_if<plumtree::Deliver>(&output)) {
+        hops.observe(d->hops);
         deliveries.push_back(Delivery{d->id.origin, d->id.seq, d->hops, std::move(d->payload)});
         delivery_ready.notify();
       } else if (auto* t = std::get_if<plumtree::ScheduleTimer>(&output)) {
@@ -211,7 +213,10 @@ Broadcaster::Broadcaster(Node& node, BroadcasterConfig config)
   impl_->start();
 }
 
-Broadcaster::~Broadcaster() { impl_->stop(); }
+Broadcaster::~Broadcaster() {
+  impl_->node.remove_metrics_source(impl_->metrics_handle);  // the node outlives us (see the header)
+  impl_->stop();
+}
 
 BroadcastResult Broadcaster::broadcast(std::vector<std::uint8_t> payload) {
   if (impl_->is_stopped) return {BroadcastError::stopped};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hypar/broadcast/broadcaster.hpp"
+#include "hypar/prometheus_text.hpp"
 #include "hypar/runtime/clock_timer.hpp"
 #include "hypar/runtime/notifier.hpp"
 #include "hypar/runtime/task_group.hpp"
@@ -62,6 +63,12 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
 
   std::map<Address, std::shared_ptr<Backlog>> backlogs;  // peers with messages waiting
   std::vector<std::uint8_t> scratch;                     // encoding buffer
+
+  // ---- metrics (broadcaster_metrics.cpp) ----
+  prom::Histogram hops = delivery_hops_histogram();  // hops of every delivery (own broadcasts: 0)
+  std::uint64_t metrics_handle = 0;                  // our source in the node's endpoint
+  static prom::Histogram delivery_hops_histogram();
+  void register_metrics();
 
   TaskGroup tasks;
 };

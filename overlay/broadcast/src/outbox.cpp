@@ -15,7 +15,10 @@ void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message
   auto it = backlogs.find(to);
   if (it == backlogs.end()) {
     const SendResult result = node.try_send(to, scratch);
-    if (result == SendResult::ok) return;
+    if (result == SendResult::ok) {
+      if (std::holds_alternative<plumtree::IHave>(message)) ++stats.ihaves_sent;
+      return;
+    }
     if (result != SendResult::queue_full) {
       // not_a_peer: the link went down and its LinkDown is still on its way to us.
       ++stats.send_failed;

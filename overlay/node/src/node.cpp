@@ -76,6 +76,8 @@ void Node::Impl::start() {
   self.address = listener->local_address();  // the real port when asked for port 0
   core = hyparview::Core(self, config.options, pick_seed(config.seed));
   core.start(now());
+  started = now();
+  if (config.metrics_listen) start_ops_endpoint();
   spawn(accept_loop(), "accept loop");
   spawn(timer_loop(), "timer loop");
   pump();
@@ -87,6 +89,7 @@ void Node::Impl::shutdown() {
   stopped = true;
   membership_changed();
   if (listener) listener->close();
+  if (ops_endpoint) ops_endpoint->stop();
   timer_wakeup.cancel();
   for (auto& [address, peer] : peers) {
     peer->lost = true;
@@ -160,6 +163,7 @@ void log_output(const std::string& node, const hyparview::Output& output) {
 void Node::Impl::apply(hyparview::Output& output) {
   using namespace hyparview;
   if (log::level() <= log::Level::debug) log_output(self.name, output);
+  counters.membership.on_output(output);
   std::visit(
       [&](auto& o) {
         using T = std::decay_t<decltype(o)>;
@@ -169,7 +173,10 @@ void Node::Impl::apply(hyparview::Output& output) {
           peers.emplace(o.peer, peer);
           spawn(dial(peer), "dial");
         } else if constexpr (std::is_same_v<T, Send>) {
-          if (auto it = peers.find(o.to); it != peers.end()) queue_control(*it->second, o.message);
+          if (auto it = peers.find(o.to); it != peers.end()) {
+            queue_control(*it->second, o.message);
+            counters.membership.on_sent(self.address, o.to, o.message);
+          }
         } else if constexpr (std::is_same_v<T, Close>) {
           auto it = peers.find(o.peer);
           if (it == peers.end()) return;
@@ -222,6 +229,7 @@ asio::awaitable<void> Node::Impl::timer_loop() {
     while (!timers.empty() && timers.begin()->first <= t) {
       const hyparview::Timer timer = timers.begin()->second;
       timers.erase(timers.begin());
+      counters.membership.on_timer(timer);
       core.timer_fired(timer, t);
       pump();
     }

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "hypar/http/server.hpp"
 #include "hypar/hyparview/core.hpp"
 #include "hypar/node/event_batch.hpp"
 #include "hypar/node/node.hpp"
@@ -50,6 +51,9 @@ struct Peer {
   std::vector<std::uint8_t> control;
   std::vector<std::uint8_t> data;
   std::size_t data_frames = 0;
+  Instant since{};                     // when the link came up (attach)
+  std::uint64_t bytes_sent = 0;        // on this link, after the handshake
+  std::uint64_t bytes_received = 0;
   Notifier wake;   // the send loop waits on it
   Notifier space;  // senders blocked on a full queue wait on it
 };
@@ -122,6 +126,17 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::optional<bool> join_outcome;
   std::vector<std::weak_ptr<Peer>> flushing;  // closed by the core, still flushing
   bool stopped = false;
+  // ---- operations (metrics.cpp, ops_endpoint.cpp) ----
+  NodeCounters counters;
+  Instant started{};
+  std::vector<std::pair<std::uint64_t, MetricsSource>> metrics_sources;
+  std::uint64_t next_metrics_source = 1;
+  std::unique_ptr<http::Server> ops_endpoint;
+  void start_ops_endpoint();
+  void refused(HandshakeRefusal reason) { ++counters.handshake_refusals[static_cast<std::size_t>(reason)]; }
+  void connect_failed_because(ConnectFailure reason) { ++counters.connect_failures[static_cast<std::size_t>(reason)]; }
+  NodeMetrics snapshot() const;
+  std::vector<LinkInfo> link_infos() const;
   // Every coroutine of the node (accept and timer loops, dials, handshakes, supervisors) runs in
   // this group; shutdown() cancels them all. Each holds a shared_ptr to the Impl, so the Impl
   // (and the group) outlive them.

@@ -56,6 +56,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
     try {
       auto io_conn = co_await listener->accept();
       if (stopped) break;
+      ++counters.connections_accepted;
       auto conn = std::make_shared<Conn>(Conn{std::move(io_conn), transport::FrameDecoder(config.max_frame_size)});
       spawn(inbound(conn), "inbound handshake");
     } catch (const std::exception& e) {
@@ -79,21 +80,32 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
   const std::string remote = conn.io->remote();
   auto payload = co_await read_frame(conn);
   if (!payload) {
+    refused(!conn.decoder.failed()                                           ? HandshakeRefusal::closed
+            : conn.decoder.error() == transport::FrameDecoder::Error::oversized ? HandshakeRefusal::frame_too_large
+                                                                               : HandshakeRefusal::bad_frame);
     log::warn("refused connection from {}: {}", remote,
               conn.decoder.failed() ? transport::describe(conn.decoder.error()) : "closed before its HELLO");
     co_return std::nullopt;
   }
   const auto hello = transport::decode_hello(*payload);
   if (!hello) {
+    using Kind = transport::HelloError::Kind;
+    const Kind kind = hello.error().kind;
+    refused(kind == Kind::not_hello             ? HandshakeRefusal::not_hello
+            : kind == Kind::bad_magic           ? HandshakeRefusal::bad_magic
+            : kind == Kind::unsupported_version ? HandshakeRefusal::bad_version
+                                                : HandshakeRefusal::malformed_hello);
     log::warn("refused connection from {}: bad HELLO: {}", remote, transport::describe(hello.error()));
     co_return std::nullopt;
   }
   const PeerId& peer = hello.hello().sender;
   if (peer.address == self.address) {
+    refused(HandshakeRefusal::self_address);
     log::warn("refused connection from {}: it claims our own address {}", remote, self.address.to_string());
     co_return std::nullopt;
   }
   if (auto refusal = transport::auth_refusal(own, hello.hello())) {
+    refused(HandshakeRefusal::auth_mismatch);
     log::warn("refused connection from {} ({}): {}", remote, peer.to_string(), *refusal);
     co_return std::nullopt;
   }
@@ -104,15 +116,18 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
     co_await conn.io->write_all(out);
     auto auth_payload = co_await read_frame(conn);
     if (!auth_payload) {
+      refused(HandshakeRefusal::bad_auth);
       log::warn("refused connection from {} ({}): closed before its AUTH", remote, peer.to_string());
       co_return std::nullopt;
     }
     const auto auth = transport::decode_auth(*auth_payload);
     if (!auth) {
+      refused(HandshakeRefusal::bad_auth);
       log::warn("refused connection from {} ({}): bad AUTH: {}", remote, peer.to_string(), transport::describe(auth.error()));
       co_return std::nullopt;
     }
     if (!transport::check_auth_proof(*secret, own, hello.hello(), auth.proof())) {
+      refused(HandshakeRefusal::wrong_secret);
       log::warn("refused connection from {} ({}): wrong cluster secret", remote, peer.to_string());
       co_return std::nullopt;
     }
@@ -123,6 +138,7 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
 asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   auto keep = shared_from_this();
   peer->dialling = true;
+  ++counters.connections_dialled;
   std::shared_ptr<Conn> conn;
   std::optional<PeerId> id;
   try {
@@ -137,17 +153,24 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
       auto result = co_await (handshake(*conn) || handshake_deadline.async_wait(asio::use_awaitable));
       if (result.index() == 0) {
         id = std::get<0>(result);
+        if (!id) connect_failed_because(ConnectFailure::handshake);
       } else {
+        refused(HandshakeRefusal::timeout);
+        connect_failed_because(ConnectFailure::handshake);
         log::warn("connection to {} refused: no handshake within the timeout", peer->address.to_string());
       }
     } else {
+      connect_failed_because(ConnectFailure::timeout);
       log::debug("{}: connect to {} timed out", self.name, peer->address.to_string());
     }
   } catch (const std::exception& e) {
+    if (conn) refused(HandshakeRefusal::io_error);
+    connect_failed_because(conn ? ConnectFailure::handshake : ConnectFailure::error);
     log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), exception_reason(e));
   }
   peer->dialling = false;
   if (id && id->address != peer->address) {
+    connect_failed_because(ConnectFailure::wrong_identity);
     log::warn("dialled {} but {} answered: closing", peer->address.to_string(), id->to_string());
     id.reset();
   }
@@ -158,6 +181,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
     const auto it = peers.find(peer->address);
     if (it != peers.end() && it->second == peer) peers.erase(it);
     peer->lost = true;
+    counters.membership.on_link_gone(peer->address);
     core.connect_failed(peer->address, now());
     pump();
     co_return;
@@ -179,9 +203,11 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
     if (result.index() == 0) {
       id = std::get<0>(result);
     } else {
+      refused(HandshakeRefusal::timeout);
       log::warn("refused connection from {}: no handshake within the timeout", conn->io->remote());
     }
   } catch (const std::exception& e) {
+    if (!stopped) refused(HandshakeRefusal::io_error);
     if (!stopped) log::warn("refused connection from {}: {}", conn->io->remote(), exception_reason(e));
   }
   if (!id || stopped) {
@@ -196,6 +222,7 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
       lose(peer);  // the old life's link is over; the new one starts below
       peer.reset();
     } else if (peer->id && id->incarnation < peer->id->incarnation) {
+      refused(HandshakeRefusal::stale_incarnation);
       log::warn("refused connection from {}: an older incarnation than the one we know", id->to_string());
       conn->io->close();
       co_return;
@@ -213,6 +240,7 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
 void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id) {
   log::debug("{}: connection with {} ({}) established, {} dialled it", self.name, id.to_string(), conn->io->remote(),
              conn->dialled_by_us ? "we" : "it");
+  if (peer->conns.empty()) peer->since = now();
   peer->conns.push_back(conn);
   if (peer->id != id) {
     peer->id = id;
@@ -270,6 +298,8 @@ asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::sha
         peer->space.notify();
       }
       co_await conn->io->write_all(out);
+      peer->bytes_sent += out.size();
+      counters.bytes_sent += out.size();
       continue;
     }
     if (!writer || peer->closed_by_core) {
@@ -302,6 +332,7 @@ asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::sha
   for (;;) {
     if (!conn->decoder.consume(bytes, on_frame)) {
       if (!ended) {
+        ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::frame_error)];
         log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
       }
       co_return;
@@ -311,6 +342,8 @@ asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::sha
     if (peer->lost || stopped) co_return;
     bytes = co_await conn->io->read_view();
     if (bytes.empty()) co_return;  // end of stream
+    peer->bytes_received += bytes.size();
+    counters.bytes_received += bytes.size();
   }
 }
 
@@ -318,6 +351,7 @@ asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::sha
 bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload) {
   const std::uint8_t type = payload[0];  // the frame decoder never yields empty frames
   if (type == frame_type::kData) {  // the hot path: no lookup while the membership is unchanged
+    ++counters.data_received;
     if (carries_data(*peer)) {
       events.push_message(*peer->id, peer->event_key, payload.subspan(1));
       event_ready.notify();
@@ -329,18 +363,21 @@ bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const
   if (frame_type::is_hyparview(type)) {
     auto decoded = hyparview::decode(payload);
     if (!decoded) {
+      ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::malformed_message)];
       log::warn("closing connection to {}: malformed {} message: {}", peer->address.to_string(),
                 static_cast<int>(type), hyparview::describe(decoded.error()));
       return false;
     }
     log::debug("{}: {} from {}{}", self.name, hyparview::message_name(decoded.message()), peer->address.to_string(),
                current ? "" : " (stale link, ignored)");
+    counters.membership.on_received(peer->address, decoded.message());
     if (current) {
       core.received(peer->address, decoded.message(), now());
       pump();
     }
     return true;
   }
+  ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::unexpected_frame)];
   log::warn("closing connection to {}: unexpected frame type 0x{:02x}", peer->address.to_string(), type);
   return false;
 }
@@ -370,6 +407,7 @@ void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
   if (it == peers.end() || it->second != peer) return;
   peers.erase(it);
   log::debug("{}: link to {} lost", self.name, peer->address.to_string());
+  counters.membership.on_link_gone(peer->address);
   if (peer->reported_up) {
     core.link_down(peer->address, now());
   } else {
@@ -388,6 +426,7 @@ void Node::Impl::queue_control(Peer& peer, const hyparview::Message& message) {
 SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> bytes) {
   if (bytes.size() + 1 > config.max_frame_size) return SendResult::too_large;
   if (peer.data_frames >= config.send_queue_limit || peer.data.size() >= kMaxQueuedDataBytes) {
+    ++counters.send_queue_full;
     return SendResult::queue_full;
   }
   append_frame_of(peer.data, [&](auto& o) {
@@ -395,6 +434,7 @@ SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> byte
     o.insert(o.end(), bytes.begin(), bytes.end());
   });
   ++peer.data_frames;
+  ++counters.data_sent;
   peer.wake.notify();
   return SendResult::ok;
 }

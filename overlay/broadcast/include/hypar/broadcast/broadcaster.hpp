@@ -8,6 +8,10 @@
 //   auto sent = caster.broadcast({'h', 'i'});       // the message id, or an error
 //   while (auto d = co_await caster.next_delivery()) { use(d->origin, d->seq, d->hops, d->payload); }
 //
+// Metrics: the Broadcaster adds its counters, a delivery hop-count histogram (live LDH) and the
+// duplicates per delivery (live RMR) to the node's metrics endpoint (Node::add_metrics_source),
+// as hypar_plumtree_* (docs/operations.md), until it is destroyed.
+//
 // Ownership: the Broadcaster is the node's only event consumer (do not call node.next_event()
 // yourself). With forward_node_events it hands on what is not Plumtree's: LinkUp, LinkDown and
 // messages whose first byte is outside the Plumtree range, through next_event(). Without it,
@@ -87,6 +91,7 @@ struct BroadcasterStats {
   std::uint64_t backlogged = 0;        // messages that had to wait in a peer's backlog
   std::uint64_t backlog_dropped = 0;   // messages dropped because a backlog was full
   std::uint64_t send_failed = 0;       // sends refused by the node (peer gone, too large, stopped)
+  std::uint64_t ihaves_sent = 0;       // IHAVE messages handed to the node
 };
 
 class Broadcaster {

@@ -31,6 +31,7 @@
 #include "hypar/hyparview/options.hpp"
 #include "hypar/node/event_batch.hpp"
 #include "hypar/node/events.hpp"
+#include "hypar/node/metrics.hpp"
 #include "hypar/peer_id.hpp"
 #include "hypar/runtime/runtime.hpp"
 #include "hypar/time.hpp"
@@ -50,6 +51,9 @@ struct NodeConfig {
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
   std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
+  // Where to serve GET /metrics (Prometheus), /status (JSON) and / (the status page) over HTTP;
+  // none: no endpoint. Port 0 picks a free port (Node::metrics_address() tells which).
+  std::optional<Address> metrics_listen;
   // Makes the node's transport; empty: transport::make_default_transport (TCP over io_uring where
   // it works, else epoll, logged once). Tests pass an in-memory network's transport.
   std::function<std::unique_ptr<transport::Transport>(const asio::any_io_executor&)> make_transport;
@@ -98,6 +102,16 @@ class Node {
   // throws like next_event; poll_events returns how many it took (0: none, batch emptied).
   asio::awaitable<void> next_events(EventBatch& batch);
   std::size_t poll_events(EventBatch& batch);
+
+  // Operations (hypar/node/metrics.hpp, docs/operations.md): the counters and gauges of the
+  // moment, the active links with their age, traffic and queue, and the HTTP endpoint's address
+  // (nullopt without NodeConfig::metrics_listen).
+  NodeMetrics metrics() const;
+  std::vector<LinkInfo> links() const;
+  std::optional<Address> metrics_address() const;
+  // Adds a layer's metrics to the node's endpoint; returns a handle for remove_metrics_source.
+  std::uint64_t add_metrics_source(MetricsSource source);
+  void remove_metrics_source(std::uint64_t handle);
 
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
   asio::awaitable<void> leave();
