@@ -201,12 +201,12 @@ show_views() {
 
 # ---------------------------------------------------------------- deliveries
 
+# Deliveries are {"event":"deliver","origin":"IP:PORT","seq":N,"hops":H,"data":"..."}: split on
+# the quotes, the origin is field 8, ":N," field 11 and the data field 16 (our data has no quote).
 # The "data" of every message process INDEX delivered, one per line (duplicates kept).
-delivered() { sed -n 's/.*"event":"deliver".*"data":"\([^"]*\)".*/\1/p' "${OUTS[$1]}"; }
+delivered() { awk -F'"' '$4 == "deliver" { print $16 }' "${OUTS[$1]}"; }
 # Duplicate deliveries of process INDEX (the same origin and seq twice), one per line.
-duplicates() {
-  sed -n 's/.*"event":"deliver","origin":"\([^"]*\)","seq":\([0-9]*\).*/\1 \2/p' "${OUTS[$1]}" | sort | uniq -d
-}
+duplicates() { awk -F'"' '$4 == "deliver" { if (seen[$8 $11]++ == 1) print $8, $11 }' "${OUTS[$1]}"; }
 # missing INDEX WORD...: the WORDs process INDEX has not delivered.
 missing() {
   local i=$1; shift
