@@ -135,10 +135,10 @@ kill_proc() {  # kill_proc INDEX: SIGKILL and reap
 # active_of INDEX: the active view of process INDEX (one IP:PORT per line), replayed from its
 # link_up / link_down lines (the node reports exactly the changes of its active view).
 active_of() {
-  awk -F'"' '
+  grep -F '"event":"link_' "${OUTS[$1]}" 2>/dev/null | awk -F'"' '
     /"event":"link_up"/   { up[$8] = 1 }
     /"event":"link_down"/ { delete up[$8] }
-    END { for (p in up) print p }' "${OUTS[$1]}" 2>/dev/null
+    END { for (p in up) print p }'
 }
 
 # edges INDEX...: "node ID" and "edge ID PEER" lines for the given processes (edges only to peers
@@ -155,13 +155,18 @@ edges() {
 
 # components INDEX...: prints the number of connected components of the active-view graph
 # among these processes (a link counts in both directions, as a TCP connection does).
-components() {
-  edges "$@" | awk '
+components() { components_holding "$*" "$@"; }
+# components_holding "WANTED" INDEX...: in the graph of the processes INDEX..., the number of
+# components that hold a WANTED process (the others may relay: e.g. a node still joining).
+components_holding() {
+  local wanted=($1) i; shift
+  { edges "$@"; for i in "${wanted[@]}"; do echo "want ${IDS[$i]}"; done; } | awk '
     $1 == "node" { nodes[$2] = 1; next }
+    $1 == "want" { want[$2] = 1; next }
     $1 == "edge" { adj[$2] = adj[$2] " " $3; adj[$3] = adj[$3] " " $2 }
     END {
       c = 0
-      for (s in nodes) {
+      for (s in want) {
         if (s in seen) continue
         c++; seen[s] = 1; q[0] = s; h = 0; t = 1
         while (h < t) {
