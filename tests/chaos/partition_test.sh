@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # Partition and heal with real processes: 16 plumcast nodes, 8 in namespace A (10.99.0.1) and 8 in
 # namespace B (10.99.0.2), joined by a veth pair. The overlay forms across both; then nft silently
-# drops everything on the veth (no RST, no ICMP) for CUT_S seconds, far longer than the keepalive
-# timeout (--keepalive 200ms: a peer silent for 1 s is failed); then the rule goes.
+# drops everything on the veth (no RST, no ICMP) for CUT_S (20) seconds, far longer than the
+# keepalive timeout (--keepalive 200ms: a peer silent for 1 s is failed); then the rule goes.
 #   1. before: one component with links across;
 #   2. during the cut: no link across survives, each side is one component, and a broadcast on
 #      each side reaches its own side;
 #   3. after the heal: within HEAL_BOUND_S the overlay is one component again (computed from every
-#      node's active view), and broadcasts from both sides reach all 16 nodes;
-#   4. no node delivers anything twice.
-# Usage: partition_test.sh PATH/TO/plumcast   (env: CUT_S [10], HEAL_BOUND_S [30])
+#      node's active view), broadcasts from both sides reach all 16 nodes, and so do (within 10 s)
+#      the two broadcast during the cut;
+# HEAL_BOUND_S, 62 s, holds by design for any cut: with partition healing, every peer lost to a
+# timeout is asked again at least every heal_retry_max (60 s), plus a 2 s connect. In practice the
+# first of dozens of such retries (16 nodes, several lost links each) succeeds at once (measured:
+# 0 s). Without healing the halves merge only by luck (a connect in flight when the cut ends).
+# Usage: partition_test.sh PATH/TO/plumcast   (env: CUT_S [20], HEAL_BOUND_S [62], CHECK_CUT_REPAIR [1])
 set -u
 PLUMCAST=$1
 source "$(dirname "$0")/chaos.sh"
 chaos_require
 
-CUT_S=${CUT_S:-10}
-HEAL_BOUND_S=${HEAL_BOUND_S:-30}
+CUT_S=${CUT_S:-20}
+HEAL_BOUND_S=${HEAL_BOUND_S:-62}
 NS_A="hyca$$"
 NS_B="hycb$$"
 IP_A=10.99.0.1
@@ -93,11 +97,12 @@ else
   for i in "${ALL[@]}"; do m=$(missing "$i" post-a post-b | tr '\n' ' '); [ -n "$m" ] && echo "  node $i misses: $m"; done
   fail "after the heal, a broadcast did not reach everyone"
 fi
-# Plumtree repair: a message broadcast on one side during the cut reaches the other side after the
-# heal (IHAVE/GRAFT over the new links), reported, and checked when CHECK_CUT_REPAIR=1.
+# Plumtree repair: a message broadcast on one side during the cut (shorter than the 30 s payload
+# cache) reaches the other side after the heal (the catch-up IHAVE of a new link, then
+# GRAFT). Checked unless CHECK_CUT_REPAIR=0.
 if wait_until 10 all_delivered "${ALL[*]}" cut-a cut-b; then
   ok "the broadcasts made during the cut reached the other side after the heal"
-elif [ "${CHECK_CUT_REPAIR:-0}" = 1 ]; then
+elif [ "${CHECK_CUT_REPAIR:-1}" = 1 ]; then
   fail "a broadcast made during the cut never reached the other side after the heal"
 else
   echo "note - a broadcast made during the cut did not reach the other side after the heal (not checked)"
