@@ -11,6 +11,7 @@ set -euo pipefail
 # default clang (libclang-rt-14-dev on bookworm).
 packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
           clang libclang-rt-dev)
+packages+=(iproute2 nftables)  # the chaos tests (tests/chaos/): network namespaces, veth, nft rules
 for flag in "$@"; do
   case "$flag" in
     --bench) packages+=(iperf3) ;;

@@ -108,3 +108,27 @@ TEST_CASE("event batch: move_into hands every event over and leaves the queue em
   REQUIRE(out.empty());
   REQUIRE(out.begin() == out.end());
 }
+
+TEST_CASE("event batch: byte_size counts the bytes of the messages not yet taken") {
+  Queue q;
+  const PeerId a = peer(1, "a");
+  REQUIRE(q.byte_size() == 0);
+  q.push_link_up(a, 1);
+  q.push_message(a, 1, std::vector<std::uint8_t>(100));
+  q.push_message(a, 1, std::vector<std::uint8_t>(30));
+  REQUIRE(q.byte_size() == 130);
+  q.pop_front();  // the link_up
+  REQUIRE(q.byte_size() == 130);
+  q.pop_front();
+  REQUIRE(q.byte_size() == 30);
+  q.pop_front();
+  REQUIRE(q.byte_size() == 0);
+  for (std::size_t i = 0; i < 3000; ++i) q.push_message(a, 1, payload(i));  // compaction on the way
+  std::size_t expected = 0;
+  for (std::size_t i = 0; i < 3000; ++i) expected += payload(i).size();
+  for (std::size_t i = 0; i < 2000; ++i) {
+    expected -= payload(i).size();
+    q.pop_front();
+    REQUIRE(q.byte_size() == expected);
+  }
+}

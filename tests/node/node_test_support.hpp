@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hypar/node/node.hpp"
+#include "skip.hpp"
 
 namespace hypar::testing {
 
@@ -34,6 +35,7 @@ inline NodeConfig fast_config(const std::string& name) {
   if (const char* forced = std::getenv("HYPAR_TEST_TRANSPORT"); forced && std::string(forced) == "epoll") {
     c.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
   } else if (forced && std::string(forced) == "uring") {
+    test::require_uring();  // a SKIP (exit 77) where io_uring is unavailable, not a failure
     c.make_transport = [](const asio::any_io_executor& ex) { return transport::make_uring_transport(ex); };
   }
   return c;

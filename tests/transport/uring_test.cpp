@@ -1,7 +1,7 @@
 // The io_uring transport on loopback: connect/accept, echo, large transfers, a shared buffer ring
 // with a per-connection cap, end of stream, errors, cancellation, close with operations in flight,
 // and the choice between uring and epoll. Every test runs its io_context for a bounded time.
-// When io_uring cannot be set up here, each test says so (WARN) and returns.
+// When io_uring cannot be set up here, each test is a ctest SKIP (tests/skip.hpp: exit 77).
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
@@ -18,6 +18,7 @@
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
 #include "hypar/transport/uring.hpp"
+#include "skip.hpp"
 
 namespace {
 
@@ -30,17 +31,6 @@ using hypar::transport::Listener;
 using hypar::transport::Transport;
 
 const Address kLoopback = Address::v4(127, 0, 0, 1, 0);
-
-bool uring_available() {
-  asio::io_context io;
-  try {
-    (void)hypar::transport::make_uring_transport(io.get_executor());
-    return true;
-  } catch (const std::system_error& e) {
-    WARN("SKIPPED: io_uring is not usable here: " << e.what());
-    return false;
-  }
-}
 
 // Runs `body(io)` on a fresh io_context for at most `limit`; fails if it did not finish.
 template <class Body>
@@ -100,7 +90,7 @@ asio::awaitable<std::vector<std::uint8_t>> read_exactly(Connection& connection, 
 }  // namespace
 
 TEST_CASE("uring: connect and accept on loopback", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     CHECK(std::string(transport->name()) == "uring");
@@ -117,7 +107,7 @@ TEST_CASE("uring: connect and accept on loopback", "[uring]") {
 }
 
 TEST_CASE("uring: many frames echoed both ways", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -169,7 +159,7 @@ TEST_CASE("uring: many frames echoed both ways", "[uring]") {
 }
 
 TEST_CASE("uring: multi-MiB transfers arrive intact", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -184,7 +174,7 @@ TEST_CASE("uring: multi-MiB transfers arrive intact", "[uring]") {
 }
 
 TEST_CASE("uring: 64 connections share the buffer ring - a peer nobody reads is held to its cap", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     hypar::transport::UringOptions options;
     options.buffer_size = 4096;
@@ -218,7 +208,7 @@ TEST_CASE("uring: 64 connections share the buffer ring - a peer nobody reads is 
 }
 
 TEST_CASE("uring: the peer's close reads as end of stream after its data", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -246,7 +236,7 @@ TEST_CASE("uring: the peer's close reads as end of stream after its data", "[uri
 }
 
 TEST_CASE("uring: a reset connection and a refused connect throw", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -290,7 +280,7 @@ TEST_CASE("uring: a reset connection and a refused connect throw", "[uring]") {
 }
 
 TEST_CASE("uring: a pending read is cancelled by with_timeout and by ||", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -318,7 +308,7 @@ TEST_CASE("uring: a pending read is cancelled by with_timeout and by ||", "[urin
 }
 
 TEST_CASE("uring: close() with a read and a blocked write in flight", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
@@ -381,7 +371,7 @@ TEST_CASE("uring: close() with a read and a blocked write in flight", "[uring]")
 }
 
 TEST_CASE("uring: destroying the io_context with operations in flight", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   auto io = std::make_unique<asio::io_context>();
   auto transport = hypar::transport::make_uring_transport(io->get_executor());
   auto listener = transport->listen(kLoopback);
@@ -417,13 +407,13 @@ TEST_CASE("uring: make_default_transport falls back to epoll when io_uring is un
   auto fallback = hypar::transport::make_default_transport(io.get_executor());
   CHECK(std::string(fallback->name()) == "epoll");
   ::unsetenv("HYPAR_URING_DISABLE");
-  if (!uring_available()) return;
+  if (!hypar::test::uring_unavailable_reason().empty()) return;  // the fallback part above ran
   auto chosen = hypar::transport::make_default_transport(io.get_executor());
   CHECK(std::string(chosen->name()) == "uring");
 }
 
 TEST_CASE("uring: two nodes exchange messages through the Node API", "[uring]") {
-  if (!uring_available()) return;
+  hypar::test::require_uring();
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto config = [](std::string name) {
       hypar::NodeConfig c;

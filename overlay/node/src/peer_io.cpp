@@ -337,8 +337,12 @@ asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::sha
       }
       co_return;
     }
-    // Backpressure: stop reading while the application is behind on its events.
-    while (events.size() >= config.event_queue_limit && !stopped) co_await event_space.wait();
+    // Backpressure: stop reading while the application is behind on its events (their number or
+    // their bytes: 65,536 queued 1 MiB messages would be 64 GiB).
+    while ((events.size() >= config.event_queue_limit || events.byte_size() >= config.event_queue_byte_limit) &&
+           !stopped) {
+      co_await event_space.wait();
+    }
     if (peer->lost || stopped) co_return;
     bytes = co_await conn->io->read_view();
     if (bytes.empty()) co_return;  // end of stream

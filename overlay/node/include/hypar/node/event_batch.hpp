@@ -68,6 +68,8 @@ class EventBatch {
 
   std::size_t size() const { return records_.size() - head_; }
   bool empty() const { return size() == 0; }
+  // Bytes of the messages in the batch (what bounds its memory along with size()).
+  std::size_t byte_size() const { return head_ < records_.size() ? bytes_.size() - records_[head_].offset : 0; }
   EventView operator[](std::size_t i) const { return at(head_ + i); }
   iterator begin() const { return {this, head_}; }
   iterator end() const { return {this, records_.size()}; }

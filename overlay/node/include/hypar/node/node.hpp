@@ -47,6 +47,7 @@ struct NodeConfig {
   std::uint32_t max_frame_size = 1u << 20;   // larger frames from a peer close its connection
   std::size_t send_queue_limit = 8192;       // application frames queued per peer
   std::size_t event_queue_limit = 65536;     // undelivered events before receiving pauses
+  std::size_t event_queue_byte_limit = 32u << 20;  // or undelivered message bytes reach this
   Duration connect_timeout = seconds(2);     // TCP connect
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
   std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start

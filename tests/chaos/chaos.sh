@@ -1,0 +1,233 @@
+# Helpers shared by the chaos tests (sourced, not run). On top of tests/apps/procs.sh (work
+# directory, fail/ok, wait_until, has_line): network namespaces made by the test, nftables rules
+# inside them, processes started inside a namespace, active views rebuilt from the link_up and
+# link_down lines each process prints, connected components, deliveries and RSS.
+#
+# Every namespace is named after the test's pid ($$), so parallel runs never collide; nft tables
+# live inside those namespaces and vanish with them. The EXIT trap kills every process (SIGCONT
+# first, for stopped ones), then deletes the namespaces, even when the test fails.
+#
+# Exit status 77 (a ctest SKIP) when not root, or `ip netns` / `nft` are unavailable.
+
+source "$(dirname "${BASH_SOURCE[0]}")/../apps/procs.sh"
+
+SKIP=77
+declare -a NAMESPACES=()  # created by this test, deleted on exit
+declare -a NSOF=()        # namespace of process INDEX
+declare -a IDS=()         # IP:PORT identity of process INDEX
+declare -A INDEX_OF=()    # IP:PORT -> INDEX
+declare -a STARTED_AT=()  # $SECONDS when process INDEX started
+
+chaos_cleanup() {
+  local pid ns
+  for pid in "${PIDS[@]}"; do [ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null; done
+  cleanup  # procs.sh: kill every process, keep or remove the work directory
+  for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+}
+trap chaos_cleanup EXIT
+
+# Exits 77 with one line saying why, when this machine cannot run namespace tests.
+chaos_require() {
+  if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (network namespaces, nftables)"; exit $SKIP; fi
+  command -v ip >/dev/null || { echo "SKIP: no ip (iproute2)"; exit $SKIP; }
+  command -v nft >/dev/null || { echo "SKIP: no nft (nftables; scripts/install-deps.sh installs it)"; exit $SKIP; }
+  local probe="hyprobe$$"
+  if ! ip netns add "$probe" 2>/dev/null; then echo "SKIP: cannot create a network namespace"; exit $SKIP; fi
+  if ! ip netns exec "$probe" nft add table inet probe 2>/dev/null; then
+    ip netns del "$probe"
+    echo "SKIP: nftables does not work inside a network namespace here"
+    exit $SKIP
+  fi
+  ip netns del "$probe"
+}
+
+# ns_create NAME: a namespace with its loopback up.
+ns_create() {
+  ip netns add "$1" || { fail "cannot create namespace $1"; exit 1; }
+  NAMESPACES+=("$1")
+  ip -n "$1" link set lo up
+}
+
+# veth_join NS_A IP_A NS_B IP_B: a veth pair between two namespaces, addresses in a /24. Both
+# ends are named "veth0" inside their namespace.
+veth_join() {
+  local a=$1 ipa=$2 b=$3 ipb=$4
+  ip link add "hyv$$a" netns "$a" type veth peer name "hyv$$b" netns "$b" || { fail "cannot create veth"; exit 1; }
+  ip -n "$a" link set "hyv$$a" name veth0
+  ip -n "$b" link set "hyv$$b" name veth0
+  ip -n "$a" addr add "$ipa/24" dev veth0
+  ip -n "$b" addr add "$ipb/24" dev veth0
+  ip -n "$a" link set veth0 up
+  ip -n "$b" link set veth0 up
+}
+
+# nft_apply NS RULESET: loads an nft ruleset (text) inside namespace NS.
+nft_apply() { echo "$2" | ip netns exec "$1" nft -f - || { fail "nft ruleset rejected in $1"; exit 1; }; }
+nft_flush() { ip netns exec "$1" nft flush ruleset; }
+
+# Silently drops every packet in and out of veth0 (no RST, no ICMP: a switch that died).
+nft_cut_veth() {
+  nft_apply "$1" 'table inet hypar_chaos {
+    chain cut_in  { type filter hook input  priority 0; iifname "veth0" counter drop; }
+    chain cut_out { type filter hook output priority 0; oifname "veth0" counter drop; }
+  }'
+}
+
+# Drops PERCENT % of the packets every socket in NS receives (each packet crosses one input hook,
+# so every TCP segment and ACK between two nodes is lost with that probability).
+nft_loss() {
+  nft_flush "$1"
+  [ "$2" -eq 0 ] && return 0
+  nft_apply "$1" "table inet hypar_chaos {
+    chain loss { type filter hook input priority 0; numgen random mod 100 < $2 counter drop; }
+  }"
+}
+
+# nft_dropped NS: packets dropped so far by the counters of our table in NS (0 when none).
+nft_dropped() {
+  ip netns exec "$1" nft list table inet hypar_chaos 2>/dev/null |
+    awk '{ for (f = 1; f < NF; f++) if ($f == "packets") n += $(f + 1) } END { print n + 0 }'
+}
+
+# start_in_ns INDEX NS IP PORT STDIN PROGRAM ARGS...: starts PROGRAM --listen IP:PORT inside NS
+# and waits (10 s at most) for its "listening" line. Ports are fixed: each namespace is ours.
+start_in_ns() {
+  local i=$1 ns=$2 ip=$3 port=$4 input=$5; shift 5
+  OUTS[$i]="$WORK/$i.out"
+  ERRS[$i]="$WORK/$i.err"
+  ip netns exec "$ns" "$@" --listen "$ip:$port" <"$input" >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
+  local pid=$!
+  if ! wait_until 10 proc_ready "$pid" "${OUTS[$i]}" || ! has_line "${OUTS[$i]}" '"event":"listening"'; then
+    echo "process $i ($ip:$port in $ns) did not start:"; tail -5 "${ERRS[$i]}"
+    kill -KILL "$pid" 2>/dev/null
+    return 1
+  fi
+  PIDS[$i]=$pid
+  PORTS[$i]=$port
+  NSOF[$i]=$ns
+  IDS[$i]="$ip:$port"
+  INDEX_OF["$ip:$port"]=$i
+  STARTED_AT[$i]=$SECONDS
+}
+
+# open_input INDEX: a FIFO the test writes lines to (plumcast broadcasts each line); the test
+# keeps it open read-write on fd IN_FD[INDEX], so that the reader never sees end of input.
+declare -a IN_FD=()
+open_input() {
+  local fifo="$WORK/$1.in" fd
+  mkfifo "$fifo"
+  exec {fd}<>"$fifo"
+  IN_FD[$1]=$fd
+  INPUT_FILE="$fifo"
+}
+say() { echo "$2" >&"${IN_FD[$1]}"; }  # say INDEX LINE: process INDEX broadcasts LINE
+
+kill_proc() {  # kill_proc INDEX: SIGKILL and reap
+  local pid=${PIDS[$1]}
+  [ -z "$pid" ] && return 0
+  kill -KILL "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  PIDS[$1]=""
+}
+
+# ---------------------------------------------------------------- views and components
+
+# active_of INDEX: the active view of process INDEX (one IP:PORT per line), replayed from its
+# link_up / link_down lines (the node reports exactly the changes of its active view).
+active_of() {
+  grep -F '"event":"link_' "${OUTS[$1]}" 2>/dev/null | awk -F'"' '
+    /"event":"link_up"/   { up[$8] = 1 }
+    /"event":"link_down"/ { delete up[$8] }
+    END { for (p in up) print p }'
+}
+
+# edges INDEX...: "node ID" and "edge ID PEER" lines for the given processes (edges only to peers
+# among them: a link to a process outside the set, e.g. a dead one, does not connect anything).
+edges() {
+  local i p
+  declare -A member=()
+  for i in "$@"; do member[${IDS[$i]}]=1; done
+  for i in "$@"; do
+    echo "node ${IDS[$i]}"
+    for p in $(active_of "$i"); do [ -n "${member[$p]:-}" ] && echo "edge ${IDS[$i]} $p"; done
+  done
+}
+
+# components INDEX...: prints the number of connected components of the active-view graph
+# among these processes (a link counts in both directions, as a TCP connection does).
+components() { components_holding "$*" "$@"; }
+# components_holding "WANTED" INDEX...: in the graph of the processes INDEX..., the number of
+# components that hold a WANTED process (the others may relay: e.g. a node still joining).
+components_holding() {
+  local wanted=($1) i; shift
+  { edges "$@"; for i in "${wanted[@]}"; do echo "want ${IDS[$i]}"; done; } | awk '
+    $1 == "node" { nodes[$2] = 1; next }
+    $1 == "want" { want[$2] = 1; next }
+    $1 == "edge" { adj[$2] = adj[$2] " " $3; adj[$3] = adj[$3] " " $2 }
+    END {
+      c = 0
+      for (s in want) {
+        if (s in seen) continue
+        c++; seen[s] = 1; q[0] = s; h = 0; t = 1
+        while (h < t) {
+          n = split(adj[q[h++]], nb, " ")
+          for (j = 1; j <= n; j++) if ((nb[j] in nodes) && !(nb[j] in seen)) { seen[nb[j]] = 1; q[t++] = nb[j] }
+        }
+      }
+      print c
+    }'
+}
+connected() { [ "$(components "$@")" -eq 1 ]; }
+
+# cross_links "A-INDEXES" "B-INDEXES": active links from a process of one group to one of the other.
+cross_links() {
+  local a=($1) b=($2) i p n=0
+  declare -A in_b=()
+  for i in "${b[@]}"; do in_b[${IDS[$i]}]=1; done
+  for i in "${a[@]}"; do
+    for p in $(active_of "$i"); do [ -n "${in_b[$p]:-}" ] && n=$((n + 1)); done
+  done
+  echo "$n"
+}
+
+min_active() {  # min_active INDEX...: the smallest active view among them
+  local i n m=1000000
+  for i in "$@"; do n=$(active_of "$i" | wc -l); [ "$n" -lt "$m" ] && m=$n; done
+  echo "$m"
+}
+
+show_views() {
+  local i
+  for i in "$@"; do
+    echo "  $i ${IDS[$i]}: active=[$(active_of "$i" | tr '\n' ' ')]"
+    grep -E '\[(warn|error)\]' "${ERRS[$i]}" 2>/dev/null | tail -2 | sed 's/^/    /'
+  done
+}
+
+# ---------------------------------------------------------------- deliveries
+
+# Deliveries are {"event":"deliver","origin":"IP:PORT","seq":N,"hops":H,"data":"..."}: split on
+# the quotes, the origin is field 8, ":N," field 11 and the data field 16 (our data has no quote).
+# The "data" of every message process INDEX delivered, one per line (duplicates kept).
+delivered() { awk -F'"' '$4 == "deliver" { print $16 }' "${OUTS[$1]}"; }
+# Duplicate deliveries of process INDEX (the same origin and seq twice), one per line.
+duplicates() { awk -F'"' '$4 == "deliver" { if (seen[$8 $11]++ == 1) print $8, $11 }' "${OUTS[$1]}"; }
+# missing INDEX WORD...: the WORDs process INDEX has not delivered.
+missing() {
+  local i=$1; shift
+  comm -23 <(printf '%s\n' "$@" | sort -u) <(delivered "$i" | sort -u)
+}
+# all_delivered "INDEXES" WORD...: every process delivered every WORD.
+all_delivered() {
+  local idx=($1) i; shift
+  for i in "${idx[@]}"; do [ -z "$(missing "$i" "$@")" ] || return 1; done
+}
+
+# rss_check OK MESSAGE-IF-OK MESSAGE-IF-NOT: an RSS bound, checked unless the binaries run under a
+# sanitizer (CHAOS_SANITIZED=1, set by tests/chaos/CMakeLists.txt), where it is only reported.
+rss_check() {
+  if [ "${CHAOS_SANITIZED:-0}" = 1 ]; then
+    echo "note - sanitizer build, RSS not checked: $([ "$1" = 1 ] && echo "$2" || echo "$3")"
+  elif [ "$1" = 1 ]; then ok "$2"; else fail "$3"; fi
+}
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${PIDS[$1]}/status" 2>/dev/null || echo 0; }
