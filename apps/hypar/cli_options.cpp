@@ -109,8 +109,8 @@ Parsed parse(CLI::App& app, int argc, const char* const* argv) {
     parsed.version = true;
   } catch (const CLI::ArgumentMismatch& e) {
     parsed.error = sentence_of(e);
-  } catch (const CLI::Error& e) {
-    parsed.error = e.what();
+  } catch (const std::exception& e) {  // CLI::Error (e.g. reject()), or anything a value check threw
+    parsed.error = *e.what() ? e.what() : "invalid arguments";
   }
   return parsed;
 }
