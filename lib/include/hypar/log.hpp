@@ -18,7 +18,6 @@
 #include <fmt/core.h>
 
 #include <functional>
-#include <source_location>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -57,9 +56,10 @@ namespace detail {
 // A format string checked at compile time, and where it is used (for the component).
 template <class... Args>
 struct FormatAt {
+  // __builtin_FILE() rather than std::source_location: GCC and clang 14 both take it as a default
+  // argument (the caller's file), and libstdc++ 12's <source_location> does not build with clang 14.
   template <class S>
-  consteval FormatAt(const S& text, std::source_location where = std::source_location::current())
-      : format(text), file(where.file_name()) {}
+  consteval FormatAt(const S& text, const char* caller_file = __builtin_FILE()) : format(text), file(caller_file) {}
   fmt::format_string<Args...> format;
   const char* file;
 };
