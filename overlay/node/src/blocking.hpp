@@ -18,8 +18,9 @@ inline asio::thread_pool& worker_pool() {
 template <class F>
 auto run(F f) -> asio::awaitable<decltype(f())> {
   using R = decltype(f());
-  co_return co_await asio::co_spawn(
-      worker_pool(), [f = std::move(f)]() -> asio::awaitable<R> { co_return f(); }, asio::use_awaitable);
+  // (The lambda is a named local: GCC 12 mishandles temporaries inside co_await expressions.)
+  auto task = [f = std::move(f)]() -> asio::awaitable<R> { co_return f(); };
+  co_return co_await asio::co_spawn(worker_pool(), std::move(task), asio::use_awaitable);
 }
 
 }  // namespace hypar::blocking

@@ -31,7 +31,8 @@ bool Node::Impl::contacts_need_resolving() const {
 
 asio::awaitable<resolve::Resolution> Node::Impl::resolve_contacts() {
   auto keep = shared_from_this();
-  resolve::Resolution resolution = co_await resolve::resolve(seeds);
+  Seeds copy = seeds;
+  resolve::Resolution resolution = co_await resolve::resolve(std::move(copy));
   for (const auto& peer : saved_peers) resolution.add({peer, "saved state"});
   co_return resolution;
 }
@@ -98,7 +99,7 @@ asio::awaitable<void> Node::Impl::resolve_until_joining(std::uint64_t generation
   }
 }
 
-asio::awaitable<void> Node::Impl::rejoin_after(hyparview::Timer timer, Instant at) {
+asio::awaitable<void> Node::Impl::rejoin_after(std::uint64_t token, Instant at) {
   auto keep = shared_from_this();
   Timer wait(io);
   wait.expires_at(at);
@@ -113,7 +114,7 @@ asio::awaitable<void> Node::Impl::rejoin_after(hyparview::Timer timer, Instant a
     last_contacts = resolution.addresses();
     core.set_contacts(last_contacts);
   }
-  core.timer_fired(timer, now());
+  core.timer_fired(hyparview::Timer{hyparview::TimerKind::rejoin, {}, token}, now());
   pump();
 }
 
@@ -156,7 +157,8 @@ asio::awaitable<void> Node::Impl::save_state() {
   saved_state::State state = current_state();
   if (last_saved && *last_saved == state) co_return;
   const std::string dir = config.state_dir;
-  const std::optional<std::string> problem = co_await blocking::run([dir, state] { return saved_state::save(dir, state); });
+  auto write = [dir, state] { return saved_state::save(dir, state); };
+  const std::optional<std::string> problem = co_await blocking::run(std::move(write));
   if (problem) {
     log::warn("{}: cannot save the state: {}", self.name, *problem);
     co_return;

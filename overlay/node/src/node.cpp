@@ -214,7 +214,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           peer->space.notify();
         } else if constexpr (std::is_same_v<T, ScheduleTimer>) {
           if (o.timer.kind == TimerKind::rejoin && contacts_need_resolving()) {
-            spawn(rejoin_after(o.timer, o.at), "re-join");  // resolves the contacts again first
+            spawn(rejoin_after(o.timer.token, o.at), "re-join");  // resolves the contacts again first
             return;
           }
           const bool earliest = timers.empty() || o.at < timers.begin()->first;

@@ -99,8 +99,9 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<JoinResult> join(Seeds seeds);
   asio::awaitable<resolve::Resolution> resolve_contacts();  // the seeds, then the saved peers
   bool contacts_need_resolving() const;
-  // A re-join timer of the core, fired after resolving the contacts again.
-  asio::awaitable<void> rejoin_after(hyparview::Timer timer, Instant at);
+  // The core's re-join timer `token`, fired at `at` after resolving the contacts again. (Not the
+  // Timer itself: GCC 12 cannot copy an Address, which holds an array, into a coroutine frame.)
+  asio::awaitable<void> rejoin_after(std::uint64_t token, Instant at);
   // Resolution gave no address to join through: resolve again with backoff until one appears.
   asio::awaitable<void> resolve_until_joining(std::uint64_t generation);
   void load_state();

@@ -54,9 +54,9 @@ asio::awaitable<void> resolve_host(const HostPort& contact, std::string origin, 
   }
   if (origin.empty()) origin = contact.to_string();
   asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
+  const std::string service = std::to_string(contact.port);
   try {
-    const auto results = co_await resolver.async_resolve(contact.host, std::to_string(contact.port),
-                                                         asio::ip::resolver_base::numeric_service,
+    const auto results = co_await resolver.async_resolve(contact.host, service, asio::ip::resolver_base::numeric_service,
                                                          asio::use_awaitable);
     bool any = false;
     for (const auto& entry : results) {
@@ -178,27 +178,34 @@ std::vector<HostPort> parse_contact_file(std::string_view text, const std::strin
   return contacts;
 }
 
+// (No temporaries inside co_await expressions here: GCC 12 destroys some of them twice.)
 asio::awaitable<Resolution> resolve(Seeds seeds) {
   Resolution out;
-  for (const auto& contact : seeds.contacts) co_await resolve_host(contact, {}, out);
+  for (const auto& contact : seeds.contacts) {
+    std::string origin;
+    co_await resolve_host(contact, std::move(origin), out);
+  }
   for (const auto& name : seeds.srv) {
-    const SrvAnswer answer = co_await blocking::run([name] {
+    auto query = [name] {
       SrvAnswer a;
       a.records = query_srv(name, a.error);
       return a;
-    });
+    };
+    const SrvAnswer answer = co_await blocking::run(std::move(query));
     if (answer.records.empty()) {
       out.failures.push_back({name, "resolve: " + answer.error});
       continue;
     }
     for (const auto& record : answer.records) {
-      std::string target = record.target;
-      if (!target.empty() && target.back() == '.') target.pop_back();
-      co_await resolve_host(HostPort{target, record.port}, name + " -> " + target + ":" + std::to_string(record.port), out);
+      HostPort target{record.target, record.port};
+      if (!target.host.empty() && target.host.back() == '.') target.host.pop_back();
+      std::string origin = name + " -> " + target.to_string();
+      co_await resolve_host(target, std::move(origin), out);
     }
   }
   for (const auto& file : seeds.files) {
-    const FileContents contents = co_await blocking::run([file] { return read_file(file); });
+    auto read = [file] { return read_file(file); };
+    const FileContents contents = co_await blocking::run(std::move(read));
     if (!contents.error.empty()) {
       out.failures.push_back({file, contents.error});
       continue;
@@ -206,7 +213,8 @@ asio::awaitable<Resolution> resolve(Seeds seeds) {
     const auto contacts = parse_contact_file(contents.text, file, out.failures);
     if (contacts.empty()) out.failures.push_back({file, "no contact in the file"});
     for (const auto& contact : contacts) {
-      co_await resolve_host(contact, file + ": " + contact.to_string(), out);
+      std::string origin = Address::parse(contact.to_string()) ? file : file + ": " + contact.to_string();
+      co_await resolve_host(contact, std::move(origin), out);
     }
   }
   co_return out;
