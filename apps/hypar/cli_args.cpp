@@ -9,18 +9,27 @@
 namespace hypar::cli {
 
 const std::string_view kHyparUsage =
-    "usage: hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file FILE]\n"
-    "                  [--transport epoll|uring] [protocol options] [--status-every D]\n"
-    "                  [--log-level debug|info|warn|error]\n"
+    "usage: hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME]\n"
+    "                  [--join HOST:PORT]... [--join-srv NAME]... [--join-file FILE]...\n"
+    "                  [--state-dir DIR] [--secret-file FILE] [--transport epoll|uring]\n"
+    "                  [protocol options] [--status-every D] [--log-level debug|info|warn|error]\n"
     "\n"
     "Runs one HyParView node over TCP until SIGINT or SIGTERM, then leaves gracefully.\n"
     "stdout: one JSON object per line (listening, link_up, link_down, message, joined,\n"
     "join_failed, status, left); logs go to stderr.\n"
     "\n"
     "options (defaults in brackets):\n"
-    "  --listen IP:PORT     address to listen on; also the node's identity (required)\n"
+    "  --listen IP:PORT     address to listen on (0.0.0.0 or [::]: every interface) (required)\n"
+    "  --advertise HOST:PORT  the address peers reach this node at: its identity; required\n"
+    "                       with a wildcard --listen; a name is resolved at start [--listen]\n"
     "  --name NAME          name shown in logs and to peers, at most 64 bytes [none]\n"
-    "  --join IP:PORT       contact to join through; repeat to give fallbacks, tried in order\n"
+    "  --join HOST:PORT     contact to join through (an IP or a DNS name: every address tried);\n"
+    "                       repeat to give fallbacks, tried in order\n"
+    "  --join-srv NAME      DNS SRV name whose targets are contacts (e.g. _hypar._tcp.example.org)\n"
+    "  --join-file FILE     file of contacts, one HOST:PORT per line, # comments\n"
+    "                       (names, SRV records and files are looked up again at every re-join)\n"
+    "  --state-dir DIR      keep the incarnation, views and contacts in DIR; a node restarted\n"
+    "                       with it and no contact rejoins through its saved peers [none]\n"
     "  --secret-file FILE   cluster secret (at least 16 bytes; one trailing newline is ignored);\n"
     "                       only peers with the same secret are accepted [no secret]\n"
     "  --transport T        uring or epoll [uring where io_uring works, else epoll]\n"
@@ -38,11 +47,13 @@ const std::string_view kHyparUsage =
     "  --help               this text\n"
     "\n"
     "Durations: 250ms, 10s, 1m; a bare number means seconds.\n"
-    "Exit status: 0 after a graceful leave, 1 when the node cannot listen, 2 on bad arguments.\n";
+    "Exit status: 0 after a graceful leave, 1 when the node cannot listen or use --state-dir,\n"
+    "2 on bad arguments.\n";
 
 const std::string_view kFlooderUsage =
-    "usage: flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "               [--log-level debug|info|warn|error]\n"
+    "usage: flooder --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
+    "               [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
+    "               [--secret-file FILE] [--log-level debug|info|warn|error]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
     "broadcast to the whole overlay; every message delivered (own ones included) is printed on\n"
@@ -51,16 +62,19 @@ const std::string_view kFlooderUsage =
     "forwarding until SIGINT or SIGTERM.\n"
     "\n"
     "options:\n"
-    "  --listen IP:PORT     address to listen on; also the node's identity (required)\n"
-    "  --join IP:PORT       contact to join through; repeat to give fallbacks\n"
+    "  --listen IP:PORT     address to listen on; the identity unless --advertise (required)\n"
+    "  --join HOST:PORT     contact to join through; repeat to give fallbacks\n"
+    "  --advertise HOST:PORT, --join-srv NAME, --join-file FILE, --state-dir DIR\n"
+    "                       as for `hypar node` (see hypar --help)\n"
     "  --name NAME          name shown in logs and to peers, at most 64 bytes\n"
     "  --secret-file FILE   cluster secret shared by every node\n"
     "  --log-level L        debug, info, warn or error [info]\n"
     "  --help               this text\n";
 
 const std::string_view kPlumcastUsage =
-    "usage: plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "                [protocol options] [--log-level debug|info|warn|error]\n"
+    "usage: plumcast --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
+    "                [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
+    "                [--secret-file FILE] [protocol options] [--log-level debug|info|warn|error]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
     "whole overlay; every message delivered (own ones included) is printed on stdout as\n"
@@ -71,8 +85,10 @@ const std::string_view kPlumcastUsage =
     "skipped with a warning.\n"
     "\n"
     "options (defaults in brackets):\n"
-    "  --listen IP:PORT     address to listen on; also the node's identity (required)\n"
-    "  --join IP:PORT       contact to join through; repeat to give fallbacks, tried in order\n"
+    "  --listen IP:PORT     address to listen on; the identity unless --advertise (required)\n"
+    "  --join HOST:PORT     contact to join through; repeat to give fallbacks, tried in order\n"
+    "  --advertise HOST:PORT, --join-srv NAME, --join-file FILE, --state-dir DIR\n"
+    "                       as for `hypar node` (see hypar --help)\n"
     "  --name NAME          name shown in logs and to peers, at most 64 bytes [none]\n"
     "  --secret-file FILE   cluster secret shared by every node [no secret]\n"
     "  --active-size K, --passive-size K, --arwl K, --prwl K, --k-active K, --k-passive K,\n"
@@ -116,11 +132,48 @@ std::string set_listen(std::string_view name, std::string_view text, Args& args)
   return {};
 }
 
+std::string bad_contact(std::string_view text, std::string_view name) {
+  return "bad address " + quoted(text) + " for " + std::string(name) +
+         " (expected HOST:PORT, e.g. seed.example.org:7000 or 127.0.0.1:7000)";
+}
+
 template <class Args>
 std::string add_join(std::string_view name, std::string_view text, Args& args) {
-  const auto address = Address::parse(text);
-  if (!address) return bad_address(text, name);
-  args.joins.push_back(*address);
+  auto contact = HostPort::parse(text);
+  if (!contact) return bad_contact(text, name);
+  args.joins.push_back(std::move(*contact));
+  return {};
+}
+
+template <class Args>
+std::string set_advertise(std::string_view name, std::string_view text, Args& args) {
+  auto contact = HostPort::parse(text);
+  if (!contact) return bad_contact(text, name);
+  args.advertise = std::move(*contact);
+  return {};
+}
+
+template <class Args>
+std::string add_join_srv(std::string_view name, std::string_view text, Args& args) {
+  // A DNS name: the same rules as the host of HOST:PORT.
+  if (!HostPort::parse(std::string(text) + ":1") || text.front() == '[' || Address::parse(std::string(text) + ":1")) {
+    return "bad DNS name " + quoted(text) + " for " + std::string(name) + " (expected e.g. _hypar._tcp.example.org)";
+  }
+  args.join_srv.emplace_back(text);
+  return {};
+}
+
+template <class Args>
+std::string add_join_file(std::string_view name, std::string_view text, Args& args) {
+  if (text.empty()) return std::string(name) + " needs a file name";
+  args.join_files.emplace_back(text);
+  return {};
+}
+
+template <class Args>
+std::string set_state_dir(std::string_view name, std::string_view text, Args& args) {
+  if (text.empty()) return std::string(name) + " needs a directory";
+  args.state_dir = std::string(text);
   return {};
 }
 
@@ -152,7 +205,11 @@ std::string set_log_level(std::string_view, std::string_view text, Args& args) {
 template <class Args>
 std::vector<Option<Args>> common_options() {
   return {{"--listen", set_listen<Args>},
+          {"--advertise", set_advertise<Args>},
           {"--join", add_join<Args>},
+          {"--join-srv", add_join_srv<Args>},
+          {"--join-file", add_join_file<Args>},
+          {"--state-dir", set_state_dir<Args>},
           {"--name", set_name<Args>},
           {"--secret-file", set_secret_file<Args>},
           {"--log-level", set_log_level<Args>}};

@@ -2,9 +2,10 @@
 // Command-line parsing for the `hypar`, `flooder` and `plumcast` executables. Parsing only: no IO, no
 // sockets, so that tests/apps/hypar_cli_test.cpp can check every option and error message.
 //
-//   hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file F] [...]
-//   flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file F] [...]
-//   plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file F] [...]
+//   hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME] [--join HOST:PORT]... [...]
+//   flooder --listen IP:PORT [--join HOST:PORT]... [--name NAME] [--secret-file F] [...]
+//   plumcast --listen IP:PORT [--join HOST:PORT]... [--name NAME] [--secret-file F] [...]
+// Every node app also takes --advertise, --join-srv, --join-file and --state-dir (deploy.hpp).
 //
 // Every parse returns either the arguments, a request for help, or one error sentence that the
 // caller prints with the usage text before exiting with status 2.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "hypar/address.hpp"
+#include "hypar/host_port.hpp"
 #include "hypar/hyparview/options.hpp"
 #include "hypar/log.hpp"
 #include "hypar/time.hpp"
@@ -33,7 +35,11 @@ enum class TransportKind { automatic, epoll, uring };
 struct NodeArgs {
   Address listen;
   std::string name;                      // empty: the node has no name
-  std::vector<Address> joins;            // contacts, tried in the order given
+  std::vector<HostPort> joins;           // contacts, tried in the order given (names resolved)
+  std::optional<HostPort> advertise;     // the address peers know the node by; none: --listen
+  std::vector<std::string> join_srv;     // DNS SRV names whose targets are contacts
+  std::vector<std::string> join_files;   // files of contacts, re-read at every join attempt
+  std::string state_dir;                 // where the node keeps its state across restarts
   std::string secret_file;               // empty: no cluster secret
   TransportKind transport = TransportKind::automatic;
   hyparview::Options options;            // protocol parameters, defaults unless given
@@ -45,7 +51,11 @@ struct NodeArgs {
 struct FlooderArgs {
   Address listen;
   std::string name;
-  std::vector<Address> joins;
+  std::vector<HostPort> joins;           // contacts, tried in the order given (names resolved)
+  std::optional<HostPort> advertise;     // the address peers know the node by; none: --listen
+  std::vector<std::string> join_srv;     // DNS SRV names whose targets are contacts
+  std::vector<std::string> join_files;   // files of contacts, re-read at every join attempt
+  std::string state_dir;                 // where the node keeps its state across restarts
   std::string secret_file;
   log::Level log_level = log::Level::info;
 };
@@ -54,7 +64,11 @@ struct FlooderArgs {
 struct PlumcastArgs {
   Address listen;
   std::string name;
-  std::vector<Address> joins;
+  std::vector<HostPort> joins;           // contacts, tried in the order given (names resolved)
+  std::optional<HostPort> advertise;     // the address peers know the node by; none: --listen
+  std::vector<std::string> join_srv;     // DNS SRV names whose targets are contacts
+  std::vector<std::string> join_files;   // files of contacts, re-read at every join attempt
+  std::string state_dir;                 // where the node keeps its state across restarts
   std::string secret_file;
   hyparview::Options options;
   log::Level log_level = log::Level::info;

@@ -56,7 +56,7 @@ asio::awaitable<JoinResult> Node::Impl::join(Seeds new_seeds) {
   if (resolution.contacts.empty()) {
     result.failures = std::move(resolution.failures);
     if (result.failures.empty()) result.failures.push_back({"(none)", "no contact given and no saved state"});
-    log::warn("{}: no contact to join through: {}", self.name, describe_failures(result.failures));
+    log::warn("{}: no contact to join through: {}", who(), describe_failures(result.failures));
     if (!seeds.empty()) spawn(resolve_until_joining(generation), "re-join");
     co_return result;
   }
@@ -74,7 +74,7 @@ asio::awaitable<JoinResult> Node::Impl::join(Seeds new_seeds) {
       result.failures.push_back({contact.label(), it->second});
     }
   }
-  if (!result.joined && !stopped) log::warn("{}: join failed: {}", self.name, describe_failures(result.failures));
+  if (!result.joined && !stopped) log::warn("{}: join failed: {}", who(), describe_failures(result.failures));
   co_return result;
 }
 
@@ -88,10 +88,10 @@ asio::awaitable<void> Node::Impl::resolve_until_joining(std::uint64_t generation
     resolve::Resolution resolution = co_await resolve_contacts();
     if (stopped || generation != join_generation) co_return;
     if (resolution.contacts.empty()) {
-      log::debug("{}: still no contact to join through: {}", self.name, describe_failures(resolution.failures));
+      log::debug("{}: still no contact to join through: {}", who(), describe_failures(resolution.failures));
       continue;
     }
-    log::info("{}: contacts resolved: joining", self.name);
+    log::info("{}: contacts resolved: joining", who());
     last_contacts = resolution.addresses();
     core.join(last_contacts, now());  // from here on the core re-joins by itself
     pump();
@@ -108,7 +108,7 @@ asio::awaitable<void> Node::Impl::rejoin_after(std::uint64_t token, Instant at) 
   resolve::Resolution resolution = co_await resolve_contacts();
   if (stopped) co_return;
   if (resolution.contacts.empty()) {
-    log::warn("{}: re-join: no contact resolved ({}); trying the last known addresses", self.name,
+    log::warn("{}: re-join: no contact resolved ({}); trying the last known addresses", who(),
               describe_failures(resolution.failures));
   } else {
     last_contacts = resolution.addresses();
@@ -122,7 +122,7 @@ asio::awaitable<void> Node::Impl::rejoin_after(std::uint64_t token, Instant at) 
 
 void Node::Impl::load_state() {
   saved_state::LoadResult loaded = saved_state::load(config.state_dir);
-  if (!loaded.problem.empty()) log::warn("{}: saved state: {}", self.name, loaded.problem);
+  if (!loaded.problem.empty()) log::warn("{}: saved state: {}", who(), loaded.problem);
   if (!loaded.state) return;
   const saved_state::State& state = *loaded.state;
   if (config.incarnation == 0) self.incarnation = saved_state::next_incarnation(state.incarnation, self.incarnation);
@@ -132,7 +132,7 @@ void Node::Impl::load_state() {
   for (const auto& p : state.active) add(p.address);
   for (const auto& p : state.passive) add(p.address);
   for (const auto& a : state.contacts) add(a);
-  log::info("{}: saved state: incarnation {} (new {}), {} saved peers", self.name, state.incarnation,
+  log::info("{}: saved state: incarnation {} (new {}), {} saved peers", who(), state.incarnation,
             self.incarnation, saved_peers.size());
 }
 
@@ -160,7 +160,7 @@ asio::awaitable<void> Node::Impl::save_state() {
   auto write = [dir, state] { return saved_state::save(dir, state); };
   const std::optional<std::string> problem = co_await blocking::run(std::move(write));
   if (problem) {
-    log::warn("{}: cannot save the state: {}", self.name, *problem);
+    log::warn("{}: cannot save the state: {}", who(), *problem);
     co_return;
   }
   last_saved = std::move(state);

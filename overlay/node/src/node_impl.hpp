@@ -109,6 +109,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<void> save_loop();
   asio::awaitable<void> save_state();
   void dial_failed(const Address& address, std::string reason);
+  std::string who() const { return self.name.empty() ? self.address.to_string() : self.name; }  // in logs
 
   asio::io_context& io;
   NodeConfig config;

@@ -153,7 +153,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
     if (conn) conn->io->close();
     if (stopped || peer->closed_by_core || peer->lost) co_return;
     if (failure.starts_with("handshake")) {
-      log::warn("{}: connection to {} failed: {}", self.name, peer->address.to_string(), failure);
+      log::warn("{}: connection to {} failed: {}", who(), peer->address.to_string(), failure);
     } else {
       log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), failure);
     }

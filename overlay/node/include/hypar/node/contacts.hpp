@@ -12,20 +12,10 @@
 #include <vector>
 
 #include "hypar/address.hpp"
+#include "hypar/host_port.hpp"
 #include "hypar/peer_id.hpp"
 
 namespace hypar {
-
-struct HostPort {
-  std::string host;  // an IP literal (IPv6 without brackets) or a DNS name
-  std::uint16_t port = 0;
-
-  // "HOST:PORT", "[V6]:PORT"; port 1..65535; host an IP literal or a syntactically valid DNS name.
-  static std::optional<HostPort> parse(std::string_view text);
-  static HostPort of(const Address& address);
-  std::string to_string() const;
-  friend bool operator==(const HostPort&, const HostPort&) = default;
-};
 
 struct Seeds {
   std::vector<HostPort> contacts;  // tried in order, every resolved address in turn

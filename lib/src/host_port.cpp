@@ -1,5 +1,5 @@
 // HOST:PORT parsing for contacts given by name or address.
-#include "hypar/node/contacts.hpp"
+#include "hypar/host_port.hpp"
 
 #include <algorithm>
 #include <charconv>
