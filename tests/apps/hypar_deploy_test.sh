@@ -45,11 +45,21 @@ start_at() {
   done
   return 1
 }
-# restart_at INDEX LISTEN ARGS...: starts process INDEX again on its port (output appended).
+# restart_at INDEX LISTEN ARGS...: starts process INDEX again on its address (output appended),
+# retrying for a few seconds while the port is still taken (the test's ports may fall in the
+# kernel's ephemeral range, where another connection can hold it for a while).
 restart_at() {
-  local i=$1 listen=$2; shift 2
-  "$HYPAR" node --listen "$listen" "$@" </dev/null >>"${OUTS[$i]}" 2>>"${ERRS[$i]}" &
-  PIDS[$i]=$!
+  local i=$1 listen=$2 attempt before; shift 2
+  for attempt in $(seq 1 20); do
+    before=$(grep -c '"event":"listening"' "${OUTS[$i]}")
+    "$HYPAR" node --listen "$listen" "$@" </dev/null >>"${OUTS[$i]}" 2>>"${ERRS[$i]}" &
+    PIDS[$i]=$!
+    wait_until 10 eval "[ \$(grep -c '\"event\":\"listening\"' ${OUTS[$i]}) -gt $before ] || ! kill -0 ${PIDS[$i]} 2>/dev/null"
+    kill -0 "${PIDS[$i]}" 2>/dev/null && return 0
+    wait "${PIDS[$i]}" 2>/dev/null
+    sleep 0.5
+  done
+  return 1
 }
 in_active() { last_view "$1" active | grep -qx "$2"; }  # in_active INDEX IP:PORT
 
@@ -132,7 +142,7 @@ first_life=$(grep -o 'incarnation [0-9]*' "${ERRS[6]}" | head -1)
 declare -a mark=()
 for i in 0 1 2 3 6; do mark[$i]=$(wc -l <"${OUTS[$i]}"); done
 start=$(now_ms)
-restart_at 6 "$me" --name n6 --state-dir "$WORK/state6" "${NODE_ARGS[@]}"
+restart_at 6 "$me" --name n6 --state-dir "$WORK/state6" "${NODE_ARGS[@]}" || fail "node 6 could not listen again"
 since_mark() { tail -n +"$((mark[$1] + 1))" "${OUTS[$1]}"; }
 back() {  # the new life joined, and a peer brought up a link to it (the old life is dead)
   local i

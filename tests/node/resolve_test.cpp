@@ -95,7 +95,7 @@ std::vector<std::uint8_t> srv_response(const std::string& name, const std::vecto
 }
 }  // namespace
 
-TEST_CASE("contacts: an SRV answer is parsed into ordered records; damage is an error, not a crash") {
+TEST_CASE("contacts: an SRV answer is parsed into ordered records, and damage is an error, not a crash") {
   const auto answer = srv_response("_hypar._tcp.test", {{20, 0, 7002, "c.test"}, {10, 0, 7001, "b.test"}});
   std::string error;
   const auto records = resolve::parse_srv_answer(answer, error);

@@ -1,10 +1,22 @@
 #pragma once
 // Blocking work (SRV queries, contact files, state file writes) off the node's thread: a small
 // process-wide worker pool; the awaiting coroutine resumes on its own executor with the result.
+//
+// The io_context may be destroyed while a job runs (a test ends, a process exits). A Gate, an
+// Asio service of that context, is closed when the context shuts down; a job that finishes after
+// that does not touch the context: it drops its completion (the awaiting coroutine is then never
+// resumed; its frame is leaked, which only happens while everything is going away).
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
+#include <asio/execution_context.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include <memory>
+#include <mutex>
+#include <utility>
 
 namespace hypar::blocking {
 
@@ -13,14 +25,46 @@ inline asio::thread_pool& worker_pool() {
   return pool;
 }
 
-// Runs `f` (copied to the worker) on the pool. While it runs the caller's executor has work, so an
-// io_context does not run out of work under it; a cancelled caller still waits for `f` to end.
+class Gate : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  struct State {
+    std::mutex mutex;
+    bool open = true;  // the context accepts completions
+  };
+  explicit Gate(asio::execution_context& context) : service(context), state_(std::make_shared<State>()) {}
+  std::shared_ptr<State> state() const { return state_; }
+
+ private:
+  void shutdown() override {
+    std::lock_guard lock(state_->mutex);
+    state_->open = false;
+  }
+  std::shared_ptr<State> state_;
+};
+
+// Runs `f` (moved to the worker) on the pool; the caller resumes on its executor with f's result.
 template <class F>
 auto run(F f) -> asio::awaitable<decltype(f())> {
   using R = decltype(f());
-  // (The lambda is a named local: GCC 12 mishandles temporaries inside co_await expressions.)
-  auto task = [f = std::move(f)]() -> asio::awaitable<R> { co_return f(); };
-  co_return co_await asio::co_spawn(worker_pool(), std::move(task), asio::use_awaitable);
+  auto executor = co_await asio::this_coro::executor;
+  auto gate = asio::use_service<Gate>(asio::query(executor, asio::execution::context)).state();
+  auto initiate = [gate, executor, f = std::move(f)](auto handler) mutable {
+    asio::post(worker_pool(), [gate, executor, f = std::move(f), handler = std::move(handler)]() mutable {
+      R result = f();
+      std::lock_guard lock(gate->mutex);  // the context cannot shut down while we post
+      if (!gate->open) {
+        new auto(std::move(handler));  // leaked on purpose: destroying it here would touch the dead context
+        return;
+      }
+      asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
+        std::move(handler)(std::move(result));
+      });
+    });
+  };
+  // (A named initiation, not a temporary: GCC 12 mishandles temporaries inside co_await expressions.)
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(std::move(initiate),
+                                                                                  asio::use_awaitable);
 }
 
 }  // namespace hypar::blocking
