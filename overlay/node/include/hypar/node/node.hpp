@@ -124,7 +124,7 @@ class Node {
   // With a state directory, the views are saved first.
   asio::awaitable<void> leave();
 
-  // The running node whose identifier (listen address) is `id`, in this process (hyparerl's
+  // The running node whose identifier (advertised address) is `id`, in this process (hyparerl's
   // where/1); nullptr if none.
   static Node* where(const Address& id);
 
