@@ -6,6 +6,8 @@
 #include <fstream>
 
 #include "hypar/node/saved_state.hpp"
+#include "hypar/transport/frame.hpp"
+#include "hypar/transport/handshake.hpp"
 #include "node_test_support.hpp"
 
 using namespace hypar;
@@ -129,6 +131,38 @@ TEST_CASE("deploy: handshake failures are reported with their reason") {
   REQUIRE_FALSE(*result);
   REQUIRE(result->failures.size() == 1);
   CHECK(result->failures[0].reason.starts_with("handshake: answered as c@127.0.0.77:"));
+}
+
+TEST_CASE("deploy: a contact speaking another protocol version is reported as such, at once") {
+  asio::io_context io;
+  // A fake peer: accepts, sends a HELLO of version 99, and keeps the connection open.
+  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Address fake = *Address::parse("127.0.0.1:1");
+  fake.port = acceptor.local_endpoint().port();
+  auto socket = std::make_shared<asio::ip::tcp::socket>(io);
+  std::vector<std::uint8_t> hello_frame;
+  transport::Hello hello;
+  hello.version = 99;
+  hello.sender = PeerId{fake, "fake", 1};
+  transport::append_frame(hello_frame, [&] {
+    std::vector<std::uint8_t> payload;
+    transport::encode_hello(hello, payload);
+    return payload;
+  }());
+  acceptor.async_accept(*socket, [&](std::error_code ec) {
+    if (!ec) asio::async_write(*socket, asio::buffer(hello_frame), [](std::error_code, std::size_t) {});
+  });
+  NodeConfig config = fast_config("b");
+  config.handshake_timeout = seconds(30);
+  Node b(io, config);
+  std::optional<JoinResult> result;
+  Seeds seeds;
+  seeds.contacts = {HostPort::of(fake)};
+  asio::co_spawn(io, join_seeds(b, seeds, &result), asio::detached);
+  REQUIRE(run_until(io, [&] { return result.has_value(); }, seconds(10)));
+  REQUIRE_FALSE(*result);
+  REQUIRE(result->failures.size() == 1);
+  CHECK(result->failures[0].reason.starts_with("handshake: bad HELLO: unsupported protocol version 99"));
 }
 
 TEST_CASE("deploy: a contact file is read again at every re-join attempt") {
