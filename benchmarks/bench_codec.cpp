@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_options.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/transport/frame.hpp"
 
@@ -88,7 +89,15 @@ void bench_frames() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app("", "bench-codec");
+  hypar::cli::configure(app,
+                        "usage: bench-codec\n\n"
+                        "Encode/decode throughput of HyParView messages and frame parsing throughput, about\n"
+                        "one second per case; prints case,ops_per_s,ns_per_op rows.\n");
+  const hypar::cli::Parsed parsed = hypar::cli::parse(app, argc, argv);
+  if (const auto status = hypar::cli::exit_status(parsed, "bench-codec", app.help())) return *status;
+
   std::printf("# bench-codec: HyParView codec and framing, ~1 s per case\n");
   std::printf("case,ops_per_s,ns_per_op\n");
   const Message shuffle = shuffle_of_8();

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_options.hpp"
 #include "hypar/log.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/rng.hpp"
@@ -46,13 +47,15 @@ namespace {
 
 using WallClock = std::chrono::steady_clock;
 
-[[noreturn]] void usage(const std::string& message) {
-  std::fprintf(stderr,
-               "bench-scale: %s\nusage: bench-scale [--nodes K]... [--transport uring|epoll] "
-               "[--idle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error] [--dump-short]\n",
-               message.c_str());
-  std::exit(2);
-}
+const char* const kDescription =
+    "usage: bench-scale [--nodes K]... [--transport uring|epoll] [--idle-seconds S] [--limit-seconds L]\n"
+    "                   [--log-level debug|info|warn|error] [--dump-short]\n"
+    "\n"
+    "K real nodes in one process over loopback TCP, on one thread. For each K the nodes join one\n"
+    "by one; prints a header and one CSV row per K: converge_s (until every active view holds at\n"
+    "least active_size - 1 peers and the views are symmetric), full_pct, rss_kib_per_node and\n"
+    "idle_cpu_us_per_node_s (see docs/benchmarks.md).\n";
+
 
 double cpu_seconds() {
   rusage usage{};
@@ -232,38 +235,21 @@ int main(int argc, char** argv) {
   double idle_seconds = 5, limit_seconds = 300;
   bool dump = false;
   hypar::log::Level log_level = hypar::log::Level::warn;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value after " + arg);
-      return argv[++i];
-    };
-    if (arg == "--nodes") {
-      const long v = std::atol(value().c_str());
-      if (v < 2 || v > 20000) usage("--nodes takes 2 to 20000");
-      sizes.push_back(static_cast<std::size_t>(v));
-    } else if (arg == "--transport") {
-      transport = value();
-      if (transport != "uring" && transport != "epoll") usage("--transport takes uring or epoll");
-    } else if (arg == "--idle-seconds") {
-      idle_seconds = std::atof(value().c_str());
-      if (!(idle_seconds > 0 && idle_seconds <= 600)) usage("--idle-seconds takes (0, 600]");
-    } else if (arg == "--limit-seconds") {
-      limit_seconds = std::atof(value().c_str());
-      if (!(limit_seconds > 0 && limit_seconds <= 3600)) usage("--limit-seconds takes (0, 3600]");
-    } else if (arg == "--log-level") {
-      const std::string level = value();
-      if (level == "debug") log_level = hypar::log::Level::debug;
-      else if (level == "info") log_level = hypar::log::Level::info;
-      else if (level == "warn") log_level = hypar::log::Level::warn;
-      else if (level == "error") log_level = hypar::log::Level::error;
-      else usage("--log-level takes debug, info, warn or error");
-    } else if (arg == "--dump-short") {
-      dump = true;
-    } else {
-      usage("unknown argument " + arg);
-    }
-  }
+  CLI::App app("", "bench-scale");
+  hypar::cli::configure(app, kDescription);
+  hypar::cli::add_uint(
+      app, "--nodes", 2, 20'000, "nodes in one case (2..20000); repeat for several cases [100, 1000, 5000]",
+      [&sizes](std::uint64_t k) { sizes.push_back(k); }, "K");
+  hypar::cli::add_choice(app, "--transport", {"uring", "epoll"}, "uring or epoll [uring]",
+                         [&transport](const std::string& t) { transport = t; });
+  hypar::cli::add_real(app, "--idle-seconds", 0, 600, "idle time measured per case, in (0, 600] [5]",
+                       [&idle_seconds](double s) { idle_seconds = s; });
+  hypar::cli::add_real(app, "--limit-seconds", 0, 3600, "longest wait for convergence, in (0, 3600] [300]",
+                       [&limit_seconds](double s) { limit_seconds = s; });
+  hypar::cli::add_log_level_option(app, log_level);
+  app.add_flag("--dump-short", dump, "print the health every second, and the nodes still short\nwhen a case ends (stderr)");
+  const hypar::cli::Parsed parsed = hypar::cli::parse(app, argc, argv);
+  if (const auto status = hypar::cli::exit_status(parsed, "bench-scale", app.help())) return *status;
   if (sizes.empty()) sizes = {100, 1000, 5000};
   hypar::log::set_level(log_level);
   const std::size_t active_size = hypar::hyparview::Options{}.active_size;

@@ -6,7 +6,8 @@ set -euo pipefail
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds iperf3, the loopback baseline of
 # scripts/bench-throughput.sh)
 # dnsmasq-base: the DNS server of tests/apps/hypar_discovery_test.sh (names and SRV records)
-packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 dnsmasq-base)
+packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
+          dnsmasq-base)
 if [ "${1:-}" = "--bench" ]; then packages+=(iperf3); fi
 
 missing=()

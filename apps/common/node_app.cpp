@@ -11,11 +11,15 @@
 #include <utility>
 
 #include "json_events.hpp"
+#include "log_output.hpp"
 #include "secret.hpp"
 
 namespace hypar::app {
 
-NodeApp::NodeApp(const Program& program, log::Level log_level) : program_(program) { log::set_level(log_level); }
+NodeApp::NodeApp(const Program& program, const cli::CommonArgs& args) : program_(program) {
+  log::set_level(args.log_level);
+  use_log_format(args.log_format);
+}
 
 bool NodeApp::load_secret(const std::string& file, NodeConfig& config) {
   std::string error;
@@ -43,6 +47,7 @@ std::unique_ptr<Node> NodeApp::start_node(NodeConfig config) {
     fail(1, e.what());
     return nullptr;
   }
+  set_log_node(node->id().address.to_string());
   cli::print_line(cli::listening_line(node->id().address));
   return node;
 }
@@ -62,7 +67,7 @@ void NodeApp::on_exit(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    log::error("{}fatal: {}", program_.log_prefix, e.what());
+    log::Logger(program_.name).error("{}fatal: {}", program_.log_prefix, e.what());
   }
   exit_status_ = 1;
   io_.stop();
@@ -73,7 +78,7 @@ void NodeApp::leave_on_signal(Node& node) { spawn(wait_and_leave(node)); }
 asio::awaitable<void> NodeApp::wait_and_leave(Node& node) {
   asio::signal_set signals(io_, SIGINT, SIGTERM);
   const int signal = co_await signals.async_wait(asio::use_awaitable);
-  if (program_.log_signal) log::info("signal {}: leaving", signal);
+  if (program_.log_signal) log::Logger(program_.name).info("signal {}: leaving", signal);
   leaving_ = true;
   co_await node.leave();
   cli::print_line(cli::left_line());

@@ -3,7 +3,7 @@
 // thread, the node built from the options every app has, coroutines whose unexpected exceptions
 // end the program (exit 1), and a graceful leave on SIGINT or SIGTERM ({"event":"left"}, exit 0).
 //
-//   app::NodeApp node_app(kProgram, args.log_level);
+//   app::NodeApp node_app(program, args);  // program: after app::stop_after_parse
 //   const std::unique_ptr<Node> node = node_app.start_node_from(args);
 //   if (!node) return node_app.exit_status();  // bad --secret-file, cannot listen...: reported
 //   node_app.leave_on_signal(*node);
@@ -30,8 +30,8 @@ namespace hypar::app {
 
 class NodeApp {
  public:
-  // Sets the process-wide log level.
-  NodeApp(const Program& program, log::Level log_level);
+  // Sets the process-wide log level and log format (--log-level, --log-format).
+  NodeApp(const Program& program, const cli::CommonArgs& args);
   NodeApp(const NodeApp&) = delete;
   NodeApp& operator=(const NodeApp&) = delete;
 

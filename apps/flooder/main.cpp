@@ -158,16 +158,15 @@ asio::awaitable<void> read_stdin(Flooder& flooder) {
   }
 }
 
-const app::Program kProgram{.name = "flooder", .usage = cli::kFlooderUsage, .log_prefix = "flooder: "};
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  app::Program program{.name = "flooder", .log_prefix = "flooder: "};
   const auto parsed = cli::parse_flooder_args(argc, argv);
-  if (const auto status = app::stop_after_parse(kProgram, parsed)) return *status;
+  if (const auto status = app::stop_after_parse(program, parsed)) return *status;
   const cli::FlooderArgs& args = *parsed.args;
 
-  app::NodeApp node_app(kProgram, args.log_level);  // the io_context, and the exit on errors
+  app::NodeApp node_app(program, args);  // the io_context, and the exit on errors
   const std::unique_ptr<Node> node = node_app.start_node_from(args);
   if (!node) return node_app.exit_status();
 

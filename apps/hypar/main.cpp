@@ -2,7 +2,8 @@
 //   hypar node --listen 127.0.0.1:7001 --join 127.0.0.1:7000 --status-every 1s
 //   hypar node --listen 0.0.0.0:7000 --advertise 10.0.0.5:7000 --join seed.example.org:7000 --state-dir /var/lib/hypar
 // Logs go to stderr. SIGINT/SIGTERM leave gracefully ({"event":"left"}, exit 0). Exit 1: the
-// node cannot listen; exit 2: bad arguments (message and usage on stderr). See --help.
+// node cannot listen; exit 2: bad arguments (message and usage on stderr). See --help; --version
+// prints "hypar VERSION".
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -57,17 +58,16 @@ asio::awaitable<void> print_status(Node& node, Duration every) {
   }
 }
 
-const app::Program kProgram{.name = "hypar", .usage = cli::kHyparUsage, .log_prefix = "", .log_signal = true};
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  app::Program program{.name = "hypar", .log_prefix = "", .log_signal = true};
   const auto parsed = cli::parse_hypar_args(argc, argv);
-  if (const auto status = app::stop_after_parse(kProgram, parsed)) return *status;
+  if (const auto status = app::stop_after_parse(program, parsed)) return *status;
   const cli::NodeArgs& args = *parsed.args;
 
   // Everything runs on the app's one io_context, on the main thread.
-  app::NodeApp node_app(kProgram, args.log_level);
+  app::NodeApp node_app(program, args);
   std::optional<NodeConfig> config = node_app.node_config(args);
   if (!config) return node_app.exit_status();
   switch (args.transport) {

@@ -85,16 +85,15 @@ asio::awaitable<void> broadcast_stdin(Broadcaster& caster) {
   log::info("plumcast: end of stdin; still forwarding until SIGINT/SIGTERM");
 }
 
-const app::Program kProgram{.name = "plumcast", .usage = cli::kPlumcastUsage, .log_prefix = "plumcast: "};
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  app::Program program{.name = "plumcast", .log_prefix = "plumcast: "};
   const auto parsed = cli::parse_plumcast_args(argc, argv);
-  if (const auto status = app::stop_after_parse(kProgram, parsed)) return *status;
+  if (const auto status = app::stop_after_parse(program, parsed)) return *status;
   const cli::PlumcastArgs& args = *parsed.args;
 
-  app::NodeApp node_app(kProgram, args.log_level);  // the io_context, and the exit on errors
+  app::NodeApp node_app(program, args);  // the io_context, and the exit on errors
   const std::unique_ptr<Node> node = node_app.start_node_from(args);
   if (!node) return node_app.exit_status();
 

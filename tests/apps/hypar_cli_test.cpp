@@ -134,8 +134,10 @@ TEST_CASE("hypar: --help anywhere asks for help") {
   CHECK(hypar_args({"--help"}).help);
   CHECK(hypar_args({"node", "--listen", "bogus", "-h"}).help);
   CHECK(hypar_args({"node", "--help"}).help);
-  CHECK(kHyparUsage.find("usage: hypar node") != std::string_view::npos);
-  CHECK(kHyparUsage.find("5 x D") != std::string_view::npos);  // --keepalive's timeout is documented
+  const std::string usage = hypar_args({"--help"}).usage;
+  CHECK(usage.find("usage: hypar node") != std::string::npos);
+  CHECK(usage.find("5 x D") != std::string::npos);  // --keepalive's timeout is documented
+  CHECK(hypar_args({"node", "--help"}).usage == usage);
 }
 
 TEST_CASE("hypar: bad arguments give one clear sentence") {
@@ -257,4 +259,59 @@ TEST_CASE("event lines") {
   CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[]})");
   CHECK(deliver_line(a, 7, "hi \"there\"\n") ==
         R"({"event":"deliver","origin":"127.0.0.1:7000","seq":7,"data":"hi \"there\"\n"})");
+}
+
+TEST_CASE("hypar, flooder: --version, wherever it is") {
+  for (const auto& words : std::vector<std::vector<std::string>>{
+           {"--version"}, {"node", "--version"}, {"node", "--listen", "bogus", "--version"}}) {
+    const auto r = hypar_args(words);
+    CHECK(r.version);
+    CHECK_FALSE(r.args);
+  }
+  CHECK(flooder_args({"--version"}).version);
+  CHECK(version_line("hypar").starts_with("hypar 0."));
+}
+
+TEST_CASE("hypar node: --log-format") {
+  const auto json = hypar_args({"node", "--listen", "127.0.0.1:7000", "--log-format", "json"});
+  REQUIRE(json.args);
+  CHECK(json.args->log_format == LogFormat::json);
+  const auto text = hypar_args({"node", "--listen", "127.0.0.1:7000", "--log-format=text"});
+  REQUIRE(text.args);
+  CHECK(text.args->log_format == LogFormat::text);
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:7000"}).args->log_format == LogFormat::text);
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--log-format", "xml"}) ==
+        "bad value \"xml\" for --log-format (expected text or json)");
+  CHECK(flooder_args({"--listen", "127.0.0.1:7000", "--log-format", "json"}).args->log_format == LogFormat::json);
+  const std::string usage = hypar_args({"--help"}).usage;
+  CHECK(usage.find("--log-format F") != std::string::npos);
+  CHECK(usage.find("--version") != std::string::npos);
+}
+
+TEST_CASE("hypar node: each value of a repeated option is checked; the last one wins") {
+  CHECK(error_of({"node", "--listen", "bogus", "--listen", "127.0.0.1:7000"}).starts_with("bad address \"bogus\""));
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:7000", "--listen", "127.0.0.1:7001", "--arwl", "4",
+                             "--arwl", "5"});
+  REQUIRE(r.args);
+  CHECK(r.args->listen == addr("127.0.0.1:7001"));
+  CHECK(r.args->options.arwl == 5);
+  // One value per occurrence: a second word is not another contact.
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--join", "127.0.0.1:1", "127.0.0.1:2"}) ==
+        "unexpected argument \"127.0.0.1:2\"");
+}
+
+TEST_CASE("hypar node: missing values and unknown words, in hypar's words") {
+  // An option takes the next word as its value, whatever it looks like.
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--keepalive", "--arwl", "3"}).starts_with(
+      "bad duration \"--arwl\" for --keepalive"));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--name"}) == "missing value after --name");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "-x"}) == "unknown option -x");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--bogus=3"}) == "unknown option --bogus");
+  CHECK(error_of({"--listen", "127.0.0.1:7000"}) == "unknown command \"--listen\" (expected \"node\")");
+  // Decimal only: CLI11's own integer conversion would read 0x10 as 16.
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--active-size", "0x10"}) ==
+        "bad value \"0x10\" for --active-size (expected an unsigned integer)");
+  const auto ten = hypar_args({"node", "--listen", "127.0.0.1:7000", "--active-size", "010"});
+  REQUIRE(ten.args);
+  CHECK(ten.args->options.active_size == 10);
 }
