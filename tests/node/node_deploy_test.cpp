@@ -217,6 +217,8 @@ TEST_CASE("deploy: a node restarted from its state directory rejoins without con
   }, seconds(5)));
   REQUIRE(b2->id().incarnation > first_life.incarnation);
   REQUIRE(b2->saved_contacts() == std::vector<Address>{a.id().address});
+  REQUIRE(b2->passive_peers().size() == 1);  // the saved views are spares from the start
+  REQUIRE(b2->passive_peers()[0].address == a.id().address);
   std::optional<JoinResult> result;
   asio::co_spawn(io, join_seeds(*b2, Seeds{}, &result), asio::detached);
   REQUIRE(run_until(io, [&] { return result.has_value(); }, seconds(10)));

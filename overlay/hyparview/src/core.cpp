@@ -73,6 +73,12 @@ void Core::set_contacts(std::vector<Address> contacts) {
   next_contact_ = 0;
 }
 
+void Core::add_spares(const std::vector<PeerId>& peers, Instant now) {
+  advance(now);
+  if (left_) return;
+  for (const PeerId& peer : peers) add_passive(peer, now);
+}
+
 void Core::link_up(const PeerId& peer, Instant now) {
   advance(now);
   if (left_) return;

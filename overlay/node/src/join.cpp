@@ -131,6 +131,8 @@ void Node::Impl::load_state() {
   };
   for (const auto& p : state.active) add(p.address);
   for (const auto& p : state.passive) add(p.address);
+  saved_spares = state.active;
+  saved_spares.insert(saved_spares.end(), state.passive.begin(), state.passive.end());
   for (const auto& a : state.contacts) add(a);
   log::info("{}: saved state: incarnation {} (new {}), {} saved peers", who(), state.incarnation,
             self.incarnation, saved_peers.size());

@@ -101,6 +101,7 @@ void Node::Impl::start() {
   }
   core = hyparview::Core(self, config.options, pick_seed(config.seed));
   core.start(now());
+  core.add_spares(saved_spares, now());  // the views saved before a restart, if any
   spawn(accept_loop(), "accept loop");
   spawn(timer_loop(), "timer loop");
   if (!config.state_dir.empty()) spawn(save_loop(), "state saver");

@@ -115,6 +115,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   NodeConfig config;
   Seeds seeds;                                  // the last join's
   std::vector<Address> saved_peers;             // from the state file at start
+  std::vector<PeerId> saved_spares;             // its active and passive views: passive spares at start
   std::vector<Address> last_contacts;           // the last resolution's addresses
   std::uint64_t join_generation = 0;            // bumped by every join()
   std::map<Address, std::string> dial_failures; // why the last dial of an address failed
