@@ -10,9 +10,12 @@
 #   5. a node SIGKILLed and restarted with its --state-dir and no contact is back in the overlay
 #      within a few keepalive periods, as a newer incarnation;
 #   6. damaged state files (random bytes, truncated, empty) are ignored with a log line.
-# Usage: hypar_deploy_test.sh PATH/TO/hypar
+#   7. (given their paths) flooder and plumcast take the same options: a wildcard bind advertising
+#      127.0.0.5, joined through a contact file by a second process.
+# Usage: hypar_deploy_test.sh PATH/TO/hypar [PATH/TO/flooder PATH/TO/plumcast]
 set -u
 HYPAR=$1
+OTHER_APPS=("${@:2}")
 source "$(dirname "$0")/procs.sh"
 
 NODE_ARGS=(--keepalive 200ms --status-every 300ms --shuffle-period 2s)
@@ -192,6 +195,28 @@ for damage in random truncated empty; do
   # The node writes its own state over the damaged file at start.
   wait_until 5 eval "[ \"\$(head -c 4 $dir/hypar-state)\" = HYPS ]" && ok "$damage state file replaced by a valid one" ||
     fail "$damage state file not replaced"
+done
+
+# ---- 7. the other node apps
+app_index=20
+for app in "${OTHER_APPS[@]}"; do
+  a=$app_index; b=$((app_index + 1)); app_index=$((app_index + 2))
+  name=$(basename "$app")
+  next_port; p=$NEXT_PORT
+  OUTS[$a]="$WORK/$a.out"; ERRS[$a]="$WORK/$a.err"
+  "$app" --listen "0.0.0.0:$p" --advertise "127.0.0.5:$p" --state-dir "$WORK" </dev/null >"${OUTS[$a]}" 2>"${ERRS[$a]}" &
+  PIDS[$a]=$!
+  echo "127.0.0.5:$p" >"$WORK/$name-seeds"
+  next_port; q=$NEXT_PORT
+  OUTS[$b]="$WORK/$b.out"; ERRS[$b]="$WORK/$b.err"
+  "$app" --listen "127.0.0.1:$q" --join-file "$WORK/$name-seeds" </dev/null >"${OUTS[$b]}" 2>"${ERRS[$b]}" &
+  PIDS[$b]=$!
+  if wait_until 10 has_line "${OUTS[$b]}" "\"event\":\"link_up\",\"peer\":\"127.0.0.5:$p\"" &&
+     has_line "${OUTS[$a]}" "\"event\":\"listening\",\"id\":\"127.0.0.5:$p\""; then
+    ok "$name: 0.0.0.0:$p advertised as 127.0.0.5:$p, joined through a contact file"
+  else
+    fail "$name with --advertise/--join-file: $(head -3 "${ERRS[$a]}" "${ERRS[$b]}")"
+  fi
 done
 
 stop_all_gracefully 0 1 2 3
