@@ -81,6 +81,13 @@ TEST_CASE("deploy: a refused contact fails at once with reason refused, not at t
   REQUIRE(run_until(io, [&] { return result.has_value(); }, seconds(10)));
   REQUIRE_FALSE(*result);
   REQUIRE(result->failures == std::vector<ContactFailure>{{dead.to_string(), "refused"}});
+
+  result.reset();  // only itself to join through
+  seeds.contacts = {HostPort::of(a.id().address)};
+  asio::co_spawn(io, join_seeds(a, seeds, &result), asio::detached);
+  REQUIRE(run_until(io, [&] { return result.has_value(); }, seconds(10)));
+  REQUIRE_FALSE(*result);
+  REQUIRE(result->failures == std::vector<ContactFailure>{{a.id().address.to_string(), "this node's own address"}});
 }
 
 TEST_CASE("deploy: join through a name (localhost:PORT) resolves it") {

@@ -70,7 +70,9 @@ asio::awaitable<JoinResult> Node::Impl::join(Seeds new_seeds) {
   if (result.joined) result.contact = join_contact;
   result.failures = std::move(resolution.failures);
   for (const auto& contact : resolution.contacts) {
-    if (const auto it = dial_failures.find(contact.address); it != dial_failures.end()) {
+    if (contact.address == self.address) {
+      if (!result.joined) result.failures.push_back({contact.label(), "this node's own address"});
+    } else if (const auto it = dial_failures.find(contact.address); it != dial_failures.end()) {
       result.failures.push_back({contact.label(), it->second});
     }
   }
