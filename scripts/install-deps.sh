@@ -9,8 +9,9 @@ set -euo pipefail
 #           chromium for the status page test (its npm driver: tests/ops/install-playwright.sh)
 # clang + libclang-rt-dev: the libFuzzer targets (scripts/fuzz.sh); libclang-rt-dev follows the
 # default clang (libclang-rt-14-dev on bookworm).
+# dnsmasq-base: the DNS server of tests/apps/hypar_discovery_test.sh (names and SRV records)
 packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
-          clang libclang-rt-dev)
+          clang libclang-rt-dev dnsmasq-base)
 packages+=(iproute2 nftables)  # the chaos tests (tests/chaos/): network namespaces, veth, nft rules
 for flag in "$@"; do
   case "$flag" in

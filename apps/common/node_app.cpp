@@ -43,6 +43,9 @@ std::unique_ptr<Node> NodeApp::start_node(NodeConfig config) {
   } catch (const std::invalid_argument& e) {
     exit_status_ = usage_error(program_, e.what());
     return nullptr;
+  } catch (const std::runtime_error& e) {  // e.g. --state-dir not writable
+    fail(1, e.what());
+    return nullptr;
   }
   set_log_node(node->id().address.to_string());
   cli::print_line(cli::listening_line(node->id().address));
@@ -80,16 +83,6 @@ asio::awaitable<void> NodeApp::wait_and_leave(Node& node) {
   co_await node.leave();
   cli::print_line(cli::left_line());
   io_.stop();
-}
-
-void NodeApp::join_in_background(Node& node, std::vector<Address> contacts) {
-  if (!contacts.empty()) spawn(join(node, std::move(contacts)));
-}
-
-asio::awaitable<void> NodeApp::join(Node& node, std::vector<Address> contacts) {
-  // (The result goes through a variable: GCC 12 at -O2 miscompiled `if (!co_await ...)`.)
-  const bool joined = co_await node.join(std::move(contacts));
-  if (!joined) log::Logger(program_.name).warn("{}no contact answered; retrying in the background", program_.log_prefix);
 }
 
 int NodeApp::run() {

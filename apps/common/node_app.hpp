@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "hypar/log.hpp"
+#include "deploy.hpp"
 #include "hypar/node/node.hpp"
 #include "program.hpp"
 
@@ -39,9 +40,9 @@ class NodeApp {
   int exit_status() const { return exit_status_; }
 
   // The node's configuration from the options every app has: --listen, --name, --secret-file,
-  // --metrics-listen, and
-  // the protocol options where Args has them. nullopt after reporting why the secret file cannot
-  // be used (exit status 2, with the usage).
+  // --metrics-listen, the deployment options (deploy.hpp), and the protocol options where Args has
+  // them. nullopt after reporting why the secret file or --advertise cannot be used (exit status 2,
+  // with the usage).
   template <class Args>
   std::optional<NodeConfig> node_config(const Args& args) {
     NodeConfig config;
@@ -50,12 +51,16 @@ class NodeApp {
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
+    if (auto problem = apply_deploy_args(deploy_args(args), config)) {
+      exit_status_ = usage_error(program_, *problem);
+      return std::nullopt;
+    }
     return config;
   }
 
   // Starts the node (it listens at once) and prints {"event":"listening","id":...}. nullptr after
-  // reporting why: exit status 1 when it cannot listen, 2 (with the usage) when the configuration
-  // is invalid.
+  // reporting why: exit status 1 when it cannot listen or use its state directory, 2 (with the
+  // usage) when the configuration is invalid (e.g. a wildcard --listen without --advertise).
   std::unique_ptr<Node> start_node(NodeConfig config);
 
   // node_config(args), then start_node(): nullptr after reporting why.
@@ -76,9 +81,13 @@ class NodeApp {
   // On SIGINT or SIGTERM: node.leave(), print {"event":"left"}, stop the io_context.
   void leave_on_signal(Node& node);
 
-  // Joins through `contacts` (if any) in the background; logs a warning when none answers (the
-  // node keeps retrying on its own).
-  void join_in_background(Node& node, std::vector<Address> contacts);
+  // Joins in the background through the contacts of args (--join, --join-srv, --join-file) and the
+  // saved peers, if there are any; prints joined, or join_failed with every contact's reason (the
+  // node then keeps retrying on its own).
+  template <class Args>
+  void join_in_background(Node& node, const Args& args) {
+    if (wants_join(deploy_args(args), node)) spawn(join_and_report(node, seeds_of(deploy_args(args))));
+  }
 
   // Runs until the io_context stops; returns the exit status.
   int run();
@@ -87,7 +96,6 @@ class NodeApp {
   bool load_secret(const std::string& file, NodeConfig& config);
   void on_exit(std::exception_ptr error);
   asio::awaitable<void> wait_and_leave(Node& node);
-  asio::awaitable<void> join(Node& node, std::vector<Address> contacts);
 
   Program program_;
   asio::io_context io_;

@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
   Flooder flooder(*node);
   node_app.leave_on_signal(*node);
   node_app.spawn(flooder.run());
-  node_app.join_in_background(*node, args.joins);
+  node_app.join_in_background(*node, args);
   node_app.spawn(read_stdin(flooder));
   return node_app.run();
 }

@@ -8,9 +8,10 @@ namespace hypar::cli {
 namespace {
 
 const char* const kHyparDescription =
-    "usage: hypar node --listen IP:PORT [--name NAME] [--join IP:PORT]... [--secret-file FILE]\n"
-    "                  [--transport epoll|uring] [protocol options] [--status-every D]\n"
-    "                  [--metrics-listen IP:PORT]\n"
+    "usage: hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME]\n"
+    "                  [--join HOST:PORT]... [--join-srv NAME]... [--join-file FILE]...\n"
+    "                  [--state-dir DIR] [--secret-file FILE] [--transport epoll|uring]\n"
+    "                  [protocol options] [--status-every D] [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "       hypar --version\n"
     "\n"
@@ -20,11 +21,13 @@ const char* const kHyparDescription =
 
 const char* const kNodeFooter =
     "Durations: 250ms, 10s, 1m; a bare number means seconds.\n"
-    "Exit status: 0 after a graceful leave, 1 when the node cannot listen, 2 on bad arguments.\n";
+    "Exit status: 0 after a graceful leave, 1 when the node cannot listen or use --state-dir,\n"
+    "2 on bad arguments.\n";
 
 const char* const kFlooderDescription =
-    "usage: flooder --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "               [--metrics-listen IP:PORT]\n"
+    "usage: flooder --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
+    "               [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
+    "               [--secret-file FILE] [--metrics-listen IP:PORT]\n"
     "               [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
@@ -34,8 +37,9 @@ const char* const kFlooderDescription =
     "forwarding until SIGINT or SIGTERM.\n";
 
 const char* const kPlumcastDescription =
-    "usage: plumcast --listen IP:PORT [--join IP:PORT]... [--name NAME] [--secret-file FILE]\n"
-    "                [protocol options] [--metrics-listen IP:PORT]\n"
+    "usage: plumcast --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
+    "                [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
+    "                [--secret-file FILE] [protocol options] [--metrics-listen IP:PORT]\n"
     "                [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
@@ -54,13 +58,57 @@ Address parse_address(const std::string& text, const char* option) {
   return *address;
 }
 
-// The options of every node app: --listen, --join, --name, --secret-file, --metrics-listen,
+HostPort parse_contact(const std::string& text, const char* option) {
+  auto contact = HostPort::parse(text);
+  if (!contact) {
+    reject("bad address " + in_quotes(text) + " for " + option +
+           " (expected HOST:PORT, e.g. seed.example.org:7000 or 127.0.0.1:7000)");
+  }
+  return std::move(*contact);
+}
+
+// The deployment options (apps/common/deploy.hpp): --advertise, --join with names, --join-srv,
+// --join-file, --state-dir.
+void add_deploy_options(CLI::App& app, CommonArgs& args) {
+  add_value(app, "--advertise", "HOST:PORT",
+            "the address peers reach this node at: its identity; required with a\n"
+            "wildcard --listen; a name is resolved at start [--listen]",
+            [&args](const std::string& text) { args.advertise = parse_contact(text, "--advertise"); });
+  add_value(app, "--join", "HOST:PORT",
+            "contact to join through (an IP or a DNS name: every address tried);\n"
+            "repeat to give fallbacks, tried in order",
+            [&args](const std::string& text) { args.joins.push_back(parse_contact(text, "--join")); });
+  add_value(app, "--join-srv", "NAME", "DNS SRV name whose targets are contacts (e.g. _hypar._tcp.example.org)",
+            [&args](const std::string& text) {
+              // A DNS name: the rules of a HOST:PORT's host, and not an IP literal.
+              if (!HostPort::parse(text + ":1") || Address::parse(text + ":1") || text.front() == '[') {
+                reject("bad DNS name " + in_quotes(text) + " for --join-srv (expected e.g. _hypar._tcp.example.org)");
+              }
+              args.join_srv.push_back(text);
+            });
+  add_value(app, "--join-file", "FILE",
+            "file of contacts, one HOST:PORT per line, # comments (names, SRV\n"
+            "records and files are looked up again at every re-join)",
+            [&args](const std::string& text) {
+              if (text.empty()) reject("--join-file needs a file name");
+              args.join_files.push_back(text);
+            });
+  add_value(app, "--state-dir", "DIR",
+            "keep the incarnation, views and contacts in DIR; a node restarted\n"
+            "with it and no contact rejoins through its saved peers [none]",
+            [&args](const std::string& text) {
+              if (text.empty()) reject("--state-dir needs a directory");
+              args.state_dir = text;
+            });
+}
+
+// The options of every node app: --listen, the deployment options, --name, --secret-file,
+// --metrics-listen,
 // --log-level, --log-format.
 void add_common_options(CLI::App& app, CommonArgs& args) {
-  add_value(app, "--listen", "IP:PORT", "address to listen on; also the node's identity (required)",
+  add_value(app, "--listen", "IP:PORT", "address to listen on (0.0.0.0 or [::]: every interface) (required)",
             [&args](const std::string& text) { args.listen = parse_address(text, "--listen"); });
-  add_value(app, "--join", "IP:PORT", "contact to join through; repeat to give fallbacks, tried in order",
-            [&args](const std::string& text) { args.joins.push_back(parse_address(text, "--join")); });
+  add_deploy_options(app, args);
   add_value(app, "--name", "NAME",
             "name shown in logs and to peers, at most " + std::to_string(kMaxNameLength) + " bytes [none]",
             [&args](const std::string& text) {
@@ -146,7 +194,9 @@ ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv) {
 ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv) {
   PlumcastArgs args;
   CLI::App app("", "plumcast");
-  configure(app, kPlumcastDescription, "Exit status: 0 after a graceful leave, 1 when the node cannot listen, 2 on bad arguments.\n");
+  configure(app, kPlumcastDescription,
+            "Exit status: 0 after a graceful leave, 1 when the node cannot listen or use --state-dir,\n"
+            "2 on bad arguments.\n");
   add_common_options(app, args);
   add_protocol_options(app, args.options);
   add_log_options(app, args.log_level, args.log_format);

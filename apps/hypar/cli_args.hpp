@@ -15,6 +15,7 @@
 
 #include "cli_options.hpp"
 #include "hypar/address.hpp"
+#include "hypar/host_port.hpp"
 #include "hypar/hyparview/options.hpp"
 #include "hypar/log.hpp"
 #include "hypar/time.hpp"
@@ -27,8 +28,12 @@ enum class TransportKind { automatic, epoll, uring };
 // What every node app is given: where to listen, whom to join, who it is, how it logs.
 struct CommonArgs {
   Address listen;
-  std::string name;            // empty: the node has no name
-  std::vector<Address> joins;  // contacts, tried in the order given
+  std::string name;                     // empty: the node has no name
+  std::vector<HostPort> joins;          // contacts, tried in the order given (names resolved)
+  std::optional<HostPort> advertise;    // the address peers know the node by; none: --listen
+  std::vector<std::string> join_srv;    // DNS SRV names whose targets are contacts
+  std::vector<std::string> join_files;  // files of contacts, re-read at every join attempt
+  std::string state_dir;                // where the node keeps its state across restarts
   std::string secret_file;     // empty: no cluster secret
   std::optional<Address> metrics_listen;  // --metrics-listen: HTTP /metrics, /status, / (none: off)
   log::Level log_level = log::Level::info;

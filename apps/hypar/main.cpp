@@ -1,5 +1,6 @@
 // hypar: runs one HyParView node over TCP and reports what happens as JSON lines on stdout.
 //   hypar node --listen 127.0.0.1:7001 --join 127.0.0.1:7000 --status-every 1s
+//   hypar node --listen 0.0.0.0:7000 --advertise 10.0.0.5:7000 --join seed.example.org:7000 --state-dir /var/lib/hypar
 // Logs go to stderr. SIGINT/SIGTERM leave gracefully ({"event":"left"}, exit 0). Exit 1: the
 // node cannot listen; exit 2: bad arguments (message and usage on stderr). See --help; --version
 // prints "hypar VERSION".
@@ -43,26 +44,6 @@ asio::awaitable<void> print_events(Node& node) {
     } else if (const auto* message = std::get_if<Message>(&event)) {
       print_line(cli::message_line(message->peer.address, message->bytes.size()));
     }
-  }
-}
-
-asio::awaitable<void> join(Node& node, std::vector<Address> contacts) {
-  // (The result goes through a variable: GCC 12 at -O2 miscompiles a co_await inside an if
-  // condition here.)
-  const bool joined = co_await node.join(contacts);
-  if (joined) {
-    // Node::join does not say which contact answered: report the first one in the active view.
-    const auto active = addresses_of(node.peers());
-    Address contact = contacts.front();
-    for (const auto& c : contacts) {
-      if (std::find(active.begin(), active.end(), c) != active.end()) {
-        contact = c;
-        break;
-      }
-    }
-    print_line(cli::joined_line(contact));
-  } else {
-    print_line(cli::join_failed_line());  // the node keeps retrying in the background
   }
 }
 
@@ -110,7 +91,7 @@ int main(int argc, char** argv) {
   if (!node) return node_app.exit_status();
   node_app.leave_on_signal(*node);
   node_app.spawn(print_events(*node));
-  if (!args.joins.empty()) node_app.spawn(join(*node, args.joins));
+  node_app.join_in_background(*node, args);
   if (args.status_every > Duration::zero()) node_app.spawn(print_status(*node, args.status_every));
   return node_app.run();
 }

@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   node_app.leave_on_signal(*node);  // the broadcaster stops with its node
   node_app.spawn(print_deliveries(caster));
   node_app.spawn(print_links(caster));
-  node_app.join_in_background(*node, args.joins);
+  node_app.join_in_background(*node, args);
   node_app.spawn(broadcast_stdin(caster));
   return node_app.run();
 }

@@ -95,9 +95,9 @@ TEST_CASE("hypar node: every option") {
   CHECK(a.listen == addr("127.0.0.1:7001"));
   CHECK(a.name == "b");
   REQUIRE(a.joins.size() == 3);  // repeated --join keeps every contact, in order
-  CHECK(a.joins[0] == addr("127.0.0.1:7000"));
-  CHECK(a.joins[1] == addr("[::1]:7002"));
-  CHECK(a.joins[2] == addr("10.0.0.1:9"));
+  CHECK(a.joins[0] == HostPort::of(addr("127.0.0.1:7000")));
+  CHECK(a.joins[1] == HostPort::of(addr("[::1]:7002")));
+  CHECK(a.joins[2] == HostPort::of(addr("10.0.0.1:9")));
   CHECK(a.secret_file == "/tmp/s");
   CHECK(a.transport == TransportKind::uring);
   CHECK(a.options.active_size == 4);
@@ -177,6 +177,36 @@ TEST_CASE("hypar: bad arguments give one clear sentence") {
   CHECK(invalid.find("prwl") != std::string::npos);
 }
 
+TEST_CASE("node apps: deployment options (advertise, names, SRV, files, state directory)") {
+  const auto r = hypar_args({"node", "--listen", "0.0.0.0:7000", "--advertise", "node-1.hypar.svc:7000", "--join",
+                             "seed.hypar.svc:7000", "--join", "127.0.0.1:7001", "--join-srv", "_hypar._tcp.hypar.svc",
+                             "--join-file", "/etc/hypar/seeds", "--state-dir", "/var/lib/hypar"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->listen == addr("0.0.0.0:7000"));
+  REQUIRE(r.args->advertise);
+  CHECK(*r.args->advertise == HostPort{"node-1.hypar.svc", 7000});
+  REQUIRE(r.args->joins.size() == 2);
+  CHECK(r.args->joins[0] == HostPort{"seed.hypar.svc", 7000});
+  CHECK(r.args->joins[1] == HostPort::of(addr("127.0.0.1:7001")));
+  CHECK(r.args->join_srv == std::vector<std::string>{"_hypar._tcp.hypar.svc"});
+  CHECK(r.args->join_files == std::vector<std::string>{"/etc/hypar/seeds"});
+  CHECK(r.args->state_dir == "/var/lib/hypar");
+
+  const auto f = flooder_args({"--listen", "[::]:7000", "--advertise", "[::1]:7000", "--state-dir", "d"});
+  REQUIRE(f.args);
+  CHECK(f.args->advertise == HostPort{"::1", 7000});
+
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--advertise", "no port"}).error.starts_with(
+      "bad address \"no port\" for --advertise (expected HOST:PORT"));
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--join", "bad_name!:7"}).error.starts_with(
+      "bad address \"bad_name!:7\" for --join"));
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--join-srv", "1.2.3.4"}).error.starts_with(
+      "bad DNS name \"1.2.3.4\" for --join-srv"));
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--state-dir", ""}).error == "--state-dir needs a directory");
+  CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--join-file", ""}).error == "--join-file needs a file name");
+}
+
 TEST_CASE("flooder: arguments") {
   const auto r = flooder_args({"--listen", "127.0.0.1:7000", "--join", "127.0.0.1:7001", "--join", "127.0.0.1:7002",
                                "--name", "f", "--secret-file", "s", "--log-level", "warn"});
@@ -184,7 +214,7 @@ TEST_CASE("flooder: arguments") {
   REQUIRE(r.args);
   CHECK(r.args->listen == addr("127.0.0.1:7000"));
   REQUIRE(r.args->joins.size() == 2);
-  CHECK(r.args->joins[1] == addr("127.0.0.1:7002"));
+  CHECK(r.args->joins[1] == HostPort::of(addr("127.0.0.1:7002")));
   CHECK(r.args->name == "f");
   CHECK(r.args->secret_file == "s");
   CHECK(r.args->log_level == log::Level::warn);

@@ -33,7 +33,7 @@ TEST_CASE("plumcast: node options and protocol options") {
   REQUIRE(r.args);
   CHECK(r.args->listen == addr("127.0.0.1:7000"));
   REQUIRE(r.args->joins.size() == 2);
-  CHECK(r.args->joins[1] == addr("127.0.0.1:7002"));
+  CHECK(r.args->joins[1] == HostPort::of(addr("127.0.0.1:7002")));
   CHECK(r.args->name == "p");
   CHECK(r.args->secret_file == "s");
   CHECK(r.args->options.active_size == 4);

@@ -71,6 +71,19 @@ void Core::join(std::vector<Address> contacts, Instant now) {
   try_next_contact(now);
 }
 
+void Core::set_contacts(std::vector<Address> contacts) {
+  contacts.erase(std::remove(contacts.begin(), contacts.end(), self_.address), contacts.end());
+  if (contacts.empty() || joining_) return;  // an attempt in flight keeps the list it walks
+  contacts_ = std::move(contacts);
+  next_contact_ = 0;
+}
+
+void Core::add_spares(const std::vector<PeerId>& peers, Instant now) {
+  advance(now);
+  if (left_) return;
+  for (const PeerId& peer : peers) add_passive(peer, now);
+}
+
 void Core::link_up(const PeerId& peer, Instant now) {
   advance(now);
   if (left_) return;

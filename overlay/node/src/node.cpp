@@ -32,6 +32,13 @@ std::uint64_t pick_incarnation(std::uint64_t configured) {
       std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
+bool is_wildcard(const Address& address) {
+  for (const auto b : address.ip) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
 std::uint64_t pick_seed(std::uint64_t configured) {
   if (configured != 0) return configured;
   std::random_device device;
@@ -72,16 +79,41 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
 }
 
 void Node::Impl::start() {
+  if (config.advertise && is_wildcard(*config.advertise)) {
+    throw std::invalid_argument("advertise address " + config.advertise->to_string() +
+                                " is a wildcard: give the address peers reach this node at");
+  }
+  if (!config.advertise && is_wildcard(config.listen)) {
+    throw std::invalid_argument("listen address " + config.listen.to_string() +
+                                " is a wildcard: give an advertise address (--advertise HOST:PORT), the "
+                                "address peers reach this node at");
+  }
+  if (!config.state_dir.empty()) {
+    if (auto problem = saved_state::check_writable(config.state_dir)) throw std::runtime_error(*problem);
+    load_state();
+  }
   listener = transport->listen(config.listen);
   self.address = listener->local_address();  // the real port when asked for port 0
+  if (config.advertise) {
+    const std::uint16_t bound_port = self.address.port;
+    self.address = *config.advertise;
+    if (self.address.port == 0) self.address.port = bound_port;
+  }
   core = hyparview::Core(self, config.options, pick_seed(config.seed));
   core.start(now());
+  core.add_spares(saved_spares, now());  // the views saved before a restart, if any
   started = now();
   if (config.metrics_listen) start_ops_endpoint();
   spawn(accept_loop(), "accept loop");
   spawn(timer_loop(), "timer loop");
+  if (!config.state_dir.empty()) spawn(save_loop(), "state saver");
   pump();
-  log::info("node {} listening on {} ({} transport)", self.name, self.address.to_string(), transport->name());
+  if (self.address == listener->local_address()) {
+    log::info("node {} listening on {} ({} transport)", self.name, self.address.to_string(), transport->name());
+  } else {
+    log::info("node {} listening on {} as {} ({} transport)", self.name, listener->local_address().to_string(),
+              self.address.to_string(), transport->name());
+  }
 }
 
 void Node::Impl::shutdown() {
@@ -189,6 +221,10 @@ void Node::Impl::apply(hyparview::Output& output) {
           peer->wake.notify();
           peer->space.notify();
         } else if constexpr (std::is_same_v<T, ScheduleTimer>) {
+          if (o.timer.kind == TimerKind::rejoin && contacts_need_resolving()) {
+            spawn(rejoin_after(o.timer.token, o.at), "re-join");  // resolves the contacts again first
+            return;
+          }
           const bool earliest = timers.empty() || o.at < timers.begin()->first;
           timers.emplace(o.at, o.timer);
           if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
@@ -199,6 +235,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           events.push_link_down(o.peer, 0, o.reason);
           event_ready.notify();
         } else if constexpr (std::is_same_v<T, JoinSucceeded>) {
+          join_contact = o.contact;
           join_outcome = true;
           join_done.notify();
         } else if constexpr (std::is_same_v<T, JoinFailed>) {
@@ -291,14 +328,18 @@ Node* Node::where(const Address& id) {
   return it == r.nodes.end() ? nullptr : it->second;
 }
 
-asio::awaitable<bool> Node::join(std::vector<Address> contacts) {
-  auto impl = impl_;
-  impl->join_outcome.reset();
-  impl->core.join(std::move(contacts), impl->now());
-  impl->pump();
-  while (!impl->join_outcome && !impl->stopped) co_await impl->join_done.wait();
-  co_return impl->join_outcome.value_or(false);
+asio::awaitable<JoinResult> Node::join(std::vector<Address> contacts) {
+  Seeds seeds;
+  for (const auto& a : contacts) seeds.contacts.push_back(HostPort::of(a));
+  co_return co_await impl_->join(std::move(seeds));
 }
+
+asio::awaitable<JoinResult> Node::join(Seeds seeds) {
+  auto impl = impl_;
+  co_return co_await impl->join(std::move(seeds));
+}
+
+std::vector<Address> Node::saved_contacts() const { return impl_->saved_peers; }
 
 std::vector<PeerId> Node::peers() const { return impl_->core.active_view(); }
 std::vector<PeerId> Node::passive_peers() const { return impl_->core.passive_view(); }
@@ -369,6 +410,8 @@ std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(bat
 
 asio::awaitable<void> Node::leave() {
   auto impl = impl_;
+  if (impl->stopped) co_return;
+  if (!impl->config.state_dir.empty()) co_await impl->save_state();  // the views, before they empty
   if (impl->stopped) co_return;
   impl->core.leave(impl->now());
   impl->pump();  // DISCONNECT queued on every active link, every link marked closed

@@ -17,6 +17,8 @@
 #include "hypar/hyparview/core.hpp"
 #include "hypar/node/event_batch.hpp"
 #include "hypar/node/node.hpp"
+#include "hypar/node/resolve.hpp"
+#include "hypar/node/saved_state.hpp"
 #include "hypar/runtime/notifier.hpp"
 #include "hypar/runtime/task_group.hpp"
 #include "hypar/transport/auth.hpp"
@@ -76,8 +78,12 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> dial(std::shared_ptr<Peer> peer);
   asio::awaitable<void> inbound(std::shared_ptr<Conn> conn);
-  // Exchanges HELLO (and AUTH); returns the peer's identity, or nothing after logging why not.
-  asio::awaitable<std::optional<PeerId>> handshake(Conn& conn);
+  // Exchanges HELLO (and AUTH): the peer's identity, or why the handshake failed.
+  struct Handshake {
+    std::optional<PeerId> id;
+    std::string failure;
+  };
+  asio::awaitable<Handshake> handshake(Conn& conn);
   void attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id);
   asio::awaitable<void> supervise(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
   asio::awaitable<void> send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
@@ -93,8 +99,32 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   bool carries_data(Peer& peer);
   std::shared_ptr<Peer> make_peer(const Address& address);
 
+  // ---- contacts, re-joins and saved state (join.cpp) ----
+  asio::awaitable<JoinResult> join(Seeds seeds);
+  asio::awaitable<resolve::Resolution> resolve_contacts();  // the seeds, then the saved peers
+  bool contacts_need_resolving() const;
+  // The core's re-join timer `token`, fired at `at` after resolving the contacts again. (Not the
+  // Timer itself: GCC 12 cannot copy an Address, which holds an array, into a coroutine frame.)
+  asio::awaitable<void> rejoin_after(std::uint64_t token, Instant at);
+  // Resolution gave no address to join through: resolve again with backoff until one appears.
+  asio::awaitable<void> resolve_until_joining(std::uint64_t generation);
+  void load_state();
+  saved_state::State current_state() const;
+  asio::awaitable<void> save_loop();
+  asio::awaitable<void> save_state();
+  void dial_failed(const Address& address, std::string reason);
+  std::string who() const { return self.name.empty() ? self.address.to_string() : self.name; }  // in logs
+
   asio::io_context& io;
   NodeConfig config;
+  Seeds seeds;                                  // the last join's
+  std::vector<Address> saved_peers;             // from the state file at start
+  std::vector<PeerId> saved_spares;             // its active and passive views: passive spares at start
+  std::vector<Address> last_contacts;           // the last resolution's addresses
+  std::uint64_t join_generation = 0;            // bumped by every join()
+  std::map<Address, std::string> dial_failures; // why the last dial of an address failed
+  std::optional<PeerId> join_contact;           // who let us in (JoinSucceeded)
+  std::optional<saved_state::State> last_saved;
   PeerId self;
   std::optional<transport::Secret> secret;
   std::unique_ptr<transport::Transport> transport;

@@ -68,7 +68,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
+asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
   transport::Hello own;
   own.sender = self;
   own.nonce = transport::random_nonce();
@@ -77,15 +77,12 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
   append_frame_of(out, [&](auto& o) { transport::encode_hello(own, o); });
   co_await conn.io->write_all(out);
 
-  const std::string remote = conn.io->remote();
   auto payload = co_await read_frame(conn);
   if (!payload) {
     refused(!conn.decoder.failed()                                           ? HandshakeRefusal::closed
             : conn.decoder.error() == transport::FrameDecoder::Error::oversized ? HandshakeRefusal::frame_too_large
                                                                                : HandshakeRefusal::bad_frame);
-    log::warn("refused connection from {}: {}", remote,
-              conn.decoder.failed() ? transport::describe(conn.decoder.error()) : "closed before its HELLO");
-    co_return std::nullopt;
+    co_return Handshake{{}, conn.decoder.failed() ? transport::describe(conn.decoder.error()) : "closed before its HELLO"};
   }
   const auto hello = transport::decode_hello(*payload);
   if (!hello) {
@@ -95,19 +92,16 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
             : kind == Kind::bad_magic           ? HandshakeRefusal::bad_magic
             : kind == Kind::unsupported_version ? HandshakeRefusal::bad_version
                                                 : HandshakeRefusal::malformed_hello);
-    log::warn("refused connection from {}: bad HELLO: {}", remote, transport::describe(hello.error()));
-    co_return std::nullopt;
+    co_return Handshake{{}, "bad HELLO: " + transport::describe(hello.error())};
   }
   const PeerId& peer = hello.hello().sender;
   if (peer.address == self.address) {
     refused(HandshakeRefusal::self_address);
-    log::warn("refused connection from {}: it claims our own address {}", remote, self.address.to_string());
-    co_return std::nullopt;
+    co_return Handshake{{}, "it claims our own address " + self.address.to_string()};
   }
   if (auto refusal = transport::auth_refusal(own, hello.hello())) {
     refused(HandshakeRefusal::auth_mismatch);
-    log::warn("refused connection from {} ({}): {}", remote, peer.to_string(), *refusal);
-    co_return std::nullopt;
+    co_return Handshake{{}, *refusal};
   }
   if (own.auth_challenge()) {
     out.clear();
@@ -117,66 +111,85 @@ asio::awaitable<std::optional<PeerId>> Node::Impl::handshake(Conn& conn) {
     auto auth_payload = co_await read_frame(conn);
     if (!auth_payload) {
       refused(HandshakeRefusal::bad_auth);
-      log::warn("refused connection from {} ({}): closed before its AUTH", remote, peer.to_string());
-      co_return std::nullopt;
+      co_return Handshake{{}, peer.to_string() + " closed before its AUTH (wrong cluster secret?)"};
     }
     const auto auth = transport::decode_auth(*auth_payload);
     if (!auth) {
       refused(HandshakeRefusal::bad_auth);
-      log::warn("refused connection from {} ({}): bad AUTH: {}", remote, peer.to_string(), transport::describe(auth.error()));
-      co_return std::nullopt;
+      co_return Handshake{{}, peer.to_string() + ": bad AUTH: " + transport::describe(auth.error())};
     }
     if (!transport::check_auth_proof(*secret, own, hello.hello(), auth.proof())) {
       refused(HandshakeRefusal::wrong_secret);
-      log::warn("refused connection from {} ({}): wrong cluster secret", remote, peer.to_string());
-      co_return std::nullopt;
+      co_return Handshake{{}, peer.to_string() + ": wrong cluster secret"};
     }
   }
-  co_return peer;
+  co_return Handshake{peer, {}};
 }
 
+namespace {
+// The reason a connect failed, in the words join results use.
+std::string connect_failure(const std::exception& e) {
+  if (const auto* s = dynamic_cast<const asio::system_error*>(&e)) {
+    const auto code = s->code();
+    if (code == asio::error::connection_refused) return "refused";
+    if (code == asio::error::network_unreachable || code == asio::error::host_unreachable) return "unreachable";
+    if (code == asio::error::timed_out) return "timed_out";
+  }
+  return exception_reason(e);
+}
+}  // namespace
+
+// Dial and handshake each race a deadline with hypar::with_timeout, which ends at the first
+// failure: a refused or unreachable contact, or a failed handshake, is known at once.
 asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   auto keep = shared_from_this();
   peer->dialling = true;
   ++counters.connections_dialled;
   std::shared_ptr<Conn> conn;
   std::optional<PeerId> id;
+  std::string failure;
   try {
-    Timer deadline(io);
-    deadline.expires_after(config.connect_timeout);
-    auto connected = co_await (transport->connect(peer->address) || deadline.async_wait(asio::use_awaitable));
-    if (connected.index() == 0) {
-      conn = std::make_shared<Conn>(
-          Conn{std::move(std::get<0>(connected)), transport::FrameDecoder(config.max_frame_size), true});
-      Timer handshake_deadline(io);
-      handshake_deadline.expires_after(config.handshake_timeout);
-      auto result = co_await (handshake(*conn) || handshake_deadline.async_wait(asio::use_awaitable));
-      if (result.index() == 0) {
-        id = std::get<0>(result);
-        if (!id) connect_failed_because(ConnectFailure::handshake);
-      } else {
-        refused(HandshakeRefusal::timeout);
-        connect_failed_because(ConnectFailure::handshake);
-        log::warn("connection to {} refused: no handshake within the timeout", peer->address.to_string());
-      }
-    } else {
+    auto connected = co_await with_timeout(transport->connect(peer->address), config.connect_timeout);
+    if (!connected) {
+      failure = "timed_out";
       connect_failed_because(ConnectFailure::timeout);
-      log::debug("{}: connect to {} timed out", self.name, peer->address.to_string());
+    } else {
+      conn = std::make_shared<Conn>(Conn{std::move(*connected), transport::FrameDecoder(config.max_frame_size), true});
+      try {
+        auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
+        if (!result) {
+          refused(HandshakeRefusal::timeout);
+          failure = "handshake: timed_out";
+        } else if (!result->id) {
+          failure = "handshake: " + result->failure;
+        } else {
+          id = result->id;
+        }
+      } catch (const std::exception& e) {
+        refused(HandshakeRefusal::io_error);
+        failure = "handshake: " + exception_reason(e);
+      }
+      if (!id) connect_failed_because(ConnectFailure::handshake);
     }
   } catch (const std::exception& e) {
-    if (conn) refused(HandshakeRefusal::io_error);
-    connect_failed_because(conn ? ConnectFailure::handshake : ConnectFailure::error);
-    log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), exception_reason(e));
+    connect_failed_because(ConnectFailure::error);
+    failure = connect_failure(e);
   }
   peer->dialling = false;
   if (id && id->address != peer->address) {
     connect_failed_because(ConnectFailure::wrong_identity);
-    log::warn("dialled {} but {} answered: closing", peer->address.to_string(), id->to_string());
+    failure = "handshake: answered as " + id->to_string() + " (its advertised address)";
     id.reset();
   }
   if (!id) {
     if (conn) conn->io->close();
     if (stopped || peer->closed_by_core || peer->lost) co_return;
+    if (failure.starts_with("handshake")) {
+      log::warn("{}: connection to {} failed: {}", who(), peer->address.to_string(), failure);
+    } else {
+      log::debug("{}: connect to {} failed: {}", self.name, peer->address.to_string(), failure);
+    }
+    dial_failed(peer->address, failure);
     if (!peer->conns.empty()) co_return;  // the peer reached us meanwhile: that link serves
     const auto it = peers.find(peer->address);
     if (it != peers.end() && it->second == peer) peers.erase(it);
@@ -197,14 +210,14 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
   auto keep = shared_from_this();
   std::optional<PeerId> id;
   try {
-    Timer deadline(io);
-    deadline.expires_after(config.handshake_timeout);
-    auto result = co_await (handshake(*conn) || deadline.async_wait(asio::use_awaitable));
-    if (result.index() == 0) {
-      id = std::get<0>(result);
-    } else {
+    auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
+    if (!result) {
       refused(HandshakeRefusal::timeout);
       log::warn("refused connection from {}: no handshake within the timeout", conn->io->remote());
+    } else if (!result->id) {
+      if (!stopped) log::warn("refused connection from {}: {}", conn->io->remote(), result->failure);
+    } else {
+      id = result->id;
     }
   } catch (const std::exception& e) {
     if (!stopped) refused(HandshakeRefusal::io_error);

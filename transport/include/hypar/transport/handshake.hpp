@@ -23,7 +23,7 @@ inline constexpr std::size_t kNonceSize = 32;
 
 struct Hello {
   std::uint8_t version = kProtocolVersion;
-  PeerId sender;  // the sender's listen address, name and incarnation
+  PeerId sender;  // the sender's identity: advertised address, name and incarnation
   std::uint8_t flags = 0;
   std::array<std::uint8_t, kNonceSize> nonce{};  // random, filled by the sender
 

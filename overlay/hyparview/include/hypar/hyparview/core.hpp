@@ -81,6 +81,11 @@ class Core {
   // Joins through the first reachable contact, in order. Remembers them for re-joining when this
   // node becomes isolated. Outcome: JoinSucceeded or JoinFailed (then retried with backoff).
   void join(std::vector<Address> contacts, Instant now);
+  // Replaces the contacts later re-joins go through (e.g. names resolved again), without starting
+  // an attempt; an empty list keeps the current one.
+  void set_contacts(std::vector<Address> contacts);
+  // Adds known peers (e.g. saved before a restart) to the passive view as spares.
+  void add_spares(const std::vector<PeerId>& peers, Instant now);
   void link_up(const PeerId& peer, Instant now);
   void link_down(const Address& peer, Instant now);
   void connect_failed(const Address& peer, Instant now);

@@ -10,7 +10,8 @@
 //   asio::io_context io;
 //   hypar::Node node(io, {.listen = *hypar::Address::parse("127.0.0.1:7001"), .name = "b"});
 //   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-//     if (!co_await node.join({*hypar::Address::parse("127.0.0.1:7000")})) co_return;  // could_not_connect
+//     hypar::JoinResult joined = co_await node.join(hypar::Seeds{{*hypar::HostPort::parse("seed:7000")}});
+//     if (!joined) co_return;  // joined.failures says why each contact failed
 //     for (;;) {
 //       hypar::Event ev = co_await node.next_event();
 //       if (auto* m = std::get_if<hypar::Message>(&ev)) co_await node.send(m->peer.address, m->bytes);
@@ -29,6 +30,7 @@
 
 #include "hypar/address.hpp"
 #include "hypar/hyparview/options.hpp"
+#include "hypar/node/contacts.hpp"
 #include "hypar/node/event_batch.hpp"
 #include "hypar/node/events.hpp"
 #include "hypar/node/metrics.hpp"
@@ -40,7 +42,15 @@
 namespace hypar {
 
 struct NodeConfig {
-  Address listen;                    // where this node accepts connections; also its identity
+  Address listen;                    // where this node accepts connections (bind address)
+  // The address peers know this node by (its identity), when it differs from `listen`: required
+  // when `listen` is a wildcard (0.0.0.0, [::]); port 0 means the port actually bound. Default:
+  // `listen` itself (with the port actually bound).
+  std::optional<Address> advertise;
+  // A directory where the node keeps its incarnation, views and contacts across restarts
+  // (hypar/node/saved_state.hpp); empty: nothing is kept. It must be writable.
+  std::string state_dir;
+  Duration state_save_interval = seconds(2);  // at most one write per interval, only when changed
   std::string name;                  // shown in logs and to peers (at most 64 bytes)
   hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
   std::string secret;                // cluster secret; empty: no authentication
@@ -50,7 +60,8 @@ struct NodeConfig {
   std::size_t event_queue_byte_limit = 32u << 20;  // or undelivered message bytes reach this
   Duration connect_timeout = seconds(2);     // TCP connect
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
-  std::uint64_t incarnation = 0;     // 0: microseconds since the epoch at start
+  // 0: microseconds since the epoch at start, and above the saved one when state_dir has one
+  std::uint64_t incarnation = 0;
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
   // Where to serve GET /metrics (Prometheus), /status (JSON) and / (the status page) over HTTP;
   // none: no endpoint. Port 0 picks a free port (Node::metrics_address() tells which).
@@ -63,7 +74,9 @@ struct NodeConfig {
 class Node {
  public:
   // Binds and listens on config.listen (port 0 picks a free port; id() tells which).
-  // Throws std::system_error when it cannot listen, std::invalid_argument on bad options.
+  // Throws std::system_error when it cannot listen, std::invalid_argument on bad options (a
+  // wildcard listen address without an advertise address included), std::runtime_error when the
+  // state directory is not writable.
   Node(asio::io_context& io, NodeConfig config);
   // The same on one shard of a Runtime. Construct it before runtime.run() or on that shard's
   // thread; afterwards call its methods only from that shard (spawn or post there).
@@ -80,9 +93,17 @@ class Node {
   // byte); longer ones return SendResult::too_large.
   std::size_t max_message_size() const;
 
-  // Joins through the first contact that answers (tried in order). true: joined; false:
-  // could_not_connect (none answered); the node keeps retrying in the background with backoff.
-  asio::awaitable<bool> join(std::vector<Address> contacts);
+  // Joins through the first contact that answers (tried in order), then through the peers of the
+  // saved state (NodeConfig::state_dir). The result converts to true when joined; otherwise it
+  // lists every contact that failed and why ("refused", "unreachable", "timed_out",
+  // "handshake: ...", "resolve: ..."), and the node keeps retrying in the background with backoff.
+  asio::awaitable<JoinResult> join(std::vector<Address> contacts);
+  // The same with names, SRV names and contact files (hypar/node/contacts.hpp), resolved without
+  // blocking now and again at every re-join attempt. Seeds{} joins through the saved peers only.
+  asio::awaitable<JoinResult> join(Seeds seeds);
+  // Peers of the saved state (active, then passive, then its contacts): a node restarted with
+  // them can join(Seeds{}) without being given any contact.
+  std::vector<Address> saved_contacts() const;
 
   std::vector<PeerId> peers() const;          // the active view
   std::vector<PeerId> passive_peers() const;  // the passive view
@@ -115,9 +136,10 @@ class Node {
   void remove_metrics_source(std::uint64_t handle);
 
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
+  // With a state directory, the views are saved first.
   asio::awaitable<void> leave();
 
-  // The running node whose identifier (listen address) is `id`, in this process (hyparerl's
+  // The running node whose identifier (advertised address) is `id`, in this process (hyparerl's
   // where/1); nullptr if none.
   static Node* where(const Address& id);
 
