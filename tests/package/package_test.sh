@@ -35,5 +35,7 @@ flags=$(pkg-config --cflags --libs hypar)
 echo "$cxx main.cpp $flags" >&2
 # shellcheck disable=SC2086  # the flags are a command line to split
 "$cxx" $extra -o "$work/consumer-pc" "$consumer/main.cpp" $flags
-"$work/consumer-pc" "$version"
+# (a shared hypar in a private prefix is found the way its users would point at it)
+libdir=$(pkg-config --variable=libdir hypar)
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/consumer-pc" "$version"
 echo "package_test: OK" >&2
