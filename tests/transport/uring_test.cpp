@@ -111,7 +111,10 @@ TEST_CASE("uring: many frames echoed both ways", "[uring]") {
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
-    auto [client, server] = co_await connect_pair(*transport, *listener);
+    // References, not a structured binding: the lambdas below capture them (clang 14 cannot).
+    Pair pair = co_await connect_pair(*transport, *listener);
+    auto& client = pair.client;
+    auto& server = pair.server;
     constexpr int kFrames = 20000;
 
     // The server echoes whatever arrives until end of stream.
@@ -312,7 +315,10 @@ TEST_CASE("uring: close() with a read and a blocked write in flight", "[uring]")
   run([](asio::io_context& io) -> asio::awaitable<void> {
     auto transport = hypar::transport::make_uring_transport(io.get_executor());
     auto listener = transport->listen(kLoopback);
-    auto [client, server] = co_await connect_pair(*transport, *listener);
+    // References, not a structured binding: the lambdas below capture them (clang 14 cannot).
+    Pair pair = co_await connect_pair(*transport, *listener);
+    auto& client = pair.client;
+    auto& server = pair.server;
     // Nobody reads the server side: a 64 MiB write blocks once the socket buffers are full.
     auto big = std::make_shared<std::vector<std::uint8_t>>(pattern(64u << 20, 4));
     int ended = 0;

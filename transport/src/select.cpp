@@ -9,6 +9,9 @@
 namespace hypar::transport {
 
 std::unique_ptr<Transport> make_default_transport(asio::any_io_executor executor) {
+#if !HYPAR_HAVE_URING
+  return make_tcp_transport(std::move(executor));  // built without liburing: epoll, nothing to report
+#else
   try {
     return make_uring_transport(executor);
   } catch (const std::system_error& e) {
@@ -16,6 +19,7 @@ std::unique_ptr<Transport> make_default_transport(asio::any_io_executor executor
     if (!told.exchange(true)) log::warn("io_uring transport unavailable, using epoll: {}", e.what());
     return make_tcp_transport(std::move(executor));
   }
+#endif
 }
 
 }  // namespace hypar::transport

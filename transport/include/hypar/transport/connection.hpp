@@ -66,7 +66,7 @@ std::unique_ptr<Transport> make_tcp_transport(asio::any_io_executor executor);
 
 // The io_uring backend (hypar/transport/uring.hpp), TCP_NODELAY set. `executor` must belong to an
 // asio::io_context run by one thread. Throws std::system_error, saying why, when io_uring cannot
-// be set up on this machine.
+// be set up on this machine or hypar was built without liburing (HYPAR_WITH_URING).
 std::unique_ptr<Transport> make_uring_transport(asio::any_io_executor executor);
 
 // uring where it works, else tcp (epoll); the reason for falling back is logged once per process
