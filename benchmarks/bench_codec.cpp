@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench-codec: encode/decode throughput of HyParView messages and frame parsing throughput.
 // Each case runs for about one second of wall time and prints `case,ops_per_s,ns_per_op`.
 #include <chrono>

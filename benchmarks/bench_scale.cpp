@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench-scale: K real nodes in one process, over loopback TCP, on one shard (one thread).
 //
 //   bench-scale [--nodes K]... [--transport uring|epoll] [--idle-seconds S] [--limit-seconds L]

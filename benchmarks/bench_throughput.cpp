@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench-throughput: one-way message throughput on loopback, uring vs epoll.
 //
 //   bench-throughput [--transport uring|epoll|both] [--size BYTES]... [--connections N]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # hypar_configure(<target>): warnings and sanitizer flags, PRIVATE to each target so they apply
 # to the target itself (libcoro's lesson) and never leak to users of the library.
 function(hypar_configure target)

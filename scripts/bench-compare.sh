@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench-throughput of the working tree against an older commit, side by side in one run: the
 # old commit is built from `git archive` into a temporary directory, then both binaries run in
 # turn (old, new, old, new, ...) so that load on the machine hits both alike. Node level, both

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The throughput figures of docs/benchmarks.md, side by side in one run: iperf3's loopback TCP
 # baseline (one stream, 64 KiB and 1 MiB writes), then bench-throughput for both transports,
 # each case repeated and reported as its median, with the plot written to docs/img/throughput.svg.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds one flavour of hypar with its preset in CMakePresets.json: `release`
 # (default), `asan` (ASan+UBSan), `tsan` or `clang` (clang++, everything).
 # Usage: scripts/build.sh [release|asan|tsan|clang]   -> prints the build directory on stdout.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The main job: install what is missing, build, and run a real local cluster of `hypar node`
 # processes on 127.0.0.1. It converges, loses 6 of its 20 nodes at once (SIGKILL), heals, and
 # then every survivor leaves gracefully. One summary line per second on stdout; every node's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and runs each for SECONDS.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default 30 s, every target)
 #   scripts/fuzz.sh 20                 what CI runs

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages hypar needs, only those missing. Idempotent, non-interactive;
 # runs as root or through sudo. Debian 12 (bookworm) or newer.
 set -euo pipefail

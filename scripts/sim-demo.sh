@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The simulator demo: install what is missing, build, and run the HyParView overlay on
 # the deterministic simulator (real protocol cores, virtual time):
 #   1. 2,000 nodes join through one contact and shuffle for 50 rounds; the overlay graph is measured;

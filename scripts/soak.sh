@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Churn soak for a long time: tests/chaos/churn_test.sh for MINUTES (default 10) with 30 plumcast
 # processes, one SIGKILLed and replaced every second (CI runs the same test for 60 s as the ctest
 # test chaos-churn). The RSS warm-up is 2 minutes (past Plumtree's 90 s seen TTL) when the run is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, then builds and tests three flavours (scripts/build.sh, presets in
 # CMakePresets.json): a normal GCC build running every test, a clang build of everything running
 # the fast unit tests and the package test, and an AddressSanitizer + UndefinedBehaviorSanitizer

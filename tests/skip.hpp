@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A test that cannot run here is a ctest SKIP, never a pass. Catch2 v2 has no SKIP, and ctest
 // runs each test case in a process of its own: skip() prints why and exits with 77, which every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The deployment options every node app shares (--advertise, --join, --join-srv, --join-file,
 // --state-dir): what they do to the node's configuration, and the join they start.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Where a node app's log lines go (--log-format): text keeps hypar's default sink ("[level] message"
 // on stderr); json writes one cli::json_log_line per line on stderr, naming the node once it listens.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The frame a node app (`hypar node`, `flooder`, `plumcast`) runs in: one io_context on the main
 // thread, the node built from the options every app has, coroutines whose unexpected exceptions

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // How a node app (`hypar node`, `flooder`, `plumcast`) names itself, and what it prints for --help,
 // --version and a bad argument: the usage on stdout (exit 0), "NAME VERSION" on stdout (exit 0),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Loads the cluster secret named by --secret-file into the form NodeConfig::secret takes (the key
 // bytes in a std::string), for NodeApp::node_config; the rules (size limits, one trailing newline

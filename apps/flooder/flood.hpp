@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The pieces of the flooding broadcaster that involve no IO, so that they can be tested alone:
 // the message format, the duplicate filter and the recent-message history.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // flooder: a reliable flooding broadcaster, written as an application of the public hypar::Node
 // API only (hypar/node/node.hpp). It is the worked example of how to write an overlay app; the
 // counterpart of hyparerl's examples/flooder.erl.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Command-line parsing for hypar-sim, on CLI11: a command ("graph", "churn", "plumtree", "failures"
 // or "partition") and its options; the protocol options are the node apps' (apps/hypar/cli_options.hpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar-sim: runs the real HyParView core in the deterministic simulator.
 //   hypar-sim graph --nodes N --rounds R --seed S [...]  -> metric,value CSV on stdout
 //   hypar-sim churn [--nodes N] [--fail PCT] [...]      -> one health row per virtual second

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar-sim --metrics-out FILE: the membership metrics of every simulated node, under the same
 // Prometheus names a real node exports (hyparview::write_prometheus), each sample labelled with

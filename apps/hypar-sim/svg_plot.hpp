@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A small SVG line-chart writer for hypar-sim's figures, with no dependencies: charts stacked
 // vertically in one document, each with a frame, "nice" ticks on both axes, axis labels, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Command-line parsing for the `hypar`, `flooder` and `plumcast` executables, on CLI11 (the shared
 // pieces are in cli_options.hpp). Parsing only: no IO, no sockets, so that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // CLI11 building blocks shared by every hypar executable (hypar, flooder, plumcast, hypar-sim, the
 // benchmarks): the help layout, --help and --version, value checks with one-sentence errors, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The JSON lines that `hypar node`, `flooder` and `plumcast` print on stdout: one object per line, keys in a
 // fixed order, no spaces, so that scripts can grep them. Formatting only: no IO.

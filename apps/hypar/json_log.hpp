@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The log lines of `--log-format json`: one JSON object per line, keys in a fixed order.
 // Formatting only: no IO.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar: runs one HyParView node over TCP and reports what happens as JSON lines on stdout.
 //   hypar node --listen 127.0.0.1:7001 --join 127.0.0.1:7000 --status-every 1s
 //   hypar node --listen 0.0.0.0:7000 --advertise 10.0.0.5:7000 --join seed.example.org:7000 --state-dir /var/lib/hypar

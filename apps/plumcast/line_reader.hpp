@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Reads a file descriptor (stdin) line by line without blocking the io_context: each
 // co_await next() gives one line without its "\n" (and "\r"), or nullopt at end of input or on a

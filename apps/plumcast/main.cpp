@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // plumcast: Plumtree broadcast of stdin lines over a HyParView overlay, written on the public
 // hypar::Node API and hypar::Broadcaster (overlay/broadcast).
 //

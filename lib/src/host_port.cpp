@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HOST:PORT parsing for contacts given by name or address.
 #include "hypar/host_port.hpp"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Hostile input against a running `hypar node` (A) that has a cluster secret and two peers (B, C):
 # connections sending random garbage, an oversized frame length, a truncated HELLO, a frame cut
 # short, a HELLO with a wrong magic, a peer with another secret and a peer with no secret. For

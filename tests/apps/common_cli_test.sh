@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What every hypar executable's command line does alike (apps/hypar/cli_options.hpp): --version
 # prints "NAME X.Y.Z" and exits 0; --help and -h print the usage and exit 0; an unknown option
 # exits 2 with one line "NAME: unknown ... --bogus" first on stderr and the usage after it.

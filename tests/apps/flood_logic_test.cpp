@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The flooding broadcaster's pieces without IO (apps/flooder/flood.hpp).
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The flooding broadcaster over real TCP on 127.0.0.1:
 #   1. 10 flooder processes (i joins through 0, then i-1); process 0 broadcasts 50 lines read on
 #      stdin; every process delivers each of them exactly once;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The hypar / flooder command lines (apps/hypar/cli_args.hpp) and their JSON event lines
 // (apps/hypar/json_events.hpp).
 #include <catch2/catch.hpp>

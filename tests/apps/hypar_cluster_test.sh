@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real 20-node cluster of `hypar node` processes on 127.0.0.1:
 #   1. node i joins through node 0 (then node i-1); every node's active view reaches >= 3;
 #   2. 6 nodes (never node 0) are SIGKILLed; within 10 s no survivor lists a killed node as active

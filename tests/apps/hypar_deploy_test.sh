@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Deployment of `hypar node` processes on loopback:
 #   1. a wildcard --listen without --advertise exits 2 and says to add --advertise ([::] too);
 #      an unusable --state-dir (not a directory, read-only) exits 1 with a clear line;

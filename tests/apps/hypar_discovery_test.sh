@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Contacts found through DNS, served by a real dnsmasq, all inside a network namespace this test
 # creates (its /etc/netns/NS/resolv.conf points the resolver at the dnsmasq there):
 #   1. --join-srv: every SRV target is a contact, lowest priority first (the first is dead);

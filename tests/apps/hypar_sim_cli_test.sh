@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Black-box checks of the hypar-sim command line: exit codes, CSV shape, determinism by seed.
 # Usage: hypar_sim_cli_test.sh PATH/TO/hypar-sim
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Black-box checks of "hypar-sim failures" (the HyParView paper's failure experiment): exit codes,
 # CSV shape, figures in range, determinism by seed, the SVG figure.
 # Usage: hypar_sim_failures_test.sh PATH/TO/hypar-sim

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # hypar-sim --metrics-out: every simulated node's metrics under the names a real node serves,
 # labelled node="IP:PORT", valid for promtool (when installed), and moving as the run did:
 # each node started one shuffle per round; after a churn run's crash, dead nodes report

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Black-box checks of hypar-sim partition: argument errors, CSV shape, phases, determinism by seed,
 # and that the overlay is one component again after the heal (two without healing: a 40 s cut,
 # since after a shorter one requests still in flight at the heal sometimes link the sides by chance).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Black-box checks of "hypar-sim plumtree": exit codes, CSV shape, figures, determinism by seed.
 # Usage: hypar_sim_plumtree_test.sh PATH/TO/hypar-sim
 set -u

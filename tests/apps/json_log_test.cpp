@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The log lines of --log-format json (apps/hypar/json_log.hpp).
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # --log-format json on a real `hypar node`: every stderr line must parse with python3's json.loads
 # and have ts (RFC 3339 UTC, ms), level, component, node (the node's IP:PORT once it listens), msg
 # and fields, in that order. Node A gets a peer (B) and a connection sending garbage, so that it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The plumcast command line (apps/hypar/cli_args.hpp) and its deliver line with hop counts
 // (apps/hypar/json_events.hpp).
 #include <catch2/catch.hpp>

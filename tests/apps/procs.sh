@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the process-level tests in this folder (sourced, not run):
 # start hypar/flooder processes on 127.0.0.1 with free ports, read their JSON lines, clean up.
 # Every wait is bounded; every child is killed on exit; the work directory is removed when the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar-sim's SVG chart writer: document structure, one polyline per series with every point,
 // escaped labels, axis ranges taken from the data or given.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Whole nodes with a Broadcaster each, on the in-memory transport in virtual time (MemCluster):
 // the real node runtime, the real Plumtree core and codec, deterministic by seed. Every delivery

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Broadcaster on whole nodes over the in-memory transport, in virtual time: exactly-once
 // delivery across 20 nodes and several origins, delivery to every survivor after crashes,
 // backpressure through the backlogs, errors, and determinism by seed.

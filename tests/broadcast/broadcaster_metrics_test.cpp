@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Broadcaster's metrics in its node's endpoint: deliveries, the hop histogram and the
 // duplicates ratio, over loopback TCP; gone once the Broadcaster is destroyed.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Broadcaster over real loopback TCP, in one process and real time: 8 nodes, broadcasts from
 // two origins, every node delivers each exactly once.
 #include <catch2/catch.hpp>

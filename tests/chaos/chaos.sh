@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the chaos tests (sourced, not run). On top of tests/apps/procs.sh (work
 # directory, fail/ok, wait_until, has_line): network namespaces made by the test, nftables rules
 # inside them, processes started inside a namespace, active views rebuilt from the link_up and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Churn soak: 30 plumcast processes on 127.0.0.1 in a namespace of their own (--keepalive 200ms:
 # a silent peer is failed after 1 s). Nodes 0-9 live throughout; of the other 20, one is SIGKILLed
 # and replaced by a new process (new port, joining through node 0 and a random long-lived node)

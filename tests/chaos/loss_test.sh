@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Packet loss with real processes: 12 plumcast nodes on 127.0.0.1 inside a namespace of their own,
 # where nft drops PERCENT % of every packet received (`numgen random mod 100 < P drop`: every TCP
 # segment and ACK of every link), 5 % for LOSS_S seconds, then 20 % for LOSS_S seconds. Three nodes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Partition and heal with real processes: 16 plumcast nodes, 8 in namespace A (10.99.0.1) and 8 in
 # namespace B (10.99.0.2), joined by a veth pair. The overlay forms across both; then nft silently
 # drops everything on the veth (no RST, no ICMP) for CUT_S (20) seconds, far longer than the

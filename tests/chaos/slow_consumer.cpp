@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A hypar application that stops reading its events: for the slow-consumer chaos test.
 //
 //   slow-consumer --listen IP:PORT --join IP:PORT --read-for-ms N [--keepalive-ms K]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Slow consumer: 6 plumcast nodes and two applications on the public Node API that stop taking
 # their events (chaos-slow-consumer, on SIGUSR1), on 127.0.0.1 in a namespace of their own. Node 0
 # floods; each consumer's RSS is sampled every 0.5 s while a flood runs and 3 s after.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Stall: 8 plumcast nodes on 127.0.0.1 in a namespace of their own (--keepalive 200ms: a peer
 # silent for 1 s is failed); node 0 broadcasts 5 messages a second throughout. Node 5 is SIGSTOPped
 # for STALL_S seconds (default 4, four times the keepalive timeout), then SIGCONTinued.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The method of the other chaos tests: they rebuild each node's active view by replaying its
 # link_up / link_down lines (plumcast prints no status line). Here 8 `hypar node` processes, which
 # print both, run in a namespace of their own; one is SIGKILLed; once the views are stable, the

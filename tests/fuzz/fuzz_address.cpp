@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Address text parsing (contacts on the command line and in files) and the binary Address and
 // PeerId encodings every message carries. Properties: parsing is total; an accepted text holds
 // no NUL byte (the C library would see a different, shorter string) and has a non-zero port; its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // FUZZ_CHECK(condition, what): a property every fuzz target asserts. A violated property prints
 // what broke and aborts, which libFuzzer reports as a crash and saves the input that caused it.

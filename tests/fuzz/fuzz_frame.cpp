@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FrameDecoder against a byte stream from a peer, delivered in arbitrary chunks through every entry
 // point (feed, prepare/commit, next, consume). Properties:
 //   - the frames returned, in order, are exactly those a plain reference parse of the whole stream

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The handshake parsers against any first (HELLO) or second (AUTH) frame a peer can send: every
 // input is decoded as both. Properties: decoding is total; an error has a description; a HELLO or
 // AUTH that decodes re-encodes to the same bytes; for a decoded HELLO, auth_refusal() decides

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A stateful target: the input is decoded into options and then a sequence of inputs to one
 // hyparview::Core (messages received from peers, links up and down, failed connects, timers firing
 // at increasing times, join, leave). The driver plays the transport and the timer service exactly

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Plumtree codec against any frame payload a peer can send. Properties: decoding is total
 // (no crash, no UB, no unbounded allocation), an error has a description, and a payload that
 // decodes is canonical: encoding the message gives back exactly the payload, and decoding that

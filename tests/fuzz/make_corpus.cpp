@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the seed corpora of the fuzz targets: valid messages made by the real encoders, so that
 // every target starts from inputs that reach deep into its decoder, plus edge cases (each limit
 // exactly, and one past it). Usage: hypar_make_fuzz_corpus <dir>  -> <dir>/<target>/<seed>.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar::Clock and VirtualClock: timers of the runtime run on virtual time when it is installed.
 #include "hypar/runtime/clock.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar::http::Server against well-behaved and hostile clients: garbage, wrong methods, oversized
 // headers, slowloris clients and more connections than the cap. The server runs on its own
 // io_context thread; the clients are blocking sockets on the test thread.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hypar::log: levels, components, and the pluggable sink (lib/include/hypar/log.hpp).
 #include <catch2/catch.hpp>
 

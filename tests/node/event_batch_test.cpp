@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EventBatch: the node's event queue and the batches applications take from it.
 #include <catch2/catch.hpp>
 

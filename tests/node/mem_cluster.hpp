@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Whole nodes on the in-memory network, in virtual time: the real node runtime and core over
 // transport::MemNetwork (with its fault injection), deterministic by seed. The scaffolding of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // 50 real nodes over loopback TCP in one process converge to full, symmetric, connected views.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole nodes on loopback: bind vs advertised address, joins through names and contact files,
 // explained and fast join failures, and restarts from the saved state.
 #include <catch2/catch.hpp>

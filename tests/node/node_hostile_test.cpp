@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile input on a node's port: garbage, an oversized length, a truncated handshake, a wrong
 // version, a wrong secret. The node refuses each, stays up, and keeps serving its peers. Each
 // case also checks *why* the connection was closed, with the node's per-reason counters

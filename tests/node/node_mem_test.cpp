@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole nodes on the in-memory transport: the real runtime and core, with faults injected by
 // the network (partitions that heal, crashes, silent peers, simultaneous connects). Everything
 // runs in virtual time with the protocol's default timers (keepalive 1 s / 5 s, shuffle 10 s),

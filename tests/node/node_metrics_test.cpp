@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The node's counters (Node::metrics, Node::links) and its HTTP endpoint (NodeConfig::metrics_listen)
 // over loopback: counters follow what happened, /metrics, /status and / answer, and hostile HTTP
 // clients do not disturb the node's peering.

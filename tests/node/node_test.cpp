@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The node runtime over real TCP on loopback, in one process.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Helpers for whole-node tests over loopback TCP in one process.
 #include <asio.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Contacts by name: HOST:PORT parsing, contact files, SRV answers and their order, and the order
 // and de-duplication of a whole resolution (names from /etc/hosts only: no DNS traffic here; the
 // DNS and SRV paths are tested against a real dnsmasq in tests/apps/hypar_discovery_test.sh).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The saved-state codec and file: round trips, every kind of damage rejected with a reason, and
 // the incarnation rule.
 #include <catch2/catch.hpp>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs playwright-core (the browser driver of tests/ops/status_page_test.sh; it drives the
 # Debian chromium package, it downloads no browser) into DIR/node_modules, from the npm registry,
 # only if it is not there yet. Idempotent. Exit 0 when DIR holds it afterwards.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers of the operations tests (sourced): start `hypar node` processes on 127.0.0.1 with their
 # metrics endpoint at a fixed offset from their listen port (the offset the status page assumes
 # for its neighbour links), fetch over HTTP, clean up. Builds on tests/apps/procs.sh.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A 5-node `hypar node` cluster scraped by a real Prometheus server on loopback:
 #   1. every node's /metrics passes `promtool check metrics`;
 #   2. Prometheus (generated config, its own temporary storage, 1 s scrapes) reports

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The status page (GET /) in headless Chromium: a 3-node cluster with metrics endpoints; the page
 # of node 0 must render its views and chart, and a neighbour link must open that neighbour's page
 # (status_page_check.mjs). Skips (exit 77) without chromium, node or curl, or when playwright-core

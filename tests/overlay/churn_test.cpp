@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Repair at scale: crash many nodes at once and check that the survivors' overlay heals.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Failure detection and repair: broken links, keepalive, quarantine of lost peers, restarts
 // (incarnations), leaving, stale input.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Input sequences found by the hyparview_core fuzz target (tests/fuzz/), reduced to their story.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Drives one hyparview::Core by hand in tests: feeds inputs at a controlled virtual time and
 // keeps every output for inspection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Partition healing in the core: peers lost to a timeout or a broken link are remembered and
 // asked again with high priority on a capped backoff; graceful leavers and evictions are not.
 #include <catch2/catch.hpp>

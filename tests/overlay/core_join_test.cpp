@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JOIN and FORWARD_JOIN handling, join outcomes and re-joining with backoff.
 #include <catch2/catch.hpp>
 

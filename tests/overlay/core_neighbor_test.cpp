@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NEIGHBOR requests and replies, DISCONNECT, and promotion of passive peers.
 #include <catch2/catch.hpp>
 

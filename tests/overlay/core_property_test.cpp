@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Random sequences of inputs, including hostile ones, never break the view invariants.
 #include <catch2/catch.hpp>
 

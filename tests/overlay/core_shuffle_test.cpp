@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHUFFLE walks, SHUFFLE_REPLY, and how samples are merged into the passive view.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Flooding over the simulated overlay (FloodSim), the simulator's crash-notice models and held
 // timers, and the HyParView paper's failure experiment at 1,000 nodes.
 #include <catch2/catch.hpp>

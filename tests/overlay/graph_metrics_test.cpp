@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "hypar/sim/graph_metrics.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hyparview::MembershipCounters: what the node runtime and hypar-sim count from a core's inputs
 // and outputs, and its Prometheus families.
 #include <catch2/catch.hpp>

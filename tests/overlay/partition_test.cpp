@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Partition healing in the simulator: a silent cut between two sides, longer or shorter than the
 // keepalive timeout, then a heal. The overlay must become one component again with full views,
 // for a 50/50 and a 90/10 split and for a single isolated node, and Plumtree must deliver what

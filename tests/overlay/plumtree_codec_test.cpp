@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plumtree wire codec: round trips, and every kind of malformed input rejected with its error.
 #include <catch2/catch.hpp>
 

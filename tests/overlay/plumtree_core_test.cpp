@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // plumtree::Core behaviour, one test per rule of the protocol.
 #include <catch2/catch.hpp>
 

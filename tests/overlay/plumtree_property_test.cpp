@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Random sequences of inputs, hostile ones included, never crash plumtree::Core nor break its
 // invariants: eager and lazy peers are disjoint, together exactly the neighbours the caller
 // declared, and every message is delivered at most once.

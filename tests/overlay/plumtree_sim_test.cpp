@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plumtree over the simulated HyParView overlay at 1,000 nodes: exactly-once delivery, a tree
 // that settles to (almost) no redundant payload, and recovery after a mass crash. Several seeds.
 // Each run prints a summary line; the figures are in docs/benchmarks.md.

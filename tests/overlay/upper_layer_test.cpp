@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator's upper-layer channel: bytes on the simulated links and timers in virtual time.
 #include <catch2/catch.hpp>
 

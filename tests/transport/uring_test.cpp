@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The io_uring transport on loopback: connect/accept, echo, large transfers, a shared buffer ring
 // with a per-connection cap, end of stream, errors, cancellation, close with operations in flight,
 // and the choice between uring and epoll. Every test runs its io_context for a bounded time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "hypar/transport/auth.hpp"
 
 #include <fcntl.h>

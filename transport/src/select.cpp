@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_default_transport(): io_uring where it works, epoll otherwise (Seastar's reactor_backend
 // selection, in small).
 #include <atomic>

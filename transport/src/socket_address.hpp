@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::Address <-> the BSD socket address structures, for backends using raw sockets.
 #include <sys/socket.h>

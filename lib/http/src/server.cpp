@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTTP server: an accept loop and one coroutine per connection, all in one TaskGroup on the
 // server's executor. Every wait is raced against a deadline, so no client holds a connection
 // longer than header_timeout + write_timeout.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A transport address: an IPv4 or IPv6 address and a TCP port, stored in binary so that
 // comparison, hashing and wire encoding are cheap and canonical ("127.0.0.1:7000", "[::1]:7000").

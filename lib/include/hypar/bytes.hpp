@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Big-endian byte writing and bounds-checked reading: the building blocks of every wire codec.
 // docs/protocol.md specifies the encodings of Address and PeerId used here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The result of decoding one wire message: the message, or why the bytes are not one. Each codec
 // names its own (hyparview::DecodeResult, plumtree::DecodeResult); decoding is total, so every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The frame type registry: the first payload byte of every frame names what follows.
 // One table for every layer, so that no two layers claim the same byte (docs/protocol.md).

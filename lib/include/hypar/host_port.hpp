@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A contact as users write it: HOST:PORT, HOST being an IPv4 literal, a bracketed IPv6 literal or a
 // DNS name. Parsing only (no resolution: that is the node runtime's, hypar/node/resolve.hpp).

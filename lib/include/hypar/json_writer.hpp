@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A small streaming JSON writer (for /status and similar reports): commas and string escaping are
 // handled; the caller keeps keys and values paired and objects/arrays balanced.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Leveled logging through fmt, into a pluggable sink. The level is process-wide and set once at
 // start (e.g. from a CLI flag); logging never throws.

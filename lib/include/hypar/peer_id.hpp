@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A node's identity: where it listens, a human-readable name, and an incarnation number that the
 // node picks anew at every start (e.g. its start time). Two PeerIds with the same address but a

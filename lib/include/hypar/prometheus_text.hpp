@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Prometheus text exposition format (version 0.0.4), built as metric families that are rendered
 // in one pass. A family groups every sample of one metric name (with its HELP and TYPE lines), so

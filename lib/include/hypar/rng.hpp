@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A small seeded PRNG (xoshiro256**) with helpers whose results are identical on every standard
 // library, unlike std::uniform_int_distribution. Cores own one each; nothing here is global.

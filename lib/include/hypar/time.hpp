@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Time as the protocol cores see it. Cores never read a clock: every input carries `now`.
 // The simulator passes virtual time starting at Instant{}; the runtime passes steady_clock::now().

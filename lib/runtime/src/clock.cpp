@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "hypar/runtime/clock.hpp"
 
 #include <asio/execution/context.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "hypar/runtime/task_group.hpp"
 
 #include <asio/bind_cancellation_slot.hpp>

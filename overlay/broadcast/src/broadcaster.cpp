@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Broadcaster's API and the driver of its Plumtree core: node events and timers go to the
 // core, then pump() carries out what the core asked for (send, deliver, schedule a timer).
 #include <asio/error.hpp>

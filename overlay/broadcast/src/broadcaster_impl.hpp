@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Broadcaster internals shared by broadcaster.cpp (API, event loop, core driver, timers) and
 // outbox.cpp (sending the core's messages through the node, with backlogs for full queues).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Broadcaster's metrics in the node's endpoint: Plumtree's counters (plumtree::Stats and
 // BroadcasterStats), the delivery hop-count histogram (live LDH) and duplicates per delivery (live
 // RMR of this node: GOSSIPs received for messages already delivered, per delivery).

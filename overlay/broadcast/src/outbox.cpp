@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sending the core's messages through the node. A message goes straight into the peer's node
 // queue with try_send; when that queue is full, IHAVEs are dropped and the other messages wait in
 // a per-peer backlog that one drain coroutine sends in order with co_await node.send().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Blocking work (SRV queries, contact files, state file writes) off the node's thread: a small
 // process-wide worker pool; the awaiting coroutine resumes on its own executor with the result.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Joining through names, SRV records, contact files and the saved state; re-resolving them at
 // every re-join attempt; keeping the state file. The core only ever sees addresses: the node
 // resolves, then hands it the addresses (join, set_contacts before its re-join timer fires).

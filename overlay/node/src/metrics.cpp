@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The node's counters as a snapshot, in Prometheus families and in JSON, and the Node API around them.
 #include "hypar/node/metrics.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Node's API and the driver of its protocol core: every input goes to the core, then pump()
 // carries out what the core asked for (connect, send, close, timers, application events).
 #include <asio/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Node internals shared by node.cpp (API and the core driver) and peer_io.cpp (connections).
 //

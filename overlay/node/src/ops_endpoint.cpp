@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The node's HTTP endpoint (NodeConfig::metrics_listen): GET /metrics, /status and /, served on
 // the node's own io_context by hypar::http::Server. Handlers read the node's state directly: they
 // run on the node's thread, between its other handlers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Connections of a Node: accepting and dialling, the HELLO/AUTH handshake, and one supervisor
 // per connection running a send coroutine and a receive coroutine side by side.
 #include <asio/experimental/awaitable_operators.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Seeds -> addresses. Names go through Asio's asynchronous resolver (getaddrinfo on Asio's own
 // thread); SRV queries and contact files block, so they run on a small worker pool and the
 // calling coroutine resumes on its own executor with the result.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The saved-state codec: pure functions over bytes (the file IO is in state_file.cpp).
 #include "hypar/node/saved_state.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The saved-state file in NodeConfig::state_dir: loaded once at start, replaced atomically.
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The status page: no external resource (no CDN, no build step). It polls /status every two
 // seconds, shows the views, and draws the last five minutes of rates in an inline SVG chart.
 // Neighbour links come from /status ("page" of each active peer, see ops_endpoint.cpp).

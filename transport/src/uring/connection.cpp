@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "connection.hpp"
 
 #include <asio/redirect_error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A type-erased, move-only Asio completion handler with the work guard of its associated
 // executor, so that a uring operation can keep it in a non-template object until its CQE.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // One-shot uring operations (accept, connect, send) as Asio asynchronous operations:
 //

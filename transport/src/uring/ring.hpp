@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // One io_uring per asio::io_context (an Asio service), and how Asio drives it:
 // - SQEs are queued by operations and submitted together by one handler posted when the first

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The uring Transport and Listener, make_uring_transport(), and the once-per-process probe that
 // tells whether io_uring works here.
 #include <asio/execution/outstanding_work.hpp>

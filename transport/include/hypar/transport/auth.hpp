@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The cluster secret: peers that share a secret prove it to each other right after HELLO, with an
 // HMAC-SHA256 challenge-response over both HELLO nonces (docs/protocol.md, "Handshake").

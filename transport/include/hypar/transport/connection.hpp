@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The transport interface: listen/accept, connect, and a byte-stream Connection whose reads and
 // writes carry many frames at once (the node coalesces frames into one write and parses many

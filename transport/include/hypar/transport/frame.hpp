@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Stream framing: each frame is [u32 big-endian payload length][payload]. The payload's first
 // byte is its type (hypar/frame_type.hpp). A length of 0 or above the receiver's maximum is a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The HELLO handshake: right after a connection is set up, each side sends one HELLO frame and
 // reads the other's before anything else. Payload layout (docs/protocol.md):

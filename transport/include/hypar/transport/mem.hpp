@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The in-memory transport: a network of listeners and connections inside one process, for
 // whole-node tests without sockets. Bytes written on a connection arrive after the network's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The io_uring backend (liburing). One ring per asio::io_context, shared by every uring transport,
 // listener and connection on that context, created on the context's thread at the first

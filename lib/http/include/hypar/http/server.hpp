@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::http::Server: a small HTTP/1.1 server for operations endpoints, on one executor (a
 // node's own io_context). It answers one request per connection (then closes it), and stays

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The runtime's clock. Every time read and every timer (hypar::Timer, clock_timer.hpp) of the
 // node runtime and the transports goes through hypar::Clock, so that tests can run whole nodes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::Timer: a waitable timer on hypar::Clock with the interface subset of asio::steady_timer
 // that the runtime uses (expires_at/expires_after/expiry/cancel/async_wait with any completion

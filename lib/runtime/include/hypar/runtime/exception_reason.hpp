@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The reason an operation failed, for logs. Asio's awaitable `||` throws multiple_exceptions when
 // both sides fail (typically the operation, then the timer racing it, cancelled in turn); its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Wakes coroutines waiting for a condition on one single-threaded executor (a condition
 // variable without a mutex). Waiters re-check their condition in a loop:

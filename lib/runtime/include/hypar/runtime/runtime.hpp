@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::Runtime: N shards, each one asio::io_context served by one thread. Nodes and their
 // connections live on one shard; shards talk by posting to each other.

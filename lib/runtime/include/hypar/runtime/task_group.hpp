@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::TaskGroup: structured concurrency for Asio coroutines. A task starts helpers in a group
 // and joins them before it ends, so a task's children always end before it does:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Timers for coroutines on any Asio executor (a Runtime shard, a test's io_context).
 //

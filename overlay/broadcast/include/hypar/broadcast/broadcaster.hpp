@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::Broadcaster: Plumtree broadcast (plumtree::Core) run on a hypar::Node through the
 // node's public API only. The node's active view is Plumtree's neighbour set; Plumtree messages

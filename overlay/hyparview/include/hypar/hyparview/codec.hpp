@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Wire codec of the HyParView messages: a frame payload is [u8 type][body], big-endian, with the
 // exact layouts in docs/protocol.md. Decoding is total: any byte sequence yields a Message or a

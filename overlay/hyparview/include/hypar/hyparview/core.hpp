@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hyparview::Core: the HyParView membership protocol as a sans-IO state machine.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hyparview::MembershipCounters: what a HyParView member did, counted from the inputs and outputs
 // of its core as the runtime (or the simulator) sees them, without touching the core. The node

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The HyParView protocol messages (Leitao, Pereira, Rodrigues, DSN 2007) as plain values.
 // The sender of a message is the peer at the other end of the link it arrived on; it is not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // HyParView parameters. Defaults follow hyparerl, which follows the paper; each says where it
 // comes from. validate() lists every problem; Core refuses invalid options.

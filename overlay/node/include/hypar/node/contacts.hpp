@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Where a node finds the overlay, and what a join says about the contacts that failed.
 //

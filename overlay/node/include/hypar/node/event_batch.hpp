@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Events taken from a Node many at a time (Node::next_events / Node::poll_events), without an
 // allocation per message: message payloads sit back to back in one buffer, and each event is a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // What a Node tells its application, consumed in a coroutine loop with Node::next_event().
 #include <cstdint>

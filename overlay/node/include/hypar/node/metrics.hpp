@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // What a hypar::Node counts, and the snapshot Node::metrics() returns. Counting is plain integers
 // on the node's own thread (no locks, no atomics): a few increments per message on the data path,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // hypar::Node: one HyParView member over real TCP, driven by C++20 coroutines on one
 // asio::io_context (single-threaded: every method must be called from that context's thread).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Turning Seeds into addresses to dial, without blocking the caller's thread: names through Asio's
 // asynchronous resolver (A and AAAA, in the system's preference order), SRV names through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // What a node keeps across restarts (NodeConfig::state_dir): its last incarnation, its views and
 // its contacts, so that a node restarted without contacts finds the overlay again by itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // plumtree::Core: Plumtree epidemic broadcast trees (Leitao, Pereira, Rodrigues, SRDS 2007) as a
 // sans-IO state machine, the counterpart of hyparview::Core.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The Plumtree messages (Leitao, Pereira, Rodrigues, "Epidemic Broadcast Trees", SRDS 2007) as
 // plain values. As with HyParView, the sender is the peer at the other end of the link a message

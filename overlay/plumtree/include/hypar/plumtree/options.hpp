@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Plumtree parameters. Each default says where it comes from: the paper (Leitao, Pereira,
 // Rodrigues, SRDS 2007), iroh-gossip's proto/plumtree.rs, or a guess. problems() lists every

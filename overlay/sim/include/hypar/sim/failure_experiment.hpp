@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The HyParView paper's failure experiment (DSN 2007, section 5), with the real core:
 //   1. `nodes` nodes join one by one through node 0, `join_interval` apart;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Flooding over the simulated HyParView overlay: the dissemination the HyParView paper measures.
 // A broadcast's origin sends it to all its active peers; a node that receives it for the first

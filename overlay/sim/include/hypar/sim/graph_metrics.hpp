@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Figures of merit of an overlay snapshot: the directed graph of active views (a -> b when b is
 // in a's active view) plus the passive view sizes. Dead nodes, and edges to them or to unknown

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A cheap health snapshot of a simulated overlay, for following repair over time (unlike
 // analyze(), no all-pairs search): is the live active-view graph connected and symmetric, and do

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The partition experiment (hypar-sim partition and the healing tests): build an overlay, cut it
 // silently into two sides for a while (Simulator::cut), heal, and follow one row per virtual

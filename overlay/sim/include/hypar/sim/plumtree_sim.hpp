@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Plumtree over the simulated HyParView overlay: one plumtree::Core per node, fed with the
 // node's PeerUp / PeerDown as neighbor_up / neighbor_down, its messages encoded with the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Scenario steps shared by hypar-sim and the tests, so both run exactly the same experiment.
 #include <cstdint>

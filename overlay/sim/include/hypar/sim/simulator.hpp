@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 // A deterministic discrete-event simulator running many real hyparview::Core objects in one
 // thread, in virtual time (Instant{} + elapsed).
