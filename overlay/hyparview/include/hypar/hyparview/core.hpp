@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "hypar/address.hpp"
+#include "hypar/hyparview/down_reason.hpp"
 #include "hypar/hyparview/messages.hpp"
 #include "hypar/hyparview/options.hpp"
 #include "hypar/peer_id.hpp"
@@ -39,15 +40,6 @@
 #include "hypar/time.hpp"
 
 namespace hypar::hyparview {
-
-// Why a peer left the active view (carried by PeerDown events).
-enum class DownReason : std::uint8_t {
-  graceful,   // the peer announced it is leaving (DISCONNECT alive=false), or we left
-  failed,     // the link broke or could not be kept
-  evicted,    // one side made room for another peer (DISCONNECT alive=true); the peer stays passive
-  timed_out,  // nothing heard from the peer for keepalive_timeout
-};
-const char* reason_name(DownReason reason);
 
 enum class TimerKind : std::uint8_t { shuffle, keepalive, rejoin, neighbor_timeout, fill_active, sweep, heal, probe };
 

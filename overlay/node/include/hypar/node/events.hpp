@@ -5,7 +5,7 @@
 #include <variant>
 #include <vector>
 
-#include "hypar/hyparview/core.hpp"
+#include "hypar/hyparview/down_reason.hpp"
 #include "hypar/peer_id.hpp"
 
 namespace hypar {
