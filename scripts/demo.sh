@@ -14,7 +14,9 @@ hypar="$dir/apps/hypar/hypar"
 nodes=${NODES:-20}
 kill_count=${KILL:-6}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hypar-cluster.XXXXXX")
-base=$((30000 + ($$ % 20000)))
+# Ports below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default),
+# so that no node's outgoing connection can take a port a later node is about to listen on.
+base=$((20000 + ($$ % 12000)))
 declare -a pids=() ports=()
 cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
