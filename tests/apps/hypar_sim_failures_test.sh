@@ -7,17 +7,7 @@ set -u
 sim=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
-expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
-  local code=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
-}
+source "$(dirname "$0")/sim_checks.sh"
 # all_rows CSV AWK_CONDITION: the condition holds on every data row
 # ($1 failed_pct, $2 avg_reliability, $3 first_msg_reliability, $4 msgs_until_full).
 all_rows() { awk -F, -v bad=0 "NR > 1 && !($2) { bad = 1 } END { exit bad }" <<<"$1"; }

@@ -6,17 +6,7 @@
 # Usage: hypar_sim_partition_test.sh PATH/TO/hypar-sim
 set -u
 sim=$1
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
-expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
-  local code=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
-}
+source "$(dirname "$0")/sim_checks.sh"
 
 check "--help lists partition" bash -c "'$sim' --help | grep -q 'hypar-sim partition'"
 check "a malformed --split exits 2" expect_exit 2 "--split must be a percentage 1..99 or Kn" partition --split 100

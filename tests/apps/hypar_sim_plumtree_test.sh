@@ -6,17 +6,7 @@ set -u
 sim=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
-}
-expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
-  local code=$1 pattern=$2; shift 2
-  local err rc
-  err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
-  [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
-}
+source "$(dirname "$0")/sim_checks.sh"
 # all_rows CSV AWK_CONDITION: the condition holds on every data row ($2 reliability, $3 rmr, $4 ldh).
 all_rows() { awk -F, -v bad=0 "NR > 1 && !($2) { bad = 1 } END { exit bad }" <<<"$1"; }
 
