@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace hypar::plumtree {
 
@@ -18,7 +20,12 @@ const char* describe(BroadcastError error) {
 namespace {
 
 Options checked(Options options) {
-  options.validate();
+  const auto problems = options.validate();
+  if (!problems.empty()) {
+    std::string text = "invalid Plumtree options:";
+    for (const auto& p : problems) text += " " + p + ";";
+    throw std::invalid_argument(text);
+  }
   return options;
 }
 
