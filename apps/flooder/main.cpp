@@ -69,16 +69,15 @@ class Flooder {
     co_await send_to_all(bytes, std::nullopt);
   }
 
-  // The event loop: runs until the process stops.
+  // The event loop: runs until the node stops (or the process does).
   asio::awaitable<void> run() {
-    for (;;) {
-      const Event event = co_await node_.next_event();
-      if (const auto* message = std::get_if<Message>(&event)) {
+    while (const std::optional<Event> event = co_await node_.next_event()) {
+      if (const auto* message = std::get_if<Message>(&*event)) {
         co_await on_message(*message);
-      } else if (const auto* up = std::get_if<LinkUp>(&event)) {
+      } else if (const auto* up = std::get_if<LinkUp>(&*event)) {
         print_line(cli::link_up_line(up->peer.address));
         co_await catch_up(up->peer.address);
-      } else if (const auto* down = std::get_if<LinkDown>(&event)) {
+      } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
         // Nothing to do: the overlay replaces the lost neighbour (a LinkUp follows) and the
         // message history is re-sent to the replacement.
         print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));

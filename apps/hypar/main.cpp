@@ -34,15 +34,14 @@ std::vector<Address> addresses_of(const std::vector<PeerId>& peers) {
   return out;
 }
 
-// Prints one line per event, forever (the process ends with io_context::stop()).
+// Prints one line per event until the node stops (the process ends with io_context::stop()).
 asio::awaitable<void> print_events(Node& node) {
-  for (;;) {
-    const Event event = co_await node.next_event();
-    if (const auto* up = std::get_if<LinkUp>(&event)) {
+  while (const std::optional<Event> event = co_await node.next_event()) {
+    if (const auto* up = std::get_if<LinkUp>(&*event)) {
       print_line(cli::link_up_line(up->peer.address));
-    } else if (const auto* down = std::get_if<LinkDown>(&event)) {
+    } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
       print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
-    } else if (const auto* message = std::get_if<Message>(&event)) {
+    } else if (const auto* message = std::get_if<Message>(&*event)) {
       print_line(cli::message_line(message->peer.address, message->bytes.size()));
     }
   }

@@ -53,8 +53,7 @@ struct BatchLog {
 };
 asio::awaitable<void> collect_batches(Node& node, std::shared_ptr<BatchLog> log) {
   EventBatch batch;
-  for (;;) {
-    co_await node.next_events(batch);
+  while (co_await node.next_events(batch)) {
     log->batch_sizes.push_back(batch.size());
     for (const EventView& e : batch) log->events.push_back(e.to_event());
   }
@@ -198,8 +197,9 @@ asio::awaitable<void> join_and_greet(Node& b, const Address* a_address) {
   const bool joined = co_await b.join(std::move(contacts));
   if (!joined) co_return;
   for (;;) {
-    const Event e = co_await b.next_event();
-    if (auto* up = std::get_if<LinkUp>(&e); up && up->peer.address == *a_address) break;
+    const std::optional<Event> e = co_await b.next_event();
+    if (!e) co_return;
+    if (auto* up = std::get_if<LinkUp>(&*e); up && up->peer.address == *a_address) break;
   }
   const std::vector<std::uint8_t> hello{'h', 'i'};
   co_await b.send(*a_address, hello);
@@ -207,8 +207,9 @@ asio::awaitable<void> join_and_greet(Node& b, const Address* a_address) {
 
 asio::awaitable<void> await_greeting(Node& a, Runtime& runtime, std::atomic<bool>& delivered) {
   for (;;) {
-    const Event e = co_await a.next_event();
-    if (auto* m = std::get_if<Message>(&e); m && m->bytes == std::vector<std::uint8_t>{'h', 'i'}) break;
+    const std::optional<Event> e = co_await a.next_event();
+    if (!e) co_return;
+    if (auto* m = std::get_if<Message>(&*e); m && m->bytes == std::vector<std::uint8_t>{'h', 'i'}) break;
   }
   delivered = true;
   runtime.stop();

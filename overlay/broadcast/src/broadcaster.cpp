@@ -172,15 +172,10 @@ asio::awaitable<void> Broadcaster::Impl::event_loop() {
       co_await queue_space.wait();
     }
     if (is_stopped) co_return;
-    std::optional<Event> event;
-    bool node_stopped = false;
-    try {
-      event.emplace(co_await node.next_event());
-    } catch (const std::runtime_error&) {  // the node stopped (or we were cancelled)
-      node_stopped = true;
-    }
-    if (is_stopped) co_return;  // cancelled: the node may be gone already
-    if (node_stopped) {
+    // Cancellation (stop()) ends the wait with an exception; the node's stop is a nullopt.
+    std::optional<Event> event = co_await node.next_event();
+    if (is_stopped) co_return;  // the node may be gone already
+    if (!event) {
       log::debug("broadcaster: the node stopped; stopping");
       stop();
       co_return;

@@ -365,13 +365,14 @@ asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std:
   }
 }
 
-// Waits until an event is pending; throws once the node has stopped with none left.
-asio::awaitable<void> Node::Impl::wait_for_events() {
+// Waits until an event is pending: true, or false once the node has stopped with none left.
+asio::awaitable<bool> Node::Impl::wait_for_events() {
   auto keep = shared_from_this();
   while (events.empty()) {
-    if (stopped) throw std::runtime_error("hypar node stopped: no more events");
+    if (stopped) co_return false;
     co_await event_ready.wait();
   }
+  co_return true;
 }
 
 std::optional<Event> Node::Impl::take_event() {
@@ -393,18 +394,22 @@ std::size_t Node::Impl::take_events(EventBatch& batch) {
 }
 
 // After a wait only `impl` is used: the Node may have been destroyed meanwhile.
-asio::awaitable<Event> Node::next_event() {
+asio::awaitable<std::optional<Event>> Node::next_event() {
   auto impl = impl_;
-  co_await impl->wait_for_events();
-  co_return *impl->take_event();
+  if (!co_await impl->wait_for_events()) co_return std::nullopt;
+  co_return impl->take_event();
 }
 
 std::optional<Event> Node::poll_event() { return impl_->take_event(); }
 
-asio::awaitable<void> Node::next_events(EventBatch& batch) {
+asio::awaitable<bool> Node::next_events(EventBatch& batch) {
   auto impl = impl_;
-  co_await impl->wait_for_events();
+  if (!co_await impl->wait_for_events()) {
+    batch.clear();
+    co_return false;
+  }
   impl->take_events(batch);
+  co_return true;
 }
 
 std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(batch); }

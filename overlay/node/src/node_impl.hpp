@@ -142,7 +142,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
     using EventBatch::push_link_up;
     using EventBatch::push_message;
   } events;
-  asio::awaitable<void> wait_for_events();
+  asio::awaitable<bool> wait_for_events();  // false: stopped, none left
   std::optional<Event> take_event();
   std::size_t take_events(EventBatch& batch);  // every pending event; 0 (batch emptied) if none
   // Any change the core or the connections make to which links exist or are active bumps

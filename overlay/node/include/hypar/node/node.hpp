@@ -14,8 +14,9 @@
 //     hypar::JoinResult joined = co_await node.join(hypar::Seeds{{*hypar::HostPort::parse("seed:7000")}});
 //     if (!joined) co_return;  // joined.failures says why each contact failed
 //     for (;;) {
-//       hypar::Event ev = co_await node.next_event();
-//       if (auto* m = std::get_if<hypar::Message>(&ev)) co_await node.send(m->peer.address, m->bytes);
+//       std::optional<hypar::Event> ev = co_await node.next_event();
+//       if (!ev) co_return;  // the node stopped
+//       if (auto* m = std::get_if<hypar::Message>(&*ev)) co_await node.send(m->peer.address, m->bytes);
 //     }
 //   }, asio::detached);
 //   io.run();
@@ -117,13 +118,15 @@ class Node {
   asio::awaitable<SendResult> send(const Address& peer, std::span<const std::uint8_t> bytes);
 
   // The next event; waits when there is none. After leave(), pending events still drain; once
-  // the node has stopped and none is left, next_event throws std::runtime_error.
-  asio::awaitable<Event> next_event();
+  // the node has stopped and none is left, nullopt (an expected outcome, not an exception: see
+  // "Errors" in docs/api.md). poll_event never waits: nullopt when none is pending.
+  asio::awaitable<std::optional<Event>> next_event();
   std::optional<Event> poll_event();
   // Every pending event at once, in order, into `batch` (replacing what it held): the fast path,
-  // with no allocation per message (see EventBatch). next_events waits while there is none and
-  // throws like next_event; poll_events returns how many it took (0: none, batch emptied).
-  asio::awaitable<void> next_events(EventBatch& batch);
+  // with no allocation per message (see EventBatch). next_events waits while there is none; it
+  // returns false (batch emptied) once the node has stopped and none is left. poll_events returns
+  // how many it took (0: none, batch emptied).
+  asio::awaitable<bool> next_events(EventBatch& batch);
   std::size_t poll_events(EventBatch& batch);
 
   // Operations (hypar/node/metrics.hpp, docs/operations.md): the counters and gauges of the
