@@ -125,7 +125,7 @@ void Node::Impl::shutdown() {
   if (ops_endpoint) ops_endpoint->stop();
   timer_wakeup.cancel();
   for (auto& [address, peer] : peers) {
-    peer->lost = true;
+    peer->lifecycle.to(PeerState::closed);
     for (auto& conn : peer->conns) conn->io->close();
     peer->wake.notify();
     peer->space.notify();
@@ -202,7 +202,7 @@ void Node::Impl::apply(hyparview::Output& output) {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, Connect>) {
           if (stopped || peers.count(o.peer)) return;
-          auto peer = make_peer(o.peer);
+          auto peer = make_peer(o.peer, PeerState::dialling);
           peers.emplace(o.peer, peer);
           spawn(dial(peer), "dial");
         } else if constexpr (std::is_same_v<T, Send>) {
@@ -216,7 +216,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           auto peer = it->second;
           peers.erase(it);
           membership_changed();
-          peer->closed_by_core = true;  // the send loop flushes, then closes; nothing is reported
+          peer->lifecycle.to(PeerState::draining);  // peer_send flushes, then closes; nothing is reported
           std::erase_if(flushing, [](const std::weak_ptr<Peer>& w) { return w.expired(); });
           flushing.push_back(peer);
           peer->wake.notify();
@@ -247,8 +247,8 @@ void Node::Impl::apply(hyparview::Output& output) {
       output);
 }
 
-std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address) {
-  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++);
+std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address, PeerState initial) {
+  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++, initial);
 }
 
 // One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
@@ -277,7 +277,7 @@ asio::awaitable<void> Node::Impl::timer_loop() {
 bool Node::Impl::carries_data(Peer& peer) {
   if (peer.checked_epoch != membership_epoch) {
     const auto it = peers.find(peer.address);
-    peer.carries_data = !stopped && !peer.lost && !peer.closed_by_core && it != peers.end() &&
+    peer.carries_data = !stopped && peer.lifecycle.is(PeerState::active) && it != peers.end() &&
                         it->second.get() == &peer && peer.id && core.is_active(peer.address);
     peer.checked_epoch = membership_epoch;
   }
