@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
 
   hypar::log::set_level(hypar::log::Level::warn);
   std::printf("# bench-throughput: one-way loopback throughput, %.1f s per case after 0.5 s of warm-up\n", seconds);
-  std::printf("# transport: uring/epoll = through hypar::Node (send -> Message events); *-raw = Transport only\n");
+  std::printf("# transport: uring/epoll = through hypar::Node (send -> Received events); *-raw = Transport only\n");
   std::printf("transport,size,connections,msgs_per_s,mb_per_s,cpu_s\n");
   std::fflush(stdout);
   // Plotted series: one per transport row name and connection count, msgs/s by size.

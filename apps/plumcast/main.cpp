@@ -63,7 +63,7 @@ asio::awaitable<void> print_links(Broadcaster& caster) {
       print_line(cli::link_up_line(up->peer.address));
     } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
       print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
-    } else if (const auto* message = std::get_if<Message>(&*event)) {
+    } else if (const auto* message = std::get_if<Received>(&*event)) {
       log::warn("plumcast: ignored a {}-byte non-Plumtree message from {}", message->bytes.size(),
                 message->peer.to_string());
     }

@@ -121,7 +121,7 @@ TEST_CASE("mem: two nodes dialling each other at once end with one link each way
   const std::vector<std::uint8_t> ping{1, 2, 3};
   REQUIRE(a.try_send(b.id().address, ping) == SendResult::ok);
   REQUIRE(b.try_send(a.id().address, ping) == SendResult::ok);
-  REQUIRE(c.run_until([&] { return a_log->all<Message>().size() == 1 && b_log->all<Message>().size() == 1; }, seconds(5)));
+  REQUIRE(c.run_until([&] { return a_log->all<Received>().size() == 1 && b_log->all<Received>().size() == 1; }, seconds(5)));
 }
 
 namespace {
@@ -139,7 +139,7 @@ std::vector<std::string> run_fingerprinted_scenario() {
         std::string line = std::to_string(ms) + " n" + std::to_string(i) + " ";
         if (auto* up = std::get_if<LinkUp>(&e)) line += "up " + up->peer.address.to_string();
         if (auto* down = std::get_if<LinkDown>(&e)) line += "down " + down->peer.address.to_string();
-        if (std::get_if<Message>(&e)) line += "message";
+        if (std::get_if<Received>(&e)) line += "message";
         trace.push_back(line);
       }
     }, [](std::exception_ptr) {});

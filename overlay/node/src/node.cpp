@@ -3,10 +3,8 @@
 // carries out what the core asked for (connect, send, close, timers, application events).
 #include <asio/error.hpp>
 #include <asio/system_error.hpp>
-#include <mutex>
 #include <random>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
@@ -15,17 +13,6 @@
 
 namespace hypar {
 namespace {
-
-// Every Node of the process by address, for Node::where(). Nodes may live on different shards
-// (threads), so the map is guarded.
-struct Registry {
-  std::mutex mutex;
-  std::unordered_map<Address, Node*, AddressHash> nodes;
-};
-Registry& registry() {
-  static Registry r;
-  return r;
-}
 
 std::uint64_t pick_incarnation(std::uint64_t configured) {
   if (configured != 0) return configured;
@@ -299,34 +286,17 @@ Peer* Node::Impl::active_peer(const Address& address) {
 
 Node::Node(asio::io_context& io, NodeConfig config) : impl_(std::make_shared<Impl>(io, std::move(config))) {
   impl_->start();
-  auto& r = registry();
-  std::lock_guard lock(r.mutex);
-  r.nodes[impl_->self.address] = this;
 }
 
 Node::Node(Runtime& runtime, NodeConfig config, std::size_t shard)
     : Node(runtime.shard(shard).context(), std::move(config)) {}
 
-Node::~Node() {
-  {
-    auto& r = registry();
-    std::lock_guard lock(r.mutex);
-    if (auto it = r.nodes.find(impl_->self.address); it != r.nodes.end() && it->second == this) r.nodes.erase(it);
-  }
-  impl_->shutdown();
-}
+Node::~Node() { impl_->shutdown(); }
 
 const PeerId& Node::id() const { return impl_->self; }
 asio::any_io_executor Node::get_executor() const { return impl_->io.get_executor(); }
 std::size_t Node::max_message_size() const {
   return impl_->config.max_frame_size == 0 ? 0 : impl_->config.max_frame_size - 1;
-}
-
-Node* Node::where(const Address& id) {
-  auto& r = registry();
-  std::lock_guard lock(r.mutex);
-  const auto it = r.nodes.find(id);
-  return it == r.nodes.end() ? nullptr : it->second;
 }
 
 asio::awaitable<JoinResult> Node::join(std::vector<Address> contacts) {

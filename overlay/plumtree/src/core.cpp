@@ -13,6 +13,7 @@ const char* describe(BroadcastError error) {
   switch (error) {
     case BroadcastError::payload_too_large: return "payload larger than max_payload_bytes";
     case BroadcastError::already_seen: return "a message with this content id was already broadcast or received";
+    case BroadcastError::stopped: return "the broadcaster has stopped";
   }
   return "unknown broadcast error";
 }

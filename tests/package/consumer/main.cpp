@@ -30,7 +30,7 @@ asio::awaitable<void> join(Node& node, std::vector<Address> contacts, bool* join
 
 asio::awaitable<void> receive_one(Node& node, std::optional<std::string>* received) {
   while (std::optional<Event> event = co_await node.next_event()) {
-    if (const auto* message = std::get_if<Message>(&*event)) {
+    if (const auto* message = std::get_if<Received>(&*event)) {
       *received = std::string(message->bytes.begin(), message->bytes.end());
       co_return;
     }

@@ -16,7 +16,7 @@
 //     for (;;) {
 //       std::optional<hypar::Event> ev = co_await node.next_event();
 //       if (!ev) co_return;  // the node stopped
-//       if (auto* m = std::get_if<hypar::Message>(&*ev)) co_await node.send(m->peer.address, m->bytes);
+//       if (auto* m = std::get_if<hypar::Received>(&*ev)) co_await node.send(m->peer.address, m->bytes);
 //     }
 //   }, asio::detached);
 //   io.run();
@@ -142,10 +142,6 @@ class Node {
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
   // With a state directory, the views are saved first.
   asio::awaitable<void> leave();
-
-  // The running node whose identifier (advertised address) is `id`, in this process (hyparerl's
-  // where/1); nullptr if none.
-  static Node* where(const Address& id);
 
   struct Impl;
 
