@@ -3,10 +3,11 @@
 // hypar::Node: one HyParView member over real TCP, driven by C++20 coroutines on one
 // asio::io_context (single-threaded: every method must be called from that context's thread).
 //
-// Each connection is handled by a peer supervisor coroutine running a send coroutine and a
-// receive coroutine side by side; when either ends, the other is cancelled, the socket closed,
-// and the protocol core is told link_down. The core never waits on IO: connects, handshakes and
-// timers are tasks of their own whose outcome comes back to it as an input.
+// Each connection is handled by a peer supervisor coroutine (peer_ctl, overlay/node/src/peer_ctl.cpp)
+// running a send coroutine and a receive coroutine side by side; when either ends, the other is
+// cancelled, the socket closed, and the protocol core is told link_down. The core never waits on
+// IO: connects, handshakes and timers are tasks of their own whose outcome comes back to it as an
+// input.
 //
 //   asio::io_context io;
 //   hypar::Node node(io, {.listen = *hypar::Address::parse("127.0.0.1:7001"), .name = "b"});
