@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Peer lifecycle on its own: which state changes are legal, and the paths a link takes.
+// The Peer lifecycle on its own: which state changes are legal, the paths a link takes, and the
+// roles of a Peer's connections.
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <asio/io_context.hpp>
+#include <memory>
 #include <string>
 
+#include "../../overlay/node/src/peer.hpp"
 #include "../../overlay/node/src/peer_lifecycle.hpp"
 
 using hypar::is_legal_transition;
@@ -78,4 +82,41 @@ TEST_CASE("peer lifecycle: the paths a link takes") {
 
 TEST_CASE("peer lifecycle: every state has a name") {
   for (const PeerState s : kStates) CHECK(std::string(hypar::peer_state_name(s)) != "unknown");
+}
+
+// Connection roles: exactly one writer per Peer, picked by the tie-break, and a reader takes over
+// when the writer ends (overlay/node/src/peer.hpp).
+
+TEST_CASE("peer connections: one writer, the tie-break winner; a reader takes over when it ends") {
+  using hypar::Conn;
+  asio::io_context io;
+  hypar::Peer peer(io.get_executor(), hypar::Address::v4(127, 0, 0, 1, 7000), 1, PeerState::dialling);
+  auto first = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});
+  auto loser = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});
+  auto winner = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});
+
+  peer.add_connection(first, false);  // the first connection writes whatever the tie-break says
+  CHECK(peer.primary == first);
+  CHECK(first->role == Conn::Role::writer);
+
+  peer.add_connection(loser, false);
+  CHECK(peer.primary == first);
+  CHECK(loser->role == Conn::Role::reader);
+
+  peer.add_connection(winner, true);  // demotes the writer
+  CHECK(peer.primary == winner);
+  CHECK(winner->role == Conn::Role::writer);
+  CHECK(first->role == Conn::Role::reader);
+
+  peer.remove_connection(loser);  // a reader ends: nothing changes
+  CHECK(peer.primary == winner);
+
+  peer.remove_connection(winner);  // the writer ends: the remaining reader takes over
+  CHECK(peer.primary == first);
+  CHECK(first->role == Conn::Role::writer);
+  CHECK(peer.conns.size() == 1);
+
+  peer.remove_connection(first);
+  CHECK(peer.primary == nullptr);
+  CHECK(peer.conns.empty());
 }
