@@ -86,10 +86,12 @@ std::vector<std::pair<std::string, Bytes>> plumtree_messages() {
   const pt::MessageId id{Address::v4(10, 0, 0, 1, 7000), 42};
   const pt::MessageId id6{peer_v6().address, ~std::uint64_t{0}};
   pt::IHave ihave;
-  for (std::uint64_t s = 0; s < 5; ++s) ihave.entries.push_back({{id.origin, s}, static_cast<std::uint16_t>(s)});
+  for (std::uint64_t s = 0; s < 5; ++s) {
+    ihave.entries.push_back({{id.origin, s}, static_cast<std::uint16_t>(s), static_cast<std::uint32_t>(s * 7'000)});
+  }
   return {
-      {"gossip", enc(pt::Gossip{id, 1, text("hello, world")})},
-      {"gossip_empty", enc(pt::Gossip{id6, 65535, {}})},
+      {"gossip", enc(pt::Gossip{id, 1, text("hello, world"), 250})},
+      {"gossip_empty", enc(pt::Gossip{id6, 65535, {}, 0xffffffff})},
       {"ihave", enc(ihave)},
       {"ihave_empty", enc(pt::IHave{})},
       {"graft_id", enc(pt::Graft{id, 3})},
@@ -137,8 +139,8 @@ void codecs() {
   too_many[5] = static_cast<std::uint8_t>(hv::kMaxShufflePeers + 1);
   write("hyparview_codec", "edge_too_many_peers", too_many);
   for (const auto& [name, bytes] : plumtree_messages()) write("plumtree_codec", name, bytes);
-  Bytes big = plumtree_messages()[0].second;  // gossip: [type][addr 7][u64][u16 hops][u32 length]
-  hypar::store_be32(big.data() + 1 + 7 + 8 + 2, static_cast<std::uint32_t>(pt::kMaxPayloadBytes + 1));
+  Bytes big = plumtree_messages()[0].second;  // gossip: [type][addr 7][u64][u16 hops][u32 age][u32 length]
+  hypar::store_be32(big.data() + 1 + 7 + 8 + 2 + 4, static_cast<std::uint32_t>(pt::kMaxPayloadBytes + 1));
   write("plumtree_codec", "edge_payload_too_large", big);
   Bytes entries = plumtree_messages()[2].second;  // ihave: [type][u16 count]
   hypar::store_be16(entries.data() + 1, static_cast<std::uint16_t>(pt::kMaxIHaveEntries + 1));

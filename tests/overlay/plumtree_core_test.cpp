@@ -70,8 +70,9 @@ TEST_CASE("plumtree: lazy peers get the IHAVEs of one batch interval in one mess
   const auto ihaves = h.sent_to<IHave>(2);
   REQUIRE(ihaves.size() == 1);
   REQUIRE(ihaves[0].entries.size() == 2);
-  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2});
-  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4});
+  // Ages as of the flush: received with age 0, plus 1 ms charged for the link.
+  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2, 51});
+  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4, 41});
   CHECK(h.sent_to<IHave>(1).empty());  // the sender is eager and gets nothing back
 
   h.clear();
@@ -385,8 +386,8 @@ TEST_CASE("plumtree: a new neighbour is told of the cached messages, and grafts 
   const auto ihaves = h.sent_to<IHave>(2);
   REQUIRE(ihaves.size() == 1);
   REQUIRE(ihaves[0].entries.size() == 2);
-  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2});
-  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4});
+  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2, 1051});
+  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4, 1051});
   CHECK(h.sent_to<IHave>(1).empty());
 
   // Once the payloads have left the cache there is nothing to announce.

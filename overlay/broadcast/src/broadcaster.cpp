@@ -24,10 +24,10 @@ std::uint64_t pick_seed(std::uint64_t configured) {
 }
 
 // The largest encodings of the two messages whose size varies: a GOSSIP with the largest payload
-// (type, origin address up to IPv6, seq, hops, length) and a full IHAVE.
+// (type, origin address up to IPv6, seq, hops, age, length) and a full IHAVE.
 constexpr std::size_t kMaxAddressBytes = 1 + 16 + 2;
-constexpr std::size_t kGossipOverheadBytes = 1 + kMaxAddressBytes + 8 + 2 + 4;
-constexpr std::size_t kMaxIHaveBytes = 1 + 2 + plumtree::kMaxIHaveEntries * (kMaxAddressBytes + 8 + 2);
+constexpr std::size_t kGossipOverheadBytes = 1 + kMaxAddressBytes + 8 + 2 + 4 + 4;
+constexpr std::size_t kMaxIHaveBytes = 1 + 2 + plumtree::kMaxIHaveEntries * (kMaxAddressBytes + 8 + 2 + 4);
 
 void check_fits(const Node& node, const plumtree::Options& options) {
   const std::size_t largest = std::max(options.max_payload_bytes + kGossipOverheadBytes, kMaxIHaveBytes);
