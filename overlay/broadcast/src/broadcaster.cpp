@@ -71,6 +71,7 @@ Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
       tasks(node.get_executor()) {
   check_fits(node, config.options);
   if (config.delivery_queue_limit == 0) throw std::invalid_argument("delivery_queue_limit must be above 0");
+  if (config.backlog_byte_limit == 0) throw std::invalid_argument("backlog_byte_limit must be above 0");
 }
 
 void Broadcaster::Impl::start() {
@@ -273,6 +274,18 @@ std::size_t Broadcaster::backlog_size() const {
   std::size_t n = 0;
   for (const auto& [peer, backlog] : impl_->backlogs) n += backlog->messages.size();
   return n;
+}
+
+std::size_t Broadcaster::backlogged_peers(std::size_t min_bytes) const {
+  std::size_t n = 0;
+  for (const auto& [peer, backlog] : impl_->backlogs) {
+    if (backlog->bytes >= min_bytes && impl_->core.is_neighbor(peer)) ++n;
+  }
+  return n;
+}
+
+std::size_t Broadcaster::neighbor_count() const {
+  return impl_->core.eager_peers().size() + impl_->core.lazy_peers().size();
 }
 
 }  // namespace hypar

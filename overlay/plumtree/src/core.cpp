@@ -62,16 +62,9 @@ void Core::neighbor_up(const Address& peer, Instant now) {
                              [](const Peer& p, const Address& a) { return p.address < a; });
   if (at != peers_.end() && at->address == peer) return;
   peers_.insert(at, Peer{peer, Mode::eager});  // new neighbours start as tree branches (paper, 3.4)
-  // Catch-up (not in the paper): announce every message still cached to the new neighbour, so a
-  // node that HyParView churn cut off for a moment grafts what was broadcast meanwhile. A
-  // neighbour that has them already ignores the IHAVE. The IHAVE carries each message's age, so
-  // the catch-up copy keeps the original deadline: churn cannot extend a message's life.
-  // In expiry order, for determinism.
-  for (const auto& [expires, id] : cache_expiry_) {
-    if (expires <= now) continue;  // dead, not swept yet
-    const Cached& cached = cache_.at(id);
-    queue_ihave(peer, QueuedIHave{id, next_hop(cached.hops), cached.born}, now);
-  }
+  // Catch-up (not in the paper): so that a node HyParView churn cut off for a moment grafts what
+  // was broadcast meanwhile.
+  announce_cache(peer, now);
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {
@@ -79,6 +72,16 @@ void Core::neighbor_down(const Address& peer, Instant now) {
   std::erase_if(peers_, [&](const Peer& p) { return p.address == peer; });
   ihave_queue_.erase(peer);
   // Its announcements stay in missing_: graft timers skip peers that are no longer neighbours.
+}
+
+void Core::peer_congested(const Address& peer, Instant now) {
+  advance(now);
+  if (is_neighbor(peer)) set_mode(peer, Mode::lazy);
+}
+
+void Core::peer_drained(const Address& peer, Instant now) {
+  advance(now);
+  if (is_neighbor(peer)) announce_cache(peer, now);
 }
 
 BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) {
@@ -253,6 +256,17 @@ void Core::queue_ihave(const Address& to, const QueuedIHave& entry, Instant now)
   if (flush_token_ != 0) return;
   flush_token_ = next_token_++;
   schedule(Timer{TimerKind::ihave_flush, {}, flush_token_}, now + options_.ihave_batch_interval);
+}
+
+// Announces every message still cached to `to`; a peer that has them already ignores the IHAVE.
+// The IHAVE carries each message's age, so the copy it grafts keeps the original deadline: churn
+// cannot extend a message's life. In expiry order, for determinism.
+void Core::announce_cache(const Address& to, Instant now) {
+  for (const auto& [expires, id] : cache_expiry_) {
+    if (expires <= now) continue;  // dead, not swept yet
+    const Cached& cached = cache_.at(id);
+    queue_ihave(to, QueuedIHave{id, next_hop(cached.hops), cached.born}, now);
+  }
 }
 
 void Core::on_flush_timer(const Timer& timer, Instant now) {

@@ -124,6 +124,13 @@ class Core {
   void neighbor_up(const Address& peer, Instant now);
   // The neighbour is gone: it leaves both sets and its queued IHAVEs are dropped.
   void neighbor_down(const Address& peer, Instant now);
+  // The runtime cannot keep up sending to `peer` (its bounded backlog overflowed, payloads were
+  // dropped): the link becomes lazy on our side only (no PRUNE), so the peer gets IHAVEs instead of
+  // payloads, and a GRAFT from it makes the link eager again. No-op for a non-neighbour.
+  void peer_congested(const Address& peer, Instant now);
+  // The runtime's backlog to `peer` has drained after congestion: the peer is told (next IHAVE
+  // batch) of every message still cached, as a new neighbour is, and grafts what was dropped.
+  void peer_drained(const Address& peer, Instant now);
   // Broadcasts `payload` from this node: delivers it here (hops 0) and pushes it to every
   // neighbour. Returns its id, or an error (payload too large; with content-hash ids, a payload
   // already seen) in which case nothing happened. Sequence ids start at a random number so that
@@ -205,6 +212,7 @@ class Core {
   void announce_missing(const Address& from, const IHaveEntry& entry, Instant born, Instant now);
   void maybe_optimize(const Address& from, const IHaveEntry& entry);
   void queue_ihave(const Address& to, const QueuedIHave& entry, Instant now);
+  void announce_cache(const Address& to, Instant now);
   // When a message received with `age_ms` was born, in our time: its age plus 1 ms for the link.
   Instant born_at(std::uint32_t age_ms, Instant now) const;
   bool alive(Instant born, Instant now) const { return now - born < options_.payload_cache_ttl; }
