@@ -87,7 +87,17 @@ asio::awaitable<void> broadcast_stdin(Broadcaster& caster) {
       log::warn("plumcast: line not broadcast: {}", describe(result.error()));
       if (result.error() == BroadcastError::stopped) co_return;
     }
-    while (overlay_backed_up(caster) && !caster.stopped()) co_await sleep_for(milliseconds(10));
+    if (!overlay_backed_up(caster)) continue;
+    const std::size_t backed_up = caster.backlogged_peers(kThrottleBacklogBytes);
+    const std::size_t neighbours = caster.neighbor_count();
+    int waited_ms = 0;
+    while (overlay_backed_up(caster) && !caster.stopped()) {
+      co_await sleep_for(milliseconds(10));
+      waited_ms += 10;
+    }
+    if (waited_ms >= 1000) {  // worth an operator's attention: the overlay cannot keep up
+      log::info("plumcast: input paused {} ms: {} of {} neighbours backed up", waited_ms, backed_up, neighbours);
+    }
   }
   log::info("plumcast: end of stdin; still forwarding until SIGINT/SIGTERM");
 }
