@@ -40,9 +40,15 @@ using cli::print_line;
 
 // Longest stdin line broadcast (Plumtree's default max_payload_bytes).
 constexpr std::size_t kMaxLineBytes = 64 * 1024;
-// Reading stdin pauses while this many messages wait for space in peers' send queues, so that a
-// fast writer slows down instead of filling the backlogs.
-constexpr std::size_t kMaxBacklog = 1024;
+// Reading stdin pauses while most neighbours have at least this many bytes waiting for space in
+// their send queues: a fast writer then slows down to what the overlay takes. One slow neighbour
+// does not pause it: its backlog is bounded (BroadcasterConfig::backlog_byte_limit), past which the
+// Broadcaster moves it to lazy push until it catches up.
+constexpr std::size_t kThrottleBacklogBytes = 256 * 1024;
+
+bool overlay_backed_up(const Broadcaster& caster) {
+  return 2 * caster.backlogged_peers(kThrottleBacklogBytes) > caster.neighbor_count();
+}
 
 // Prints every delivery, own broadcasts included, until the broadcaster stops.
 asio::awaitable<void> print_deliveries(Broadcaster& caster) {
@@ -81,7 +87,17 @@ asio::awaitable<void> broadcast_stdin(Broadcaster& caster) {
       log::warn("plumcast: line not broadcast: {}", describe(result.error()));
       if (result.error() == BroadcastError::stopped) co_return;
     }
-    while (caster.backlog_size() > kMaxBacklog && !caster.stopped()) co_await sleep_for(milliseconds(10));
+    if (!overlay_backed_up(caster)) continue;
+    const std::size_t backed_up = caster.backlogged_peers(kThrottleBacklogBytes);
+    const std::size_t neighbours = caster.neighbor_count();
+    int waited_ms = 0;
+    while (overlay_backed_up(caster) && !caster.stopped()) {
+      co_await sleep_for(milliseconds(10));
+      waited_ms += 10;
+    }
+    if (waited_ms >= 1000) {  // worth an operator's attention: the overlay cannot keep up
+      log::info("plumcast: input paused {} ms: {} of {} neighbours backed up", waited_ms, backed_up, neighbours);
+    }
   }
   log::info("plumcast: end of stdin; still forwarding until SIGINT/SIGTERM");
 }

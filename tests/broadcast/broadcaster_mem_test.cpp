@@ -145,6 +145,41 @@ TEST_CASE("broadcast: a burst larger than the node's send queues goes through th
   REQUIRE(c.casters[1]->backlog_size() == 0);
 }
 
+TEST_CASE("broadcast: a backlog past its byte limit moves the peer to lazy push; it grafts what was dropped") {
+  constexpr std::size_t kLimit = 2000;
+  BroadcastCluster c;
+  for (int i = 0; i < 6; ++i) {
+    c.add([](NodeConfig& n, BroadcasterConfig& b) {
+      n.send_queue_limit = 4;
+      b.backlog_byte_limit = kLimit;
+    });
+  }
+  REQUIRE(c.join_all_through(0));
+  c.run_for(seconds(2));
+  Broadcaster& source = *c.casters[1];
+  const std::size_t neighbours = source.neighbor_count();
+  REQUIRE(neighbours > 0);
+  Sent sent;
+  for (int k = 0; k < 200; ++k) {
+    sent.broadcast(c, 1, "burst " + std::to_string(k) + std::string(50, '.'));  // no time passes
+    // The memory bound: no backlog holds more than the limit plus the message that crossed it.
+    REQUIRE(source.backlogged_peers(kLimit + 100) == 0);
+  }
+  REQUIRE(source.backlogged_peers(kLimit) == neighbours);  // every neighbour hit the bound
+  REQUIRE(source.stats().peers_congested >= neighbours);
+  REQUIRE(source.stats().backlog_dropped > 0);
+  REQUIRE(source.eager_peers().empty());  // congested peers get IHAVEs only
+
+  // Once the backlogs drain, the peers are told of the cached messages and graft the dropped ones.
+  REQUIRE(c.run_until([&] { return c.all_delivered(c.all(), sent.ids); }, seconds(20)));
+  c.run_for(seconds(2));
+  const std::string problems = exactly_once_problems(c, c.all(), sent.ids, sent.payloads);
+  INFO(problems);
+  REQUIRE(problems.empty());
+  REQUIRE(source.backlog_size() == 0);
+  REQUIRE(source.backlogged_peers(1) == 0);
+}
+
 TEST_CASE("broadcast: a payload above the limit is refused and nothing is sent") {
   BroadcastCluster c;
   for (int i = 0; i < 3; ++i) c.add([](NodeConfig&, BroadcasterConfig& b) { b.options.max_payload_bytes = 1000; });

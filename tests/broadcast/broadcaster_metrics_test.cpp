@@ -39,6 +39,8 @@ TEST_CASE("broadcast metrics: plumtree counters and the hop histogram in /metric
   REQUIRE(metrics.find("\nhypar_plumtree_delivery_hops_count 5\n") != std::string::npos);
   REQUIRE(metrics.find("\nhypar_plumtree_delivery_hops_bucket{le=\"0\"} 0\n") != std::string::npos);  // not the origin
   REQUIRE(metrics.find("\nhypar_plumtree_duplicates_per_delivery ") != std::string::npos);
+  REQUIRE(metrics.find("\nhypar_plumtree_congested_total 0\n") != std::string::npos);
+  REQUIRE(metrics.find("\nhypar_plumtree_expired_total 0\n") != std::string::npos);
   REQUIRE(metrics.find("\nhypar_active_peers ") != std::string::npos);  // the node's own families too
   const std::string status = http_get(io, endpoint, "/status");
   REQUIRE(status.find("\"plumtree\":{\"delivered\":5,") != std::string::npos);

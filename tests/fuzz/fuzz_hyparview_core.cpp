@@ -345,9 +345,10 @@ class Driver {
         FUZZ_CHECK(passive[i].address != passive[j].address, "no duplicate in the passive view");
       }
     }
-    // Not checked: "every pending request has a link". A request whose link is reused for a join
-    // stays pending after that link fails to connect, until its neighbor_timeout (reported as a
-    // core finding in docs/testing.md; harmless beyond the delay).
+    // Every pending NEIGHBOR request has a link, open or opening (a failed connect ends it).
+    std::size_t pending_with_link = 0;
+    for (const auto& [peer, state] : links_) pending_with_link += core_.is_pending(peer) ? 1 : 0;
+    FUZZ_CHECK(pending_with_link == core_.pending_requests(), "every pending request has a link");
     if (left_) {
       FUZZ_CHECK(active.empty() && passive.empty(), "a node that left keeps no view");
       return;

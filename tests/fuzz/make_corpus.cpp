@@ -12,6 +12,7 @@
 
 #include "hypar/bytes.hpp"
 #include "hypar/hyparview/codec.hpp"
+#include "hypar/node/saved_state.hpp"
 #include "hypar/plumtree/codec.hpp"
 #include "hypar/transport/auth.hpp"
 #include "hypar/transport/frame.hpp"
@@ -86,10 +87,12 @@ std::vector<std::pair<std::string, Bytes>> plumtree_messages() {
   const pt::MessageId id{Address::v4(10, 0, 0, 1, 7000), 42};
   const pt::MessageId id6{peer_v6().address, ~std::uint64_t{0}};
   pt::IHave ihave;
-  for (std::uint64_t s = 0; s < 5; ++s) ihave.entries.push_back({{id.origin, s}, static_cast<std::uint16_t>(s)});
+  for (std::uint64_t s = 0; s < 5; ++s) {
+    ihave.entries.push_back({{id.origin, s}, static_cast<std::uint16_t>(s), static_cast<std::uint32_t>(s * 7'000)});
+  }
   return {
-      {"gossip", enc(pt::Gossip{id, 1, text("hello, world")})},
-      {"gossip_empty", enc(pt::Gossip{id6, 65535, {}})},
+      {"gossip", enc(pt::Gossip{id, 1, text("hello, world"), 250})},
+      {"gossip_empty", enc(pt::Gossip{id6, 65535, {}, 0xffffffff})},
       {"ihave", enc(ihave)},
       {"ihave_empty", enc(pt::IHave{})},
       {"graft_id", enc(pt::Graft{id, 3})},
@@ -137,8 +140,8 @@ void codecs() {
   too_many[5] = static_cast<std::uint8_t>(hv::kMaxShufflePeers + 1);
   write("hyparview_codec", "edge_too_many_peers", too_many);
   for (const auto& [name, bytes] : plumtree_messages()) write("plumtree_codec", name, bytes);
-  Bytes big = plumtree_messages()[0].second;  // gossip: [type][addr 7][u64][u16 hops][u32 length]
-  hypar::store_be32(big.data() + 1 + 7 + 8 + 2, static_cast<std::uint32_t>(pt::kMaxPayloadBytes + 1));
+  Bytes big = plumtree_messages()[0].second;  // gossip: [type][addr 7][u64][u16 hops][u32 age][u32 length]
+  hypar::store_be32(big.data() + 1 + 7 + 8 + 2 + 4, static_cast<std::uint32_t>(pt::kMaxPayloadBytes + 1));
   write("plumtree_codec", "edge_payload_too_large", big);
   Bytes entries = plumtree_messages()[2].second;  // ihave: [type][u16 count]
   hypar::store_be16(entries.data() + 1, static_cast<std::uint16_t>(pt::kMaxIHaveEntries + 1));
@@ -262,6 +265,98 @@ void core_sessions() {
   write("hyparview_core", "session_join_fails", lonely.input());
 }
 
+// State files made by saved_state::encode, and damaged ones. fuzz_saved_state.cpp also decodes
+// each input as a body wrapped in a valid header and checksum, so the bodies are seeds too.
+void saved_states() {
+  namespace ss = hypar::saved_state;
+  const auto file = [](const ss::State& s) {
+    const std::vector<std::byte> b = ss::encode(s);
+    return Bytes(reinterpret_cast<const std::uint8_t*>(b.data()), reinterpret_cast<const std::uint8_t*>(b.data()) + b.size());
+  };
+  const ss::State full{7, {peer(1), peer(2, 3)}, {peer(4), peer_v6(), peer(5)}, {Address::v4(10, 0, 0, 9, 7000), peer_v6().address}};
+  write("saved_state", "state_full", file(full));
+  write("saved_state", "state_empty", file(ss::State{}));
+  const Bytes good = file(full);
+  write("saved_state", "body_full", Bytes(good.begin() + 9, good.end() - 4));  // without header and CRC
+  Bytes bad_crc = good;
+  bad_crc.back() ^= 1;
+  write("saved_state", "edge_bad_crc", bad_crc);
+  Bytes version = good;
+  version[4] = 2;
+  write("saved_state", "edge_version_2", version);
+  write("saved_state", "edge_truncated", Bytes(good.begin(), good.end() - 5));
+  Bytes many = {0, 0, 0, 0, 0, 0, 0, 1};  // a body: incarnation 1, then a count above kMaxEntries
+  hypar::ByteWriter(many).write_u16(static_cast<std::uint16_t>(ss::kMaxEntries + 1));
+  write("saved_state", "edge_body_too_many", many);
+}
+
+// DNS answers to an SRV query, laid out as res_nquery returns them: header, the question, then
+// answer records whose owner name points back at the question (0xC00C).
+void put_name(Bytes& out, const std::string& name) {
+  std::size_t start = 0;
+  while (start < name.size()) {
+    const std::size_t dot = name.find('.', start);
+    const std::string label = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    out.push_back(static_cast<std::uint8_t>(label.size()));
+    out.insert(out.end(), label.begin(), label.end());
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  out.push_back(0);
+}
+struct Rr {
+  std::uint16_t type = 33;  // SRV
+  Bytes rdata;
+};
+Bytes srv_rdata(std::uint16_t priority, std::uint16_t weight, std::uint16_t port, const Bytes& target) {
+  Bytes out;
+  hypar::ByteWriter w(out);
+  w.write_u16(priority);
+  w.write_u16(weight);
+  w.write_u16(port);
+  w.write_bytes(target);
+  return out;
+}
+Bytes dns_answer(const std::vector<Rr>& records) {
+  Bytes out;
+  hypar::ByteWriter w(out);
+  for (const int v : {0x1234, 0x8180, 1, static_cast<int>(records.size()), 0, 0}) w.write_u16(static_cast<std::uint16_t>(v));
+  put_name(out, "_hypar._tcp.example");
+  w.write_u16(33);
+  w.write_u16(1);
+  for (const Rr& r : records) {
+    w.write_u16(0xC00C);
+    w.write_u16(r.type);
+    w.write_u16(1);  // IN
+    w.write_u32(60);
+    w.write_u16(static_cast<std::uint16_t>(r.rdata.size()));
+    w.write_bytes(r.rdata);
+  }
+  return out;
+}
+void srv_answers() {
+  const auto name = [](const std::string& n) {
+    Bytes b;
+    put_name(b, n);
+    return b;
+  };
+  write("srv_answer", "two_records",
+        dns_answer({{33, srv_rdata(20, 0, 7002, name("c.example"))}, {33, srv_rdata(10, 5, 7001, name("b.example"))}}));
+  Bytes cname = name("alias.example");
+  write("srv_answer", "cname_then_srv", dns_answer({{5, cname}, {33, srv_rdata(1, 1, 7000, name("a.example"))}}));
+  const Bytes pointer = {0xC0, 0x0C};  // the target compressed: a pointer to the question's name
+  write("srv_answer", "compressed_target", dns_answer({{33, srv_rdata(0, 0, 7000, pointer)}}));
+  write("srv_answer", "edge_root_target", dns_answer({{33, srv_rdata(0, 0, 7000, {0})}}));
+  write("srv_answer", "edge_port_0", dns_answer({{33, srv_rdata(0, 0, 0, name("a.example"))}}));
+  write("srv_answer", "edge_short_rdata", dns_answer({{33, {0, 1, 0, 2}}}));
+  write("srv_answer", "edge_no_records", dns_answer({}));
+  const Bytes loop = {0xC0, 0x2A};  // a pointer into the record itself
+  write("srv_answer", "edge_pointer_loop", dns_answer({{33, srv_rdata(0, 0, 7000, loop)}}));
+  Bytes truncated = dns_answer({{33, srv_rdata(1, 1, 7000, name("a.example"))}});
+  truncated.resize(truncated.size() - 3);
+  write("srv_answer", "edge_truncated", truncated);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -275,5 +370,7 @@ int main(int argc, char** argv) {
   frames();
   addresses();
   core_sessions();
+  saved_states();
+  srv_answers();
   return 0;
 }

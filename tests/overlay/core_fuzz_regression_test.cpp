@@ -33,12 +33,11 @@ TEST_CASE("a peer that becomes active has no neighbor request pending any more")
   CHECK_FALSE(h.closed(joiner));
 }
 
-// OPEN (docs/testing.md, "Findings"): a join that reuses the link of a pending NEIGHBOR request
-// takes the link over (purpose join_contact); when that connect fails, connect_failed() ends the
-// join attempt only, and the request stays pending with no link until its neighbor_timeout, which
-// delays its replacement. Marked [!shouldfail] so that it documents the bug and reports the fix:
-// whoever fixes connect_failed() removes the tag.
-TEST_CASE("a failed connect ends the neighbor request that shares the join's link", "[!shouldfail]") {
+// A join that reuses the link of a pending NEIGHBOR request takes the link over (purpose
+// join_contact); when that connect failed, connect_failed() used to end the join attempt only, and
+// the request stayed pending with no link until its neighbor_timeout (2 s), which delayed its
+// replacement. Now the request ends with the connect, and another spare is asked at once.
+TEST_CASE("a failed connect ends the neighbor request that shares the join's link") {
   Options o = quiet_options();
   o.reject_backoff = Duration::zero();  // the evicting peer may be asked back at once
   Harness h(o);
@@ -50,4 +49,5 @@ TEST_CASE("a failed connect ends the neighbor request that shares the join's lin
   h.join({spare.address});             // a join through the same peer reuses the opening link
   h.connect_failed(spare);
   CHECK(h.core.pending_requests() == 0);
+  CHECK_FALSE(h.passive(spare));  // failed like any unreachable spare
 }

@@ -27,7 +27,8 @@ Bytes encoded(const Message& m) {
 std::vector<IHaveEntry> entries(std::size_t n) {
   std::vector<IHaveEntry> out;
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back({i % 2 ? v6_id(i) : v4_id(static_cast<std::uint8_t>(i), ~0ULL - i), static_cast<std::uint16_t>(i)});
+    out.push_back({i % 2 ? v6_id(i) : v4_id(static_cast<std::uint8_t>(i), ~0ULL - i), static_cast<std::uint16_t>(i),
+                   i % 3 ? static_cast<std::uint32_t>(i * 1000) : 0xFFFFFFFFu});
   }
   return out;
 }
@@ -36,8 +37,8 @@ std::vector<IHaveEntry> entries(std::size_t n) {
 std::vector<Message> samples() {
   return {
       Gossip{v4_id(1, 0), 0, {}},
-      Gossip{v6_id(~0ULL), 65535, Bytes(1000, 0xAB)},
-      Gossip{v4_id(2, 5), 3, Bytes(kMaxPayloadBytes, 7)},
+      Gossip{v6_id(~0ULL), 65535, Bytes(1000, 0xAB), 0xFFFFFFFFu},
+      Gossip{v4_id(2, 5), 3, Bytes(kMaxPayloadBytes, 7), 29'999},
       IHave{{}},
       IHave{entries(1)},
       IHave{entries(kMaxIHaveEntries)},
@@ -69,13 +70,25 @@ TEST_CASE("plumtree codec: type bytes are the registered 0x20..0x23") {
 }
 
 TEST_CASE("plumtree codec: a GOSSIP has the documented layout") {
-  const Bytes wire = encoded(Gossip{v4_id(9, 0x0102030405060708ULL), 0x0A0B, {0xEE, 0xFF}});
+  const Bytes wire = encoded(Gossip{v4_id(9, 0x0102030405060708ULL), 0x0A0B, {0xEE, 0xFF}, 0x00012345});
   const Bytes expected = {0x20,                                            // type
                           4,    10,   0,    0,    9,    0x1B, 0x58,        // origin 10.0.0.9:7000
                           1,    2,    3,    4,    5,    6,    7,    8,     // seq
                           0x0A, 0x0B,                                      // hops
+                          0,    1,    0x23, 0x45,                          // age_ms
                           0,    0,    0,    2,                             // payload length
                           0xEE, 0xFF};
+  CHECK(wire == expected);
+}
+
+TEST_CASE("plumtree codec: an IHAVE has the documented layout") {
+  const Bytes wire = encoded(IHave{{{v4_id(9, 7), 3, 30'000}}});
+  const Bytes expected = {0x21,                                      // type
+                          0,    1,                                   // count
+                          4,    10, 0, 0, 9, 0x1B, 0x58,             // origin 10.0.0.9:7000
+                          0,    0,  0, 0, 0, 0,    0,    7,          // seq
+                          0,    3,                                   // hops
+                          0,    0,  0x75, 0x30};                     // age_ms 30,000
   CHECK(wire == expected);
 }
 

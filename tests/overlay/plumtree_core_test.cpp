@@ -70,8 +70,9 @@ TEST_CASE("plumtree: lazy peers get the IHAVEs of one batch interval in one mess
   const auto ihaves = h.sent_to<IHave>(2);
   REQUIRE(ihaves.size() == 1);
   REQUIRE(ihaves[0].entries.size() == 2);
-  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2});
-  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4});
+  // Ages as of the flush: received with age 0, plus 1 ms charged for the link.
+  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2, 51});
+  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4, 41});
   CHECK(h.sent_to<IHave>(1).empty());  // the sender is eager and gets nothing back
 
   h.clear();
@@ -385,8 +386,8 @@ TEST_CASE("plumtree: a new neighbour is told of the cached messages, and grafts 
   const auto ihaves = h.sent_to<IHave>(2);
   REQUIRE(ihaves.size() == 1);
   REQUIRE(ihaves[0].entries.size() == 2);
-  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2});
-  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4});
+  CHECK(ihaves[0].entries[0] == IHaveEntry{mid(9, 1), 2, 1051});
+  CHECK(ihaves[0].entries[1] == IHaveEntry{mid(9, 2), 4, 1051});
   CHECK(h.sent_to<IHave>(1).empty());
 
   // Once the payloads have left the cache there is nothing to announce.
@@ -401,4 +402,34 @@ TEST_CASE("plumtree: a new neighbour is told of the cached messages, and grafts 
   g.up(2);
   g.run_for(milliseconds(100));
   CHECK(g.sent_to<IHave>(2).empty());
+}
+
+TEST_CASE("plumtree: a congested peer gets IHAVEs instead of payloads, and the cache once it drained") {
+  Harness h;
+  for (int p : {1, 2}) h.up(p);
+  h.broadcast("before");
+  h.clear();
+  h.core.peer_congested(addr(2), h.now);
+  h.drain();
+  CHECK(h.core.is_lazy(addr(2)));
+  CHECK(h.out.empty());  // our side only: no PRUNE
+  h.broadcast("during");
+  CHECK(h.sent_to<Gossip>(2).empty());
+  CHECK(h.sent_to<Gossip>(1).size() == 1);
+  h.run_for(h.core.options().ihave_batch_interval);
+  REQUIRE(h.sent_to<IHave>(2).size() == 1);
+
+  h.clear();
+  h.core.peer_drained(addr(2), h.now);
+  h.drain();
+  h.run_for(h.core.options().ihave_batch_interval);
+  const auto ihaves = h.sent_to<IHave>(2);
+  REQUIRE(ihaves.size() == 1);
+  CHECK(ihaves[0].entries.size() == 2);  // both cached messages, so it grafts what was dropped
+  h.receive(2, Graft{ihaves[0].entries[0].id, 1});
+  CHECK(h.core.is_eager(addr(2)));
+
+  h.core.peer_congested(addr(7), h.now);  // not a neighbour: nothing happens
+  h.core.peer_drained(addr(7), h.now);
+  CHECK_FALSE(h.core.is_neighbor(addr(7)));
 }

@@ -24,10 +24,10 @@ std::uint64_t pick_seed(std::uint64_t configured) {
 }
 
 // The largest encodings of the two messages whose size varies: a GOSSIP with the largest payload
-// (type, origin address up to IPv6, seq, hops, length) and a full IHAVE.
+// (type, origin address up to IPv6, seq, hops, age, length) and a full IHAVE.
 constexpr std::size_t kMaxAddressBytes = 1 + 16 + 2;
-constexpr std::size_t kGossipOverheadBytes = 1 + kMaxAddressBytes + 8 + 2 + 4;
-constexpr std::size_t kMaxIHaveBytes = 1 + 2 + plumtree::kMaxIHaveEntries * (kMaxAddressBytes + 8 + 2);
+constexpr std::size_t kGossipOverheadBytes = 1 + kMaxAddressBytes + 8 + 2 + 4 + 4;
+constexpr std::size_t kMaxIHaveBytes = 1 + 2 + plumtree::kMaxIHaveEntries * (kMaxAddressBytes + 8 + 2 + 4);
 
 void check_fits(const Node& node, const plumtree::Options& options) {
   const std::size_t largest = std::max(options.max_payload_bytes + kGossipOverheadBytes, kMaxIHaveBytes);
@@ -62,6 +62,7 @@ Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
       tasks(node.get_executor()) {
   check_fits(node, config.options);
   if (config.delivery_queue_limit == 0) throw std::invalid_argument("delivery_queue_limit must be above 0");
+  if (config.backlog_byte_limit == 0) throw std::invalid_argument("backlog_byte_limit must be above 0");
 }
 
 void Broadcaster::Impl::start() {
@@ -255,6 +256,18 @@ std::size_t Broadcaster::backlog_size() const {
   std::size_t n = 0;
   for (const auto& [peer, backlog] : impl_->backlogs) n += backlog->messages.size();
   return n;
+}
+
+std::size_t Broadcaster::backlogged_peers(std::size_t min_bytes) const {
+  std::size_t n = 0;
+  for (const auto& [peer, backlog] : impl_->backlogs) {
+    if (backlog->bytes >= min_bytes && impl_->core.is_neighbor(peer)) ++n;
+  }
+  return n;
+}
+
+std::size_t Broadcaster::neighbor_count() const {
+  return impl_->core.eager_peers().size() + impl_->core.lazy_peers().size();
 }
 
 }  // namespace hypar

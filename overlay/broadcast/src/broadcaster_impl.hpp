@@ -21,6 +21,8 @@ struct Backlog {
   explicit Backlog(const Address& p) : peer(p) {}
   Address peer;
   std::deque<std::vector<std::uint8_t>> messages;  // encoded, oldest first
+  std::size_t bytes = 0;   // of `messages`
+  bool congested = false;  // it overflowed: the core made the peer lazy until the backlog drains
   bool draining = false;   // a drain coroutine is running
   bool abandoned = false;  // the peer went down: the drain ends after its current send
 };

@@ -33,6 +33,11 @@ void Broadcaster::Impl::register_metrics() {
         .add({{"reason", "ihave_queue_full"}}, n(s.ihave_dropped))
         .add({{"reason", "backlog_full"}}, n(s.backlog_dropped))
         .add({{"reason", "send_failed"}}, n(s.send_failed));
+    out.counter("hypar_plumtree_congested_total",
+                "Times a peer's full backlog moved it to lazy push until it drained (backlog_byte_limit).")
+        .add({}, n(s.peers_congested));
+    out.counter("hypar_plumtree_expired_total", "GOSSIP or IHAVE entries ignored: older than payload_cache_ttl.")
+        .add({}, n(c.expired_dropped));
     out.gauge("hypar_plumtree_duplicates_per_delivery",
               "Duplicates received per message delivered since start (this node's share of RMR).")
         .add({}, c.delivered == 0 ? 0.0 : static_cast<double>(c.duplicates) / static_cast<double>(c.delivered));

@@ -35,10 +35,23 @@ void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message
   }
   if (it == backlogs.end()) it = backlogs.emplace(to, std::make_shared<Backlog>(to)).first;
   const std::shared_ptr<Backlog>& backlog = it->second;
-  if (backlog->messages.size() >= config.backlog_limit) {
+  // The byte bound applies to payloads (GOSSIP): GRAFT and PRUNE are a few dozen bytes, and
+  // dropping them would lose a graft nobody repeats; they are bounded by the message count only.
+  const bool payload = plumtree::is_payload(message);
+  if (backlog->messages.size() >= config.backlog_limit || (payload && backlog->bytes >= config.backlog_byte_limit)) {
     ++stats.backlog_dropped;
+    if (payload && !backlog->congested) {
+      // Stop pushing payloads to it: it gets IHAVEs (dropped while the backlog lasts), and once
+      // the backlog has drained, the ids of the cached messages, so it grafts what is dropped here.
+      backlog->congested = true;
+      ++stats.peers_congested;
+      log::info("broadcaster: {} cannot keep up ({} messages, {} bytes waiting): lazy push until it drains",
+                to.to_string(), backlog->messages.size(), backlog->bytes);
+      core.peer_congested(to, Clock::now());  // its outputs (none) are carried out by pump()
+    }
     return;
   }
+  backlog->bytes += scratch.size();
   backlog->messages.push_back(scratch);
   ++stats.backlogged;
   if (!backlog->draining) {
@@ -57,6 +70,7 @@ void Broadcaster::Impl::forget_backlog(const Address& peer) {
 
 asio::awaitable<void> Broadcaster::Impl::drain(std::shared_ptr<Backlog> backlog) {
   auto keep = shared_from_this();
+  bool failed = false;
   while (!backlog->abandoned && !backlog->messages.empty()) {
     // The message stays at the front (and alive) while send() waits for space.
     const SendResult result = co_await node.send(backlog->peer, backlog->messages.front());
@@ -65,14 +79,23 @@ asio::awaitable<void> Broadcaster::Impl::drain(std::shared_ptr<Backlog> backlog)
       stats.send_failed += backlog->messages.size();
       log::debug("broadcaster: backlog for {} dropped: {}", backlog->peer.to_string(), describe(result));
       backlog->messages.clear();
+      backlog->bytes = 0;
+      failed = true;
       break;
     }
+    backlog->bytes -= backlog->messages.front().size();
     backlog->messages.pop_front();
   }
   backlog->draining = false;
   if (is_stopped) co_return;
   const auto it = backlogs.find(backlog->peer);
-  if (it != backlogs.end() && it->second == backlog && backlog->messages.empty()) backlogs.erase(it);
+  if (it == backlogs.end() || it->second != backlog || !backlog->messages.empty()) co_return;
+  backlogs.erase(it);
+  if (backlog->congested && !failed && !backlog->abandoned) {
+    log::info("broadcaster: {} caught up: announcing the cached messages to it", backlog->peer.to_string());
+    core.peer_drained(backlog->peer, Clock::now());
+    pump();
+  }
 }
 
 }  // namespace hypar

@@ -137,6 +137,14 @@ void Core::connect_failed(const Address& peer, Instant now) {
   const Purpose purpose = it->second.purpose;
   links_.erase(it);
 
+  // A pending NEIGHBOR request to this peer ends with the connect, whatever the link's purpose: a
+  // join may have taken over the request's link (join_contact), and the request would otherwise
+  // wait, linkless, for its neighbor_timeout before being replaced.
+  const bool request_failed = pending_.erase(peer) > 0;
+  if (request_failed) {
+    if (const PeerId* p = find_passive(peer)) quarantine(*p, now);
+    remove_passive(peer);
+  }
   if (purpose == Purpose::join_contact) {
     ++contacts_tried_;
     if (contacts_tried_ < contacts_.size()) {
@@ -147,13 +155,8 @@ void Core::connect_failed(const Address& peer, Instant now) {
       report_join_ = false;
       became_isolated(now);
     }
-    return;
   }
-  if (pending_.erase(peer) > 0) {
-    if (const PeerId* p = find_passive(peer)) quarantine(*p, now);
-    remove_passive(peer);
-    fill_active(now);
-  }
+  if (request_failed) fill_active(now);
 }
 
 void Core::received(const Address& from, const Message& message, Instant now) {

@@ -21,6 +21,7 @@ void write_body(ByteWriter& w, const Gossip& m) {
   assert(m.payload.size() <= kMaxPayloadBytes);
   write_id(w, m.id);
   w.write_u16(m.hops);
+  w.write_u32(m.age_ms);
   w.write_u32(static_cast<std::uint32_t>(m.payload.size()));
   w.write_bytes(m.payload);
 }
@@ -30,6 +31,7 @@ void write_body(ByteWriter& w, const IHave& m) {
   for (const auto& e : m.entries) {
     write_id(w, e.id);
     w.write_u16(e.hops);
+    w.write_u32(e.age_ms);
   }
 }
 void write_body(ByteWriter& w, const Graft& m) {
@@ -58,7 +60,7 @@ struct BodyReader {
 
 bool read_body(BodyReader& r, Gossip& m) {
   std::uint32_t length = 0;
-  if (!(r.id(m.id) && r.in.read_u16(m.hops) && r.in.read_u32(length))) return false;
+  if (!(r.id(m.id) && r.in.read_u16(m.hops) && r.in.read_u32(m.age_ms) && r.in.read_u32(length))) return false;
   if (length > kMaxPayloadBytes) return r.fail(DecodeError::payload_too_large);
   // Checked before allocating, so that a lying length costs nothing.
   if (length > r.in.remaining()) return r.fail(DecodeError::truncated);
@@ -71,7 +73,7 @@ bool read_body(BodyReader& r, IHave& m) {
   if (count > kMaxIHaveEntries) return r.fail(DecodeError::too_many_entries);
   m.entries.resize(count);
   for (auto& e : m.entries) {
-    if (!(r.id(e.id) && r.in.read_u16(e.hops))) return false;
+    if (!(r.id(e.id) && r.in.read_u16(e.hops) && r.in.read_u32(e.age_ms))) return false;
   }
   return true;
 }

@@ -34,6 +34,15 @@ std::uint16_t next_hop(std::uint16_t hops) {
   return hops == std::numeric_limits<std::uint16_t>::max() ? hops : static_cast<std::uint16_t>(hops + 1);
 }
 
+// The age to put on the wire for a message born at `born`: rounded up to whole milliseconds, so
+// that it never under-states; saturates (a message that old is long dead).
+std::uint32_t age_ms(Instant born, Instant now) {
+  const std::int64_t ms = std::chrono::ceil<milliseconds>(now - born).count();
+  constexpr std::uint32_t kMax = std::numeric_limits<std::uint32_t>::max();
+  if (ms <= 0) return 0;
+  return ms >= std::int64_t{kMax} ? kMax : static_cast<std::uint32_t>(ms);
+}
+
 // Drops the front entries of `queue` that are due, erasing them from `map` unless the map holds
 // a newer life of the id (which expires later).
 template <class Queue, class Map>
@@ -61,15 +70,9 @@ void Core::neighbor_up(const Address& peer, Instant now) {
                              [](const Peer& p, const Address& a) { return p.address < a; });
   if (at != peers_.end() && at->address == peer) return;
   peers_.insert(at, Peer{peer, Mode::eager});  // new neighbours start as tree branches (paper, 3.4)
-  // Catch-up (not in the paper): announce every message still cached to the new neighbour, so a
-  // node that HyParView churn cut off for a moment grafts what was broadcast meanwhile. A
-  // neighbour that has them already ignores the IHAVE. In delivery order, for determinism.
-  for (const Expiry& e : cache_expiry_) {
-    const auto it = cache_.find(e.id);
-    if (it != cache_.end() && it->second.expires == e.at && e.at > now) {
-      queue_ihave(peer, IHaveEntry{e.id, next_hop(it->second.hops)}, now);
-    }
-  }
+  // Catch-up (not in the paper): so that a node HyParView churn cut off for a moment grafts what
+  // was broadcast meanwhile.
+  announce_cache(peer, now);
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {
@@ -77,6 +80,16 @@ void Core::neighbor_down(const Address& peer, Instant now) {
   std::erase_if(peers_, [&](const Peer& p) { return p.address == peer; });
   ihave_queue_.erase(peer);
   // Its announcements stay in missing_: graft timers skip peers that are no longer neighbours.
+}
+
+void Core::peer_congested(const Address& peer, Instant now) {
+  advance(now);
+  if (is_neighbor(peer)) set_mode(peer, Mode::lazy);
+}
+
+void Core::peer_drained(const Address& peer, Instant now) {
+  advance(now);
+  if (is_neighbor(peer)) announce_cache(peer, now);
 }
 
 BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) {
@@ -89,7 +102,7 @@ BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) 
     id.seq = content_hash(payload);
     if (seen_.contains(id)) return {BroadcastError::already_seen};
   }
-  deliver(id, 0, std::nullopt, payload, now);
+  deliver(id, 0, std::nullopt, payload, now, now);
   return {id};
 }
 
@@ -105,7 +118,7 @@ void Core::received(const Address& from, const Message& message, Instant now) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Gossip>) on_gossip(from, m, now);
         if constexpr (std::is_same_v<T, IHave>) on_ihave(from, m, now);
-        if constexpr (std::is_same_v<T, Graft>) on_graft(from, m);
+        if constexpr (std::is_same_v<T, Graft>) on_graft(from, m, now);
         if constexpr (std::is_same_v<T, Prune>) on_prune(from);
       },
       message);
@@ -114,7 +127,7 @@ void Core::received(const Address& from, const Message& message, Instant now) {
 void Core::timer_fired(const Timer& timer, Instant now) {
   advance(now);
   switch (timer.kind) {
-    case TimerKind::ihave_flush: on_flush_timer(timer); break;
+    case TimerKind::ihave_flush: on_flush_timer(timer, now); break;
     case TimerKind::graft: on_graft_timer(timer, now); break;
     case TimerKind::sweep: on_sweep_timer(timer, now); break;
   }
@@ -170,25 +183,38 @@ void Core::on_gossip(const Address& from, const Gossip& m, Instant now) {
     }
     return;
   }
-  deliver(m.id, m.hops, from, m.payload, now);
+  const Instant born = born_at(m.age_ms, now);
+  if (!alive(born, now)) {
+    // Older than the cache lifetime: every node has dropped it from its cache, and a node that
+    // delivered it may have forgotten it already, so delivering it could be a second delivery.
+    ++stats_.expired_dropped;
+    return;
+  }
+  deliver(m.id, m.hops, from, m.payload, born, now);
 }
 
 void Core::on_ihave(const Address& from, const IHave& m, Instant now) {
   for (const IHaveEntry& entry : m.entries) {
     if (seen_.contains(entry.id)) {
       maybe_optimize(from, entry);
+      continue;
+    }
+    const Instant born = born_at(entry.age_ms, now);
+    if (alive(born, now)) {
+      announce_missing(from, entry, born, now);
     } else {
-      announce_missing(from, entry, now);
+      ++stats_.expired_dropped;  // nobody would still have it to answer a GRAFT
     }
   }
 }
 
-void Core::on_graft(const Address& from, const Graft& m) {
+void Core::on_graft(const Address& from, const Graft& m, Instant now) {
   if (!is_neighbor(from)) return;
   set_mode(from, Mode::eager);
   if (!m.id) return;
-  if (auto it = cache_.find(*m.id); it != cache_.end()) {
-    send(from, Gossip{*m.id, next_hop(it->second.hops), it->second.payload});
+  if (auto it = cache_.find(*m.id); it != cache_.end() && it->second.expires > now) {
+    const Cached& cached = it->second;
+    send(from, Gossip{*m.id, next_hop(cached.hops), cached.payload, age_ms(cached.born, now)});
   }
 }
 
@@ -199,45 +225,71 @@ void Core::on_prune(const Address& from) {
 // ---------------------------------------------------------------- delivery and pushes
 
 void Core::deliver(const MessageId& id, std::uint16_t hops, const std::optional<Address>& from,
-                   const std::vector<std::uint8_t>& payload, Instant now) {
+                   const std::vector<std::uint8_t>& payload, Instant born, Instant now) {
+  assert(alive(born, now));
+  // Seen counts from delivery, the cache from the message's birth (born <= now): the id is
+  // remembered here longer than any node can hold a copy (seen_ttl >= payload_cache_ttl).
   const Instant seen_until = now + options_.seen_ttl;
-  const Instant cached_until = now + options_.payload_cache_ttl;
+  const Instant cached_until = born + options_.payload_cache_ttl;
   seen_[id] = Seen{hops, from, seen_until};
   seen_expiry_.push_back({seen_until, id});
-  cache_[id] = Cached{hops, payload, cached_until};
-  cache_expiry_.push_back({cached_until, id});
+  if (auto old = cache_.find(id); old != cache_.end()) cache_expiry_.erase({old->second.expires, id});
+  cache_[id] = Cached{hops, payload, born, cached_until};
+  cache_expiry_.emplace(cached_until, id);
   missing_.erase(id);  // its graft timer is now stale
   ensure_sweep(now);
   ++stats_.delivered;
   outputs_.push_back(Deliver{id, hops, payload});
 
   const std::uint16_t onward = next_hop(hops);
+  const std::uint32_t age = age_ms(born, now);
   for (const Peer& p : peers_) {
     if (from && p.address == *from) continue;
     if (p.mode == Mode::eager) {
-      send(p.address, Gossip{id, onward, payload});
+      send(p.address, Gossip{id, onward, payload, age});
     } else {
-      queue_ihave(p.address, IHaveEntry{id, onward}, now);
+      queue_ihave(p.address, QueuedIHave{id, onward, born}, now);
     }
   }
   // The link that brought the payload is a tree branch (paper, 3.4); not for non-neighbours.
   if (from && is_neighbor(*from)) set_mode(*from, Mode::eager);
 }
 
-void Core::queue_ihave(const Address& to, const IHaveEntry& entry, Instant now) {
+Instant Core::born_at(std::uint32_t age, Instant now) const {
+  return now - milliseconds(age) - milliseconds(1);
+}
+
+void Core::queue_ihave(const Address& to, const QueuedIHave& entry, Instant now) {
   ihave_queue_[to].push_back(entry);
   if (flush_token_ != 0) return;
   flush_token_ = next_token_++;
   schedule(Timer{TimerKind::ihave_flush, {}, flush_token_}, now + options_.ihave_batch_interval);
 }
 
-void Core::on_flush_timer(const Timer& timer) {
+// Announces every message still cached to `to`; a peer that has them already ignores the IHAVE.
+// The IHAVE carries each message's age, so the copy it grafts keeps the original deadline: churn
+// cannot extend a message's life. In expiry order, for determinism.
+void Core::announce_cache(const Address& to, Instant now) {
+  for (const auto& [expires, id] : cache_expiry_) {
+    if (expires <= now) continue;  // dead, not swept yet
+    const Cached& cached = cache_.at(id);
+    queue_ihave(to, QueuedIHave{id, next_hop(cached.hops), cached.born}, now);
+  }
+}
+
+void Core::on_flush_timer(const Timer& timer, Instant now) {
   if (timer.token != flush_token_ || flush_token_ == 0) return;
   flush_token_ = 0;
   auto queue = std::move(ihave_queue_);
   ihave_queue_.clear();
-  for (auto& [peer, entries] : queue) {
+  for (auto& [peer, queued] : queue) {
     if (!is_neighbor(peer)) continue;
+    // Ages as of now; a message that died while queued is not announced.
+    std::vector<IHaveEntry> entries;
+    entries.reserve(queued.size());
+    for (const QueuedIHave& q : queued) {
+      if (alive(q.born, now)) entries.push_back(IHaveEntry{q.id, q.hops, age_ms(q.born, now)});
+    }
     for (std::size_t at = 0; at < entries.size(); at += kMaxIHaveEntries) {
       const std::size_t end = std::min(entries.size(), at + kMaxIHaveEntries);
       send(peer, IHave{{entries.begin() + static_cast<std::ptrdiff_t>(at),
@@ -248,13 +300,15 @@ void Core::on_flush_timer(const Timer& timer) {
 
 // ---------------------------------------------------------------- recovery and tree repair
 
-void Core::announce_missing(const Address& from, const IHaveEntry& entry, Instant now) {
+void Core::announce_missing(const Address& from, const IHaveEntry& entry, Instant born, Instant now) {
   if (!is_neighbor(from)) return;  // we could not graft it
   if (missing_.size() >= options_.max_missing && !missing_.contains(entry.id)) {
     ++stats_.missing_overflow;
     return;
   }
-  Missing& missing = missing_[entry.id];
+  const auto [slot, added] = missing_.try_emplace(entry.id);
+  Missing& missing = slot->second;
+  missing.born = added ? born : std::min(missing.born, born);  // the oldest estimate
   const bool known = std::any_of(missing.announcers.begin(), missing.announcers.end(),
                                  [&](const Announcer& a) { return a.peer == from; });
   if (!known) missing.announcers.push_back(Announcer{from, entry.hops});
@@ -268,6 +322,11 @@ void Core::on_graft_timer(const Timer& timer, Instant now) {
   auto it = missing_.find(timer.id);
   if (it == missing_.end() || it->second.token != timer.token || timer.token == 0) return;  // stale
   Missing& missing = it->second;
+  if (!alive(missing.born, now)) {
+    // Dead by now: no announcer still caches it, and it must not be delivered any more.
+    missing_.erase(it);
+    return;
+  }
   while (!missing.announcers.empty()) {
     const Announcer a = missing.announcers.front();
     missing.announcers.pop_front();
@@ -320,7 +379,10 @@ void Core::on_sweep_timer(const Timer& timer, Instant now) {
 }
 
 void Core::expire(Instant now) {
-  expire_queue(cache_expiry_, cache_, now);
+  while (!cache_expiry_.empty() && cache_expiry_.begin()->first <= now) {
+    cache_.erase(cache_expiry_.begin()->second);
+    cache_expiry_.erase(cache_expiry_.begin());
+  }
   expire_queue(seen_expiry_, seen_, now);
 }
 

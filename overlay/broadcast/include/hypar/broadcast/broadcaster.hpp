@@ -30,8 +30,13 @@
 // announcement, repeated for every later message and backed up by the other neighbours) is
 // dropped. GOSSIP, GRAFT and PRUNE go to a per-peer backlog, sent in order with co_await
 // node.send(), and every later message to that peer queues behind them (IHAVEs are then dropped).
-// A backlog holds at most backlog_limit messages; past that, further ones are dropped (the tree
-// repairs through the other neighbours' IHAVEs). Deliveries wait in a queue the application drains
+// A backlog holds at most backlog_limit messages, and takes a GOSSIP only while it holds less than
+// backlog_byte_limit bytes (GRAFT and PRUNE, a few dozen bytes, count against backlog_limit only):
+// that is the memory bound per peer (docs/api.md). Past it, further messages are dropped and the
+// peer is congested: the core makes its link lazy (plumtree::Core::peer_congested), so it gets no
+// more payloads from us, only IHAVEs; once its backlog has drained it is told of every cached
+// message (peer_drained) and grafts what was dropped. One slow peer thus never holds the others
+// back nor grows our memory. Deliveries wait in a queue the application drains
 // with next_delivery(); while it holds delivery_queue_limit entries the Broadcaster stops taking
 // node events, so the node stops reading from its peers in turn. The same holds for the queue of
 // forwarded events (forward_node_events): an application that asks for them must consume both.
@@ -55,6 +60,7 @@ struct BroadcasterConfig {
   std::uint64_t seed = 0;                 // the core's Rng (first sequence number); 0: random
   std::size_t delivery_queue_limit = 65536;  // queued deliveries before node events pause
   std::size_t backlog_limit = 65536;      // messages waiting per peer for space in its node queue
+  std::size_t backlog_byte_limit = 4u << 20;  // and their bytes; past either the peer is congested
   bool forward_node_events = false;       // hand LinkUp/LinkDown/other messages to next_event()
 };
 
@@ -81,6 +87,7 @@ struct BroadcasterStats {
   std::uint64_t ihave_dropped = 0;     // IHAVEs not sent because the peer's queue was full
   std::uint64_t backlogged = 0;        // messages that had to wait in a peer's backlog
   std::uint64_t backlog_dropped = 0;   // messages dropped because a backlog was full
+  std::uint64_t peers_congested = 0;   // times a peer's full backlog moved it to lazy push
   std::uint64_t send_failed = 0;       // sends refused by the node (peer gone, too large, stopped)
   std::uint64_t ihaves_sent = 0;       // IHAVE messages handed to the node
 };
@@ -118,6 +125,11 @@ class Broadcaster {
   std::vector<Address> lazy_peers() const;
   // Messages waiting in backlogs for space in their peers' node queues.
   std::size_t backlog_size() const;
+  // Neighbours (eager or lazy) whose backlog holds at least `min_bytes` bytes, and all neighbours.
+  // A producer that pauses while backlogged_peers(x) is most of neighbor_count() slows down when
+  // the overlay cannot keep up, but not for one slow peer (whose backlog is bounded anyway).
+  std::size_t backlogged_peers(std::size_t min_bytes) const;
+  std::size_t neighbor_count() const;
 
   struct Impl;
 

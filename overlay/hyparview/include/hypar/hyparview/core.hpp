@@ -100,6 +100,7 @@ class Core {
   bool is_passive(const Address& peer) const;
   bool has_left() const { return left_; }
   std::size_t pending_requests() const { return pending_.size(); }
+  bool is_pending(const Address& peer) const { return pending_.count(peer) > 0; }
   // Peers lost to a timeout or a broken link that are still being asked again (partition healing).
   std::vector<PeerId> lost_peers() const;
 

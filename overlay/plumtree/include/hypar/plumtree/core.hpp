@@ -20,7 +20,11 @@
 //   - Send{to, m}: send m on the overlay link to `to` (dropped if there is none). The core only
 //     sends to current neighbours.
 //   - Deliver: hand the payload to the application. Exactly once per message id for as long as
-//     the id is remembered (Options::seen_ttl).
+//     the id is remembered (Options::seen_ttl, counted from delivery). Messages carry their age
+//     (Gossip::age_ms) and no node caches, announces or delivers one older than
+//     payload_cache_ttl, so with every node on the same options, no copy is left anywhere when a
+//     seen entry expires: delivery is exactly once, full stop, provided link transit (charged
+//     1 ms per link) summed along a message's path stays under seen_ttl - payload_cache_ttl.
 //   - ScheduleTimer{t, at}: call timer_fired(t) at `at`. Timers are never cancelled; a stale
 //     timer is recognised (by its token) and ignored, as is any timer the core did not schedule.
 //   - Messages from non-neighbours are accepted (a payload is delivered and forwarded) but change
@@ -29,7 +33,9 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -103,6 +109,7 @@ struct Stats {
   std::uint64_t optimizations = 0;      // lazy link grafted in place of a longer eager path
   std::uint64_t oversized_dropped = 0;  // GOSSIP above max_payload_bytes, not delivered
   std::uint64_t missing_overflow = 0;   // IHAVE entries ignored because max_missing were tracked
+  std::uint64_t expired_dropped = 0;    // GOSSIP or IHAVE entries older than payload_cache_ttl, ignored
 };
 
 class Core {
@@ -114,10 +121,18 @@ class Core {
   // ---- inputs ----
   // A new overlay neighbour: it starts eager, and gets (in the next IHAVE batch) the ids of every
   // message still in the payload cache, so that a node briefly cut off by membership churn grafts
-  // what it missed (an addition to the paper). Repeated calls for a neighbour are no-ops.
+  // what it missed (an addition to the paper). The IHAVE carries each message's age, so the
+  // newcomer's copy expires when ours does. Repeated calls for a neighbour are no-ops.
   void neighbor_up(const Address& peer, Instant now);
   // The neighbour is gone: it leaves both sets and its queued IHAVEs are dropped.
   void neighbor_down(const Address& peer, Instant now);
+  // The runtime cannot keep up sending to `peer` (its bounded backlog overflowed, payloads were
+  // dropped): the link becomes lazy on our side only (no PRUNE), so the peer gets IHAVEs instead of
+  // payloads, and a GRAFT from it makes the link eager again. No-op for a non-neighbour.
+  void peer_congested(const Address& peer, Instant now);
+  // The runtime's backlog to `peer` has drained after congestion: the peer is told (next IHAVE
+  // batch) of every message still cached, as a new neighbour is, and grafts what was dropped.
+  void peer_drained(const Address& peer, Instant now);
   // Broadcasts `payload` from this node: delivers it here (hops 0) and pushes it to every
   // neighbour. Returns its id, or an error (payload too large; with content-hash ids, a payload
   // already seen) in which case nothing happened. Sequence ids start at a random number so that
@@ -161,7 +176,8 @@ class Core {
   struct Cached {
     std::uint16_t hops = 0;
     std::vector<std::uint8_t> payload;
-    Instant expires{};
+    Instant born{};     // when the origin broadcast it, estimated from the age it arrived with
+    Instant expires{};  // born + payload_cache_ttl
   };
   struct Announcer {
     Address peer;
@@ -170,6 +186,13 @@ class Core {
   struct Missing {
     std::deque<Announcer> announcers;  // in arrival order, each peer once
     std::uint64_t token = 0;           // of the armed graft timer
+    Instant born{};                    // from the first announcement; not grafted once dead
+  };
+  // An IHAVE entry waiting for the batch: its age is computed when the batch is sent.
+  struct QueuedIHave {
+    MessageId id;
+    std::uint16_t hops = 0;
+    Instant born{};
   };
   struct Expiry {
     Instant at;
@@ -178,19 +201,23 @@ class Core {
 
   void on_gossip(const Address& from, const Gossip& m, Instant now);
   void on_ihave(const Address& from, const IHave& m, Instant now);
-  void on_graft(const Address& from, const Graft& m);
+  void on_graft(const Address& from, const Graft& m, Instant now);
   void on_prune(const Address& from);
   void on_graft_timer(const Timer& timer, Instant now);
-  void on_flush_timer(const Timer& timer);
+  void on_flush_timer(const Timer& timer, Instant now);
   void on_sweep_timer(const Timer& timer, Instant now);
 
   // Delivers a new message, remembers and caches it, and pushes it on: payload to eager peers,
   // an IHAVE to lazy ones (never back to `from`).
   void deliver(const MessageId& id, std::uint16_t hops, const std::optional<Address>& from,
-               const std::vector<std::uint8_t>& payload, Instant now);
-  void announce_missing(const Address& from, const IHaveEntry& entry, Instant now);
+               const std::vector<std::uint8_t>& payload, Instant born, Instant now);
+  void announce_missing(const Address& from, const IHaveEntry& entry, Instant born, Instant now);
   void maybe_optimize(const Address& from, const IHaveEntry& entry);
-  void queue_ihave(const Address& to, const IHaveEntry& entry, Instant now);
+  void queue_ihave(const Address& to, const QueuedIHave& entry, Instant now);
+  void announce_cache(const Address& to, Instant now);
+  // When a message received with `age_ms` was born, in our time: its age plus 1 ms for the link.
+  Instant born_at(std::uint32_t age_ms, Instant now) const;
+  bool alive(Instant born, Instant now) const { return now - born < options_.payload_cache_ttl; }
   void expire(Instant now);
   void ensure_sweep(Instant now);
 
@@ -213,12 +240,14 @@ class Core {
   // Looked up by id only, never iterated: hashing cannot leak into the outputs.
   std::unordered_map<MessageId, Seen, MessageIdHash> seen_;
   std::unordered_map<MessageId, Cached, MessageIdHash> cache_;
-  // Insertion order is expiry order (one ttl each). An entry whose map value expires later
-  // belongs to an older life of the id and is skipped.
+  // Insertion order is expiry order (one ttl from delivery each). An entry whose map value
+  // expires later belongs to an older life of the id and is skipped.
   std::deque<Expiry> seen_expiry_;
-  std::deque<Expiry> cache_expiry_;
+  // The cached ids by (expiry, id): a message's expiry depends on the age it arrived with, so
+  // delivery order is not expiry order. Exactly one entry per cache_ entry.
+  std::set<std::pair<Instant, MessageId>> cache_expiry_;
   std::map<MessageId, Missing> missing_;
-  std::map<Address, std::vector<IHaveEntry>> ihave_queue_;
+  std::map<Address, std::vector<QueuedIHave>> ihave_queue_;
 
   std::uint64_t next_seq_ = 0;
   std::uint64_t next_token_ = 1;

@@ -45,19 +45,26 @@ struct MessageIdHash {
 std::uint64_t content_hash(std::span<const std::uint8_t> payload);
 
 // The payload itself, pushed along eager (tree) links. `hops` counts the links it has crossed
-// when it arrives: neighbours of the origin receive hops = 1.
+// when it arrives: neighbours of the origin receive hops = 1. `age_ms` is how long ago, as far as
+// the sender can tell, the origin broadcast it: the time it spent at each node on its way (link
+// transit is charged 1 ms per link by the receiver). Every node caches and announces a message
+// only while it is younger than payload_cache_ttl, so a message's lifetime is bounded overlay-wide
+// however often churn hands it to new neighbours.
 struct Gossip {
   MessageId id;
   std::uint16_t hops = 0;
   std::vector<std::uint8_t> payload;
+  std::uint32_t age_ms = 0;
   friend bool operator==(const Gossip&, const Gossip&) = default;
 };
 
 // "I have delivered this message": sent to lazy peers, batched. `hops` is what the receiver's
-// hop count would be had the payload come this way.
+// hop count would be had the payload come this way; `age_ms` is the message's age when the IHAVE
+// was sent (as in Gossip).
 struct IHaveEntry {
   MessageId id;
   std::uint16_t hops = 0;
+  std::uint32_t age_ms = 0;
   friend bool operator==(const IHaveEntry&, const IHaveEntry&) = default;
 };
 struct IHave {
