@@ -264,7 +264,8 @@ class Driver {
 
   // ---- outputs ----
   void drain() {
-    const auto outputs = core_.take_outputs();
+    std::vector<hv::Output> outputs;
+    core_.take_outputs(outputs);
     FUZZ_CHECK(!left_ || leaving_ || outputs.empty(), "a node that left produces no output");
     leaving_ = false;
     for (const hv::Output& output : outputs) {

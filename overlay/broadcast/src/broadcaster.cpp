@@ -98,9 +98,11 @@ void Broadcaster::Impl::spawn(asio::awaitable<void> task, const char* what) {
 // ---------------------------------------------------------------- the core driver
 
 void Broadcaster::Impl::pump() {
+  std::vector<plumtree::Output> outputs = std::move(output_buffer);  // reused; see Node::Impl::pump
   for (;;) {
-    auto outputs = core.take_outputs();
-    if (outputs.empty()) return;
+    outputs.clear();
+    core.take_outputs(outputs);
+    if (outputs.empty()) break;
     for (auto& output : outputs) {
       if (auto* s = std::get_if<plumtree::Send>(&output)) {
         send(s->to, s->message);
@@ -113,6 +115,7 @@ void Broadcaster::Impl::pump() {
       }
     }
   }
+  output_buffer = std::move(outputs);
 }
 
 void Broadcaster::Impl::schedule(const plumtree::Timer& timer, Instant at) {

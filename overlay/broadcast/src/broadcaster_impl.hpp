@@ -48,6 +48,7 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
   Node& node;
   BroadcasterConfig config;
   plumtree::Core core;
+  std::vector<plumtree::Output> output_buffer;  // pump()'s, kept for its capacity
   BroadcasterStats stats;
   bool is_stopped = false;
 

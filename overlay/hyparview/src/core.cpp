@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <stdexcept>
 
 namespace hypar::hyparview {
@@ -213,10 +214,13 @@ void Core::leave(Instant now) {
   left_ = true;
 }
 
-std::vector<Output> Core::take_outputs() {
-  std::vector<Output> out;
-  out.swap(outputs_);
-  return out;
+void Core::take_outputs(std::vector<Output>& out) {
+  if (out.empty()) {
+    out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
+  } else {
+    out.insert(out.end(), std::make_move_iterator(outputs_.begin()), std::make_move_iterator(outputs_.end()));
+  }
+  outputs_.clear();
 }
 
 // ---------------------------------------------------------------- message handlers

@@ -157,11 +157,16 @@ void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
 
 void Node::Impl::pump() {
   membership_changed();  // every core input is followed by a pump
+  // The batch buffer is reused across pumps; a pump nested in apply() (none today) would find it
+  // taken and use a fresh one.
+  std::vector<hyparview::Output> outputs = std::move(output_buffer);
   for (;;) {
-    auto outputs = core.take_outputs();
-    if (outputs.empty()) return;
+    outputs.clear();
+    core.take_outputs(outputs);
+    if (outputs.empty()) break;
     for (auto& output : outputs) apply(output);
   }
+  output_buffer = std::move(outputs);
 }
 
 namespace {

@@ -131,6 +131,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<transport::Transport> transport;
   std::unique_ptr<transport::Listener> listener;
   hyparview::Core core;
+  std::vector<hyparview::Output> output_buffer;  // pump()'s, kept for its capacity
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
   std::multimap<Instant, hyparview::Timer> timers;
   Timer timer_wakeup;

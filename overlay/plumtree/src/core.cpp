@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <limits>
 
 namespace hypar::plumtree {
@@ -112,10 +113,13 @@ void Core::timer_fired(const Timer& timer, Instant now) {
   }
 }
 
-std::vector<Output> Core::take_outputs() {
-  std::vector<Output> out;
-  out.swap(outputs_);
-  return out;
+void Core::take_outputs(std::vector<Output>& out) {
+  if (out.empty()) {
+    out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
+  } else {
+    out.insert(out.end(), std::make_move_iterator(outputs_.begin()), std::make_move_iterator(outputs_.end()));
+  }
+  outputs_.clear();
 }
 
 // ---------------------------------------------------------------- getters

@@ -103,7 +103,10 @@ plumtree::Core& PlumtreeSim::core_of(std::size_t node) {
 }
 
 void PlumtreeSim::drain(std::size_t node) {
-  for (plumtree::Output& output : cores_[node]->take_outputs()) {
+  std::vector<plumtree::Output> outputs = std::move(output_buffer_);  // reused across drains
+  outputs.clear();
+  cores_[node]->take_outputs(outputs);
+  for (plumtree::Output& output : outputs) {
     if (auto* send = std::get_if<plumtree::Send>(&output)) {
       buffer_.clear();
       plumtree::encode(send->message, buffer_);
@@ -123,6 +126,8 @@ void PlumtreeSim::drain(std::size_t node) {
       sim_.schedule_app_timer(node, timer->at, cookie);
     }
   }
+  outputs.clear();
+  output_buffer_ = std::move(outputs);
 }
 
 void PlumtreeSim::record_delivery(std::size_t node, const plumtree::Deliver& deliver) {

@@ -88,8 +88,10 @@ class Core {
   void leave(Instant now);
 
   // ---- outputs ----
-  // Everything produced since the last call, in order.
-  std::vector<Output> take_outputs();
+  // Appends everything produced since the last call to `out`, in order. Pass the same (drained
+  // and cleared) vector each time: the core and the caller then trade two buffers back and forth
+  // and no call allocates once both have grown to the largest batch.
+  void take_outputs(std::vector<Output>& out);
 
   // ---- getters ----
   const PeerId& self() const { return self_; }

@@ -91,6 +91,7 @@ class PlumtreeSim final : public UpperLayer {
   std::vector<plumtree::Timer> timers_;
   std::vector<std::uint64_t> free_timers_;
   std::vector<std::uint8_t> buffer_;  // encoding scratch
+  std::vector<plumtree::Output> output_buffer_;  // drain()'s, kept for its capacity
 
   std::uint64_t payload_msgs_ = 0;
   std::uint64_t control_msgs_ = 0;
