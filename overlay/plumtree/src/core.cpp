@@ -6,6 +6,8 @@
 #include <iterator>
 #include <limits>
 
+#include "hypar/invariants.hpp"
+
 namespace hypar::plumtree {
 
 const char* describe(BroadcastError error) {
@@ -48,6 +50,7 @@ Core::Core(Address self, Options options, std::uint64_t seed)
 // ---------------------------------------------------------------- inputs
 
 void Core::neighbor_up(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "neighbor_up");
   advance(now);
   if (peer == self_) return;
   auto at = std::lower_bound(peers_.begin(), peers_.end(), peer,
@@ -66,6 +69,7 @@ void Core::neighbor_up(const Address& peer, Instant now) {
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "neighbor_down");
   advance(now);
   std::erase_if(peers_, [&](const Peer& p) { return p.address == peer; });
   ihave_queue_.erase(peer);
@@ -73,6 +77,7 @@ void Core::neighbor_down(const Address& peer, Instant now) {
 }
 
 BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "broadcast");
   advance(now);
   if (payload.size() > options_.max_payload_bytes) return {BroadcastError::payload_too_large};
   MessageId id{self_, 0};
@@ -87,6 +92,7 @@ BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) 
 }
 
 void Core::received(const Address& from, const Message& message, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "received");
   advance(now);
   if (is_payload(message)) {
     ++stats_.payload_received;
@@ -105,6 +111,7 @@ void Core::received(const Address& from, const Message& message, Instant now) {
 }
 
 void Core::timer_fired(const Timer& timer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "timer_fired");
   advance(now);
   switch (timer.kind) {
     case TimerKind::ihave_flush: on_flush_timer(timer); break;

@@ -29,6 +29,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -147,7 +148,14 @@ class Core {
   // Messages announced by IHAVE but not yet received, waiting on a graft timer.
   std::size_t missing_count() const { return missing_.size(); }
 
+  // ---- self-check ----
+  // Every invariant of the core's state that does not hold, one sentence each; empty when sound
+  // (invariants.cpp lists them). Builds with HYPAR_CHECK_INVARIANTS run it when each input
+  // returns and abort on a violation (hypar/invariants.hpp).
+  std::vector<std::string> check_invariants() const;
+
  private:
+  friend struct CoreTestAccess;  // tests corrupt the state to see check_invariants() catch it
   enum class Mode : std::uint8_t { eager, lazy };
   struct Peer {
     Address address;
