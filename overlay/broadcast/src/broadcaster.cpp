@@ -1,27 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Broadcaster's API and the driver of its Plumtree core: node events and timers go to the
 // core, then pump() carries out what the core asked for (send, deliver, schedule a timer).
-#include <asio/error.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
-#include <random>
 #include <stdexcept>
 #include <string>
 
 #include "broadcaster_impl.hpp"
+#include "hypar/driver/driver.hpp"
 #include "hypar/frame_type.hpp"
 #include "hypar/log.hpp"
 #include "hypar/plumtree/codec.hpp"
 
 namespace hypar {
 namespace {
-
-std::uint64_t pick_seed(std::uint64_t configured) {
-  if (configured != 0) return configured;
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-}
 
 // The largest encodings of the two messages whose size varies: a GOSSIP with the largest payload
 // (type, origin address up to IPv6, seq, hops, length) and a full IHAVE.
@@ -39,16 +30,6 @@ void check_fits(const Node& node, const plumtree::Options& options) {
   }
 }
 
-asio::awaitable<void> logging_failure(asio::awaitable<void> task, const char* what) {
-  try {
-    co_await std::move(task);
-  } catch (const asio::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) log::error("broadcaster: {} failed: {}", what, e.what());
-  } catch (const std::exception& e) {
-    log::error("broadcaster: {} failed: {}", what, e.what());
-  }
-}
-
 }  // namespace
 
 const char* describe(BroadcastError error) {
@@ -63,8 +44,8 @@ const char* describe(BroadcastError error) {
 Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
     : node(n),
       config(std::move(cfg)),
-      core(node.id().address, config.options, pick_seed(config.seed)),
-      timer_wakeup(node.get_executor()),
+      core(node.id().address, config.options, driver::pick_seed(config.seed)),
+      timers(node.get_executor()),
       delivery_ready(node.get_executor()),
       forwarded_ready(node.get_executor()),
       queue_space(node.get_executor()),
@@ -82,7 +63,7 @@ void Broadcaster::Impl::start() {
 void Broadcaster::Impl::stop() {
   if (is_stopped) return;
   is_stopped = true;
-  timer_wakeup.cancel();
+  timers.stop();
   for (auto& [peer, backlog] : backlogs) backlog->abandoned = true;
   backlogs.clear();
   delivery_ready.notify();
@@ -92,7 +73,7 @@ void Broadcaster::Impl::stop() {
 }
 
 void Broadcaster::Impl::spawn(asio::awaitable<void> task, const char* what) {
-  tasks.spawn(logging_failure(std::move(task), what));
+  driver::spawn_logged(tasks, std::move(task), "broadcaster", what);
 }
 
 // ---------------------------------------------------------------- the core driver
@@ -111,17 +92,11 @@ void Broadcaster::Impl::pump() {
         deliveries.push_back(Delivery{d->id.origin, d->id.seq, d->hops, std::move(d->payload)});
         delivery_ready.notify();
       } else if (auto* t = std::get_if<plumtree::ScheduleTimer>(&output)) {
-        schedule(t->timer, t->at);
+        timers.schedule(t->timer, t->at);
       }
     }
   }
   output_buffer = std::move(outputs);
-}
-
-void Broadcaster::Impl::schedule(const plumtree::Timer& timer, Instant at) {
-  const bool earliest = timers.empty() || at < timers.begin()->first;
-  timers.emplace(at, timer);
-  if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
 }
 
 void Broadcaster::Impl::on_event(Event& event) {
@@ -192,22 +167,13 @@ asio::awaitable<void> Broadcaster::Impl::event_loop() {
   }
 }
 
-// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+// The core's timers (driver::CoreTimers), fired until stop() stops them.
 asio::awaitable<void> Broadcaster::Impl::timer_loop() {
   auto keep = shared_from_this();
-  while (!is_stopped) {
-    timer_wakeup.expires_at(timers.empty() ? hypar::Timer::time_point::max() : timers.begin()->first);
-    asio::error_code ec;
-    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (is_stopped) break;
-    const Instant t = Clock::now();
-    while (!timers.empty() && timers.begin()->first <= t) {
-      const plumtree::Timer timer = timers.begin()->second;
-      timers.erase(timers.begin());
-      core.timer_fired(timer, t);
-      pump();
-    }
-  }
+  co_await timers.run([this](const plumtree::Timer& timer, Instant t) {
+    core.timer_fired(timer, t);
+    pump();
+  });
 }
 
 // ---------------------------------------------------------------- the API

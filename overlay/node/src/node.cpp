@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Node's API and the driver of its protocol core: every input goes to the core, then pump()
 // carries out what the core asked for (connect, send, close, timers, application events).
-#include <asio/error.hpp>
-#include <asio/system_error.hpp>
 #include <mutex>
-#include <random>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "hypar/driver/driver.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
-#include "hypar/runtime/exception_reason.hpp"
 #include "node_impl.hpp"
 
 namespace hypar {
@@ -40,12 +37,6 @@ bool is_wildcard(const Address& address) {
   return true;
 }
 
-std::uint64_t pick_seed(std::uint64_t configured) {
-  if (configured != 0) return configured;
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-}
-
 }  // namespace
 
 const char* describe(SendResult result) {
@@ -65,8 +56,8 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
       self{config.listen, config.name, pick_incarnation(config.incarnation)},
       transport(config.make_transport ? config.make_transport(io.get_executor())
                                       : transport::make_default_transport(io.get_executor())),
-      core(self, config.options, pick_seed(config.seed)),
-      timer_wakeup(io),
+      core(self, config.options, driver::pick_seed(config.seed)),
+      timers(io.get_executor()),
       event_ready(io.get_executor()),
       event_space(io.get_executor()),
       join_done(io.get_executor()),
@@ -100,7 +91,7 @@ void Node::Impl::start() {
     self.address = *config.advertise;
     if (self.address.port == 0) self.address.port = bound_port;
   }
-  core = hyparview::Core(self, config.options, pick_seed(config.seed));
+  core = hyparview::Core(self, config.options, driver::pick_seed(config.seed));
   core.start(now());
   core.add_spares(saved_spares, now());  // the views saved before a restart, if any
   started = now();
@@ -123,7 +114,7 @@ void Node::Impl::shutdown() {
   membership_changed();
   if (listener) listener->close();
   if (ops_endpoint) ops_endpoint->stop();
-  timer_wakeup.cancel();
+  timers.stop();
   for (auto& [address, peer] : peers) {
     peer->lost = true;
     for (auto& conn : peer->conns) conn->io->close();
@@ -137,20 +128,8 @@ void Node::Impl::shutdown() {
   tasks.cancel();
 }
 
-namespace {
-asio::awaitable<void> logging_failure(asio::awaitable<void> task, std::string node, const char* what) {
-  try {
-    co_await std::move(task);
-  } catch (const asio::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) log::error("{}: {} failed: {}", node, what, e.what());
-  } catch (const std::exception& e) {
-    log::error("{}: {} failed: {}", node, what, exception_reason(e));
-  }
-}
-}  // namespace
-
 void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
-  tasks.spawn(logging_failure(std::move(task), self.name, what));
+  driver::spawn_logged(tasks, std::move(task), self.name, what);
 }
 
 // ---------------------------------------------------------------- the core driver
@@ -231,9 +210,7 @@ void Node::Impl::apply(hyparview::Output& output) {
             spawn(rejoin_after(o.timer.token, o.at), "re-join");  // resolves the contacts again first
             return;
           }
-          const bool earliest = timers.empty() || o.at < timers.begin()->first;
-          timers.emplace(o.at, o.timer);
-          if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
+          timers.schedule(o.timer, o.at);
         } else if constexpr (std::is_same_v<T, PeerUp>) {
           events.push_link_up(o.peer, 0);
           event_ready.notify();
@@ -256,27 +233,14 @@ std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address) {
   return std::make_shared<Peer>(io.get_executor(), address, next_event_key++);
 }
 
-// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+// The core's timers (driver::CoreTimers), fired until shutdown() stops them.
 asio::awaitable<void> Node::Impl::timer_loop() {
   auto keep = shared_from_this();
-  while (!stopped) {
-    if (timers.empty()) {
-      timer_wakeup.expires_at(Timer::time_point::max());
-    } else {
-      timer_wakeup.expires_at(timers.begin()->first);
-    }
-    asio::error_code ec;
-    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped) break;
-    const Instant t = now();
-    while (!timers.empty() && timers.begin()->first <= t) {
-      const hyparview::Timer timer = timers.begin()->second;
-      timers.erase(timers.begin());
-      counters.membership.on_timer(timer);
-      core.timer_fired(timer, t);
-      pump();
-    }
-  }
+  co_await timers.run([this](const hyparview::Timer& timer, Instant t) {
+    counters.membership.on_timer(timer);
+    core.timer_fired(timer, t);
+    pump();
+  });
 }
 
 bool Node::Impl::carries_data(Peer& peer) {
