@@ -44,7 +44,7 @@ const char* describe(BroadcastError error) {
 Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
     : node(n),
       config(std::move(cfg)),
-      core(node.id().address, config.options, driver::pick_seed(config.seed)),
+      state(node.id().address, config.options, driver::pick_seed(config.seed)),
       timers(node.get_executor()),
       delivery_ready(node.get_executor()),
       forwarded_ready(node.get_executor()),
@@ -82,7 +82,7 @@ void Broadcaster::Impl::pump() {
   std::vector<plumtree::Output> outputs = std::move(output_buffer);  // reused; see Node::Impl::pump
   for (;;) {
     outputs.clear();
-    core.take_outputs(outputs);
+    state.take_outputs(outputs);
     if (outputs.empty()) break;
     for (auto& output : outputs) {
       if (auto* s = std::get_if<plumtree::Send>(&output)) {
@@ -100,12 +100,13 @@ void Broadcaster::Impl::pump() {
 }
 
 void Broadcaster::Impl::on_event(Event& event) {
+  // The node's LinkUp / LinkDown are HyParView's PeerUp / PeerDown.
   if (auto* up = std::get_if<LinkUp>(&event)) {
-    core.neighbor_up(up->peer.address, Clock::now());
+    state.membership(hyparview::PeerUp{up->peer}, Clock::now());
     pump();
   } else if (auto* down = std::get_if<LinkDown>(&event)) {
     forget_backlog(down->peer.address);
-    core.neighbor_down(down->peer.address, Clock::now());
+    state.membership(hyparview::PeerDown{down->peer, down->reason}, Clock::now());
     pump();
   } else if (auto* message = std::get_if<Message>(&event)) {
     const bool plumtree_frame = !message->bytes.empty() && frame_type::is_plumtree(message->bytes[0]);
@@ -130,14 +131,13 @@ void Broadcaster::Impl::on_event(Event& event) {
 // is broken or hostile, and the node API offers no way to close one link (HyParView keeps
 // judging the peer by its own messages).
 void Broadcaster::Impl::on_message(Message& message) {
-  const auto decoded = plumtree::decode(message.bytes);
+  const auto decoded = state.received(message.peer.address, message.bytes, Clock::now());
   if (!decoded) {
     ++stats.decode_errors;
     log::warn("broadcaster: ignored a malformed Plumtree message from {}: {}", message.peer.to_string(),
               plumtree::describe(decoded.error()));
     return;
   }
-  core.received(message.peer.address, decoded.message(), Clock::now());
   pump();
 }
 
@@ -171,7 +171,7 @@ asio::awaitable<void> Broadcaster::Impl::event_loop() {
 asio::awaitable<void> Broadcaster::Impl::timer_loop() {
   auto keep = shared_from_this();
   co_await timers.run([this](const plumtree::Timer& timer, Instant t) {
-    core.timer_fired(timer, t);
+    state.timer_fired(timer, t);
     pump();
   });
 }
@@ -190,7 +190,7 @@ Broadcaster::~Broadcaster() {
 
 BroadcastResult Broadcaster::broadcast(std::vector<std::uint8_t> payload) {
   if (impl_->is_stopped) return {BroadcastError::stopped};
-  const auto result = impl_->core.broadcast(std::move(payload), Clock::now());
+  const auto result = impl_->state.broadcast(std::move(payload), Clock::now());
   if (!result) {
     return {result.error() == plumtree::BroadcastError::payload_too_large ? BroadcastError::payload_too_large
                                                                           : BroadcastError::already_seen};
@@ -233,10 +233,10 @@ asio::awaitable<std::optional<Event>> Broadcaster::next_event() {
 
 void Broadcaster::stop() { impl_->stop(); }
 bool Broadcaster::stopped() const { return impl_->is_stopped; }
-const plumtree::Stats& Broadcaster::core_stats() const { return impl_->core.stats(); }
+const plumtree::Stats& Broadcaster::core_stats() const { return impl_->state.plumtree().stats(); }
 const BroadcasterStats& Broadcaster::stats() const { return impl_->stats; }
-std::vector<Address> Broadcaster::eager_peers() const { return impl_->core.eager_peers(); }
-std::vector<Address> Broadcaster::lazy_peers() const { return impl_->core.lazy_peers(); }
+std::vector<Address> Broadcaster::eager_peers() const { return impl_->state.plumtree().eager_peers(); }
+std::vector<Address> Broadcaster::lazy_peers() const { return impl_->state.plumtree().lazy_peers(); }
 
 std::size_t Broadcaster::backlog_size() const {
   std::size_t n = 0;

@@ -10,6 +10,7 @@
 
 #include "hypar/broadcast/broadcaster.hpp"
 #include "hypar/driver/core_timers.hpp"
+#include "hypar/gossip/state.hpp"
 #include "hypar/prometheus_text.hpp"
 #include "hypar/runtime/clock_timer.hpp"
 #include "hypar/runtime/notifier.hpp"
@@ -47,7 +48,7 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
 
   Node& node;
   BroadcasterConfig config;
-  plumtree::Core core;
+  gossip::State state;  // the Plumtree core and its glue to the node's membership events
   std::vector<plumtree::Output> output_buffer;  // pump()'s, kept for its capacity
   BroadcasterStats stats;
   bool is_stopped = false;
