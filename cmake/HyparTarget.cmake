@@ -1,6 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # hypar_configure(<target>): warnings and sanitizer flags, PRIVATE to each target so they apply
 # to the target itself (libcoro's lesson) and never leak to users of the library.
+# hypar_check_invariants(<target>): with HYPAR_CHECK_INVARIANTS, the target's inputs check the
+# core's invariants on return (hypar/invariants.hpp). For the protocol cores, and for the tests,
+# which read it through hypar::kCheckInvariants.
+function(hypar_check_invariants target)
+  if(HYPAR_CHECK_INVARIANTS)
+    target_compile_definitions(${target} PRIVATE HYPAR_CHECK_INVARIANTS)
+  endif()
+endfunction()
+
 function(hypar_configure target)
   # C++20 reaches users of the library through the targets, never through global flags.
   target_compile_features(${target} PUBLIC cxx_std_20)

@@ -23,9 +23,10 @@ struct Harness {
   std::vector<Output> out;  // outputs since the last clear()
 
   void drain() {
-    for (auto& o : core.take_outputs()) {
-      if (auto* t = std::get_if<ScheduleTimer>(&o)) pending_.push_back(*t);
-      out.push_back(std::move(o));
+    const std::size_t first = out.size();
+    core.take_outputs(out);  // appends
+    for (std::size_t i = first; i < out.size(); ++i) {
+      if (auto* t = std::get_if<ScheduleTimer>(&out[i])) pending_.push_back(*t);
     }
   }
   void clear() { out.clear(); }  // timers scheduled earlier stay pending

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <string>
 
 #include "hypar/plumtree/codec.hpp"
 #include "plumtree_harness.hpp"
@@ -41,7 +42,11 @@ Message random_message(Rng& rng) {
   }
 }
 
+// The core's own invariants (invariants.cpp), and that its neighbours are exactly the ones fed in.
 void check_invariants(const Core& core, const std::set<Address>& neighbours) {
+  const auto problems = core.check_invariants();
+  INFO((problems.empty() ? std::string() : problems.front()));
+  REQUIRE(problems.empty());
   const auto eager = core.eager_peers();
   const auto lazy = core.lazy_peers();
   std::set<Address> seen;

@@ -1,27 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Broadcaster's API and the driver of its Plumtree core: node events and timers go to the
 // core, then pump() carries out what the core asked for (send, deliver, schedule a timer).
-#include <asio/error.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
-#include <random>
 #include <stdexcept>
 #include <string>
 
 #include "broadcaster_impl.hpp"
+#include "hypar/driver/driver.hpp"
 #include "hypar/frame_type.hpp"
 #include "hypar/log.hpp"
 #include "hypar/plumtree/codec.hpp"
 
 namespace hypar {
 namespace {
-
-std::uint64_t pick_seed(std::uint64_t configured) {
-  if (configured != 0) return configured;
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-}
 
 // The largest encodings of the two messages whose size varies: a GOSSIP with the largest payload
 // (type, origin address up to IPv6, seq, hops, age, length) and a full IHAVE.
@@ -39,23 +30,13 @@ void check_fits(const Node& node, const plumtree::Options& options) {
   }
 }
 
-asio::awaitable<void> logging_failure(asio::awaitable<void> task, const char* what) {
-  try {
-    co_await std::move(task);
-  } catch (const asio::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) log::error("broadcaster: {} failed: {}", what, e.what());
-  } catch (const std::exception& e) {
-    log::error("broadcaster: {} failed: {}", what, e.what());
-  }
-}
-
 }  // namespace
 
 Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
     : node(n),
       config(std::move(cfg)),
-      core(node.id().address, config.options, pick_seed(config.seed)),
-      timer_wakeup(node.get_executor()),
+      state(node.id().address, config.options, driver::pick_seed(config.seed)),
+      timers(node.get_executor()),
       delivery_ready(node.get_executor()),
       forwarded_ready(node.get_executor()),
       queue_space(node.get_executor()),
@@ -74,7 +55,7 @@ void Broadcaster::Impl::start() {
 void Broadcaster::Impl::stop() {
   if (is_stopped) return;
   is_stopped = true;
-  timer_wakeup.cancel();
+  timers.stop();
   for (auto& [peer, backlog] : backlogs) backlog->abandoned = true;
   backlogs.clear();
   delivery_ready.notify();
@@ -84,15 +65,17 @@ void Broadcaster::Impl::stop() {
 }
 
 void Broadcaster::Impl::spawn(asio::awaitable<void> task, const char* what) {
-  tasks.spawn(logging_failure(std::move(task), what));
+  driver::spawn_logged(tasks, std::move(task), "broadcaster", what);
 }
 
 // ---------------------------------------------------------------- the core driver
 
 void Broadcaster::Impl::pump() {
+  std::vector<plumtree::Output> outputs = std::move(output_buffer);  // reused; see Node::Impl::pump
   for (;;) {
-    auto outputs = core.take_outputs();
-    if (outputs.empty()) return;
+    outputs.clear();
+    state.take_outputs(outputs);
+    if (outputs.empty()) break;
     for (auto& output : outputs) {
       if (auto* s = std::get_if<plumtree::Send>(&output)) {
         send(s->to, s->message);
@@ -101,25 +84,21 @@ void Broadcaster::Impl::pump() {
         deliveries.push_back(Delivery{d->id.origin, d->id.seq, d->hops, std::move(d->payload)});
         delivery_ready.notify();
       } else if (auto* t = std::get_if<plumtree::ScheduleTimer>(&output)) {
-        schedule(t->timer, t->at);
+        timers.schedule(t->timer, t->at);
       }
     }
   }
-}
-
-void Broadcaster::Impl::schedule(const plumtree::Timer& timer, Instant at) {
-  const bool earliest = timers.empty() || at < timers.begin()->first;
-  timers.emplace(at, timer);
-  if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
+  output_buffer = std::move(outputs);
 }
 
 void Broadcaster::Impl::on_event(Event& event) {
+  // The node's LinkUp / LinkDown are HyParView's PeerUp / PeerDown.
   if (auto* up = std::get_if<LinkUp>(&event)) {
-    core.neighbor_up(up->peer.address, Clock::now());
+    state.membership(hyparview::PeerUp{up->peer}, Clock::now());
     pump();
   } else if (auto* down = std::get_if<LinkDown>(&event)) {
     forget_backlog(down->peer.address);
-    core.neighbor_down(down->peer.address, Clock::now());
+    state.membership(hyparview::PeerDown{down->peer, down->reason}, Clock::now());
     pump();
   } else if (auto* message = std::get_if<Received>(&event)) {
     const bool plumtree_frame = !message->bytes.empty() && frame_type::is_plumtree(message->bytes[0]);
@@ -144,14 +123,13 @@ void Broadcaster::Impl::on_event(Event& event) {
 // is broken or hostile, and the node API offers no way to close one link (HyParView keeps
 // judging the peer by its own messages).
 void Broadcaster::Impl::on_message(Received& message) {
-  const auto decoded = plumtree::decode(message.bytes);
+  const auto decoded = state.received(message.peer.address, message.bytes, Clock::now());
   if (!decoded) {
     ++stats.decode_errors;
     log::warn("broadcaster: ignored a malformed Plumtree message from {}: {}", message.peer.to_string(),
               plumtree::describe(decoded.error()));
     return;
   }
-  core.received(message.peer.address, decoded.message(), Clock::now());
   pump();
 }
 
@@ -176,22 +154,13 @@ asio::awaitable<void> Broadcaster::Impl::event_loop() {
   }
 }
 
-// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+// The core's timers (driver::CoreTimers), fired until stop() stops them.
 asio::awaitable<void> Broadcaster::Impl::timer_loop() {
   auto keep = shared_from_this();
-  while (!is_stopped) {
-    timer_wakeup.expires_at(timers.empty() ? hypar::Timer::time_point::max() : timers.begin()->first);
-    asio::error_code ec;
-    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (is_stopped) break;
-    const Instant t = Clock::now();
-    while (!timers.empty() && timers.begin()->first <= t) {
-      const plumtree::Timer timer = timers.begin()->second;
-      timers.erase(timers.begin());
-      core.timer_fired(timer, t);
-      pump();
-    }
-  }
+  co_await timers.run([this](const plumtree::Timer& timer, Instant t) {
+    state.timer_fired(timer, t);
+    pump();
+  });
 }
 
 // ---------------------------------------------------------------- the API
@@ -208,7 +177,7 @@ Broadcaster::~Broadcaster() {
 
 BroadcastResult Broadcaster::broadcast(std::vector<std::uint8_t> payload) {
   if (impl_->is_stopped) return {BroadcastError::stopped};
-  BroadcastResult result = impl_->core.broadcast(std::move(payload), Clock::now());
+  BroadcastResult result = impl_->state.broadcast(std::move(payload), Clock::now());
   if (result) impl_->pump();
   return result;
 }
@@ -247,10 +216,10 @@ asio::awaitable<std::optional<Event>> Broadcaster::next_event() {
 
 void Broadcaster::stop() { impl_->stop(); }
 bool Broadcaster::stopped() const { return impl_->is_stopped; }
-const plumtree::Stats& Broadcaster::core_stats() const { return impl_->core.stats(); }
+const plumtree::Stats& Broadcaster::core_stats() const { return impl_->state.plumtree().stats(); }
 const BroadcasterStats& Broadcaster::stats() const { return impl_->stats; }
-std::vector<Address> Broadcaster::eager_peers() const { return impl_->core.eager_peers(); }
-std::vector<Address> Broadcaster::lazy_peers() const { return impl_->core.lazy_peers(); }
+std::vector<Address> Broadcaster::eager_peers() const { return impl_->state.plumtree().eager_peers(); }
+std::vector<Address> Broadcaster::lazy_peers() const { return impl_->state.plumtree().lazy_peers(); }
 
 std::size_t Broadcaster::backlog_size() const {
   std::size_t n = 0;
@@ -261,13 +230,13 @@ std::size_t Broadcaster::backlog_size() const {
 std::size_t Broadcaster::backlogged_peers(std::size_t min_bytes) const {
   std::size_t n = 0;
   for (const auto& [peer, backlog] : impl_->backlogs) {
-    if (backlog->bytes >= min_bytes && impl_->core.is_neighbor(peer)) ++n;
+    if (backlog->bytes >= min_bytes && impl_->state.plumtree().is_neighbor(peer)) ++n;
   }
   return n;
 }
 
 std::size_t Broadcaster::neighbor_count() const {
-  return impl_->core.eager_peers().size() + impl_->core.lazy_peers().size();
+  return impl_->state.plumtree().eager_peers().size() + impl_->state.plumtree().lazy_peers().size();
 }
 
 }  // namespace hypar

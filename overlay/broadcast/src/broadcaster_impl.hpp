@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "hypar/broadcast/broadcaster.hpp"
+#include "hypar/driver/core_timers.hpp"
+#include "hypar/gossip/state.hpp"
 #include "hypar/prometheus_text.hpp"
 #include "hypar/runtime/clock_timer.hpp"
 #include "hypar/runtime/notifier.hpp"
@@ -38,7 +40,6 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
   void pump();  // carries out every output the core produced
   void on_event(Event& event);
   void on_message(Received& message);
-  void schedule(const plumtree::Timer& timer, Instant at);
   asio::awaitable<void> event_loop();
   asio::awaitable<void> timer_loop();
 
@@ -49,12 +50,12 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
 
   Node& node;
   BroadcasterConfig config;
-  plumtree::Core core;
+  gossip::State state;  // the Plumtree core and its glue to the node's membership events
+  std::vector<plumtree::Output> output_buffer;  // pump()'s, kept for its capacity
   BroadcasterStats stats;
   bool is_stopped = false;
 
-  std::multimap<Instant, plumtree::Timer> timers;
-  hypar::Timer timer_wakeup;
+  driver::CoreTimers<plumtree::Timer> timers;  // the core's, on one runtime timer
 
   // The application's two queues; while either holds delivery_queue_limit entries the event
   // loop stops taking node events until the application takes some (queue_space).

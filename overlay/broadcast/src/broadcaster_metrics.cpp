@@ -17,7 +17,7 @@ void Broadcaster::Impl::register_metrics() {
   source.prometheus = [weak](prom::Families& out) {
     const auto self = weak.lock();
     if (!self) return;
-    const plumtree::Stats& c = self->core.stats();
+    const plumtree::Stats& c = self->state.plumtree().stats();
     const BroadcasterStats& s = self->stats;
     auto n = [](std::uint64_t v) { return static_cast<double>(v); };
     out.counter("hypar_plumtree_delivered_total", "Broadcast messages delivered to the application.")
@@ -42,9 +42,9 @@ void Broadcaster::Impl::register_metrics() {
               "Duplicates received per message delivered since start (this node's share of RMR).")
         .add({}, c.delivered == 0 ? 0.0 : static_cast<double>(c.duplicates) / static_cast<double>(c.delivered));
     out.gauge("hypar_plumtree_eager_peers", "Neighbours in the broadcast tree (eager push).")
-        .add({}, n(self->core.eager_peers().size()));
+        .add({}, n(self->state.plumtree().eager_peers().size()));
     out.gauge("hypar_plumtree_lazy_peers", "Neighbours sent IHAVEs only (lazy push).")
-        .add({}, n(self->core.lazy_peers().size()));
+        .add({}, n(self->state.plumtree().lazy_peers().size()));
     out.histogram("hypar_plumtree_delivery_hops", "Links crossed by each delivered message (0: own broadcasts).")
         .add_histogram({}, self->hops);
   };
@@ -54,12 +54,12 @@ void Broadcaster::Impl::register_metrics() {
       j.null();
       return;
     }
-    const plumtree::Stats& c = self->core.stats();
+    const plumtree::Stats& c = self->state.plumtree().stats();
     j.begin_object();
     j.key("delivered").value(c.delivered).key("duplicates").value(c.duplicates);
     j.key("grafts").value(c.grafts_sent).key("prunes").value(c.prunes_sent).key("ihaves").value(self->stats.ihaves_sent);
-    j.key("eager_peers").value(std::uint64_t{self->core.eager_peers().size()});
-    j.key("lazy_peers").value(std::uint64_t{self->core.lazy_peers().size()});
+    j.key("eager_peers").value(std::uint64_t{self->state.plumtree().eager_peers().size()});
+    j.key("lazy_peers").value(std::uint64_t{self->state.plumtree().lazy_peers().size()});
     j.end_object();
   };
   metrics_handle = node.add_metrics_source(std::move(source));

@@ -47,7 +47,7 @@ void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message
       ++stats.peers_congested;
       log::info("broadcaster: {} cannot keep up ({} messages, {} bytes waiting): lazy push until it drains",
                 to.to_string(), backlog->messages.size(), backlog->bytes);
-      core.peer_congested(to, Clock::now());  // its outputs (none) are carried out by pump()
+      state.peer_congested(to, Clock::now());  // its outputs (none) are carried out by pump()
     }
     return;
   }
@@ -93,7 +93,7 @@ asio::awaitable<void> Broadcaster::Impl::drain(std::shared_ptr<Backlog> backlog)
   backlogs.erase(it);
   if (backlog->congested && !failed && !backlog->abandoned) {
     log::info("broadcaster: {} caught up: announcing the cached messages to it", backlog->peer.to_string());
-    core.peer_drained(backlog->peer, Clock::now());
+    state.peer_drained(backlog->peer, Clock::now());
     pump();
   }
 }

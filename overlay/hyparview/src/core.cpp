@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <stdexcept>
+
+#include "hypar/invariants.hpp"
 
 namespace hypar::hyparview {
 
@@ -18,9 +21,6 @@ const char* reason_name(DownReason reason) {
 }
 
 namespace {
-
-// Shuffle ids of replies we still accept: the newest few shuffles sent.
-constexpr std::size_t kRememberedShuffles = 4;
 
 Options checked(Options options) {
   const auto problems = options.validate();
@@ -44,6 +44,7 @@ Core::Core(PeerId self, Options options, std::uint64_t seed)
 // ---------------------------------------------------------------- inputs
 
 void Core::start(Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "start");
   assert(!started_ && "start() is called once");
   started_ = true;
   last_now_ = now;
@@ -56,6 +57,7 @@ void Core::start(Instant now) {
 }
 
 void Core::join(std::vector<Address> contacts, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "join");
   advance(now);
   if (left_) return;
   contacts.erase(std::remove(contacts.begin(), contacts.end(), self_.address), contacts.end());
@@ -73,6 +75,7 @@ void Core::join(std::vector<Address> contacts, Instant now) {
 }
 
 void Core::set_contacts(std::vector<Address> contacts) {
+  const CheckOnReturn check(*this, "hyparview::Core", "set_contacts");
   contacts.erase(std::remove(contacts.begin(), contacts.end(), self_.address), contacts.end());
   if (contacts.empty() || joining_) return;  // an attempt in flight keeps the list it walks
   contacts_ = std::move(contacts);
@@ -80,12 +83,14 @@ void Core::set_contacts(std::vector<Address> contacts) {
 }
 
 void Core::add_spares(const std::vector<PeerId>& peers, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "add_spares");
   advance(now);
   if (left_) return;
   for (const PeerId& peer : peers) add_passive(peer, now);
 }
 
 void Core::link_up(const PeerId& peer, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "link_up");
   advance(now);
   if (left_) return;
   if (peer.address == self_.address) {  // a link to ourselves, e.g. via a stale address
@@ -109,6 +114,7 @@ void Core::link_up(const PeerId& peer, Instant now) {
 }
 
 void Core::link_down(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "link_down");
   advance(now);
   if (left_) return;
   const auto it = links_.find(peer);
@@ -130,10 +136,14 @@ void Core::link_down(const Address& peer, Instant now) {
 }
 
 void Core::connect_failed(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "connect_failed");
   advance(now);
   if (left_) return;
   const auto it = links_.find(peer);
   if (it == links_.end()) return;
+  // Only a link still opening can fail to connect; one that is up breaks with link_down. Taking
+  // this for it would leave an active peer without a link (check_invariants).
+  if (it->second.up) return;
   const Purpose purpose = it->second.purpose;
   links_.erase(it);
 
@@ -160,6 +170,7 @@ void Core::connect_failed(const Address& peer, Instant now) {
 }
 
 void Core::received(const Address& from, const Message& message, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "received");
   advance(now);
   if (left_) return;
   const auto it = links_.find(from);
@@ -183,6 +194,7 @@ void Core::received(const Address& from, const Message& message, Instant now) {
 }
 
 void Core::timer_fired(const Timer& timer, Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "timer_fired");
   advance(now);
   if (left_) return;
   switch (timer.kind) {
@@ -201,6 +213,7 @@ void Core::timer_fired(const Timer& timer, Instant now) {
 }
 
 void Core::leave(Instant now) {
+  const CheckOnReturn check(*this, "hyparview::Core", "leave");
   advance(now);
   if (left_) return;
   for (const ActivePeer& a : std::vector<ActivePeer>(active_)) {
@@ -216,10 +229,13 @@ void Core::leave(Instant now) {
   left_ = true;
 }
 
-std::vector<Output> Core::take_outputs() {
-  std::vector<Output> out;
-  out.swap(outputs_);
-  return out;
+void Core::take_outputs(std::vector<Output>& out) {
+  if (out.empty()) {
+    out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
+  } else {
+    out.insert(out.end(), std::make_move_iterator(outputs_.begin()), std::make_move_iterator(outputs_.end()));
+  }
+  outputs_.clear();
 }
 
 // ---------------------------------------------------------------- message handlers

@@ -6,9 +6,9 @@
 #include <random>
 #include <stdexcept>
 
+#include "hypar/driver/driver.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
-#include "hypar/runtime/exception_reason.hpp"
 #include "node_impl.hpp"
 
 namespace hypar {
@@ -25,12 +25,6 @@ bool is_wildcard(const Address& address) {
     if (b != 0) return false;
   }
   return true;
-}
-
-std::uint64_t pick_seed(std::uint64_t configured) {
-  if (configured != 0) return configured;
-  std::random_device device;
-  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
 }
 
 }  // namespace
@@ -52,8 +46,8 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
       self{config.listen, config.name, pick_incarnation(config.incarnation)},
       transport(config.make_transport ? config.make_transport(io.get_executor())
                                       : transport::make_default_transport(io.get_executor())),
-      core(self, config.options, pick_seed(config.seed)),
-      timer_wakeup(io),
+      core(self, config.options, driver::pick_seed(config.seed)),
+      timers(io.get_executor()),
       event_ready(io.get_executor()),
       event_space(io.get_executor()),
       join_done(io.get_executor()),
@@ -87,7 +81,7 @@ void Node::Impl::start() {
     self.address = *config.advertise;
     if (self.address.port == 0) self.address.port = bound_port;
   }
-  core = hyparview::Core(self, config.options, pick_seed(config.seed));
+  core = hyparview::Core(self, config.options, driver::pick_seed(config.seed));
   core.start(now());
   core.add_spares(saved_spares, now());  // the views saved before a restart, if any
   started = now();
@@ -110,7 +104,7 @@ void Node::Impl::shutdown() {
   membership_changed();
   if (listener) listener->close();
   if (ops_endpoint) ops_endpoint->stop();
-  timer_wakeup.cancel();
+  timers.stop();
   for (auto& [address, peer] : peers) {
     peer->lifecycle.to(PeerState::closed);
     for (auto& conn : peer->conns) conn->io->close();
@@ -124,31 +118,24 @@ void Node::Impl::shutdown() {
   tasks.cancel();
 }
 
-namespace {
-asio::awaitable<void> logging_failure(asio::awaitable<void> task, std::string node, const char* what) {
-  try {
-    co_await std::move(task);
-  } catch (const asio::system_error& e) {
-    if (e.code() != asio::error::operation_aborted) log::error("{}: {} failed: {}", node, what, e.what());
-  } catch (const std::exception& e) {
-    log::error("{}: {} failed: {}", node, what, exception_reason(e));
-  }
-}
-}  // namespace
-
 void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
-  tasks.spawn(logging_failure(std::move(task), self.name, what));
+  driver::spawn_logged(tasks, std::move(task), self.name, what);
 }
 
 // ---------------------------------------------------------------- the core driver
 
 void Node::Impl::pump() {
   membership_changed();  // every core input is followed by a pump
+  // The batch buffer is reused across pumps; a pump nested in apply() (none today) would find it
+  // taken and use a fresh one.
+  std::vector<hyparview::Output> outputs = std::move(output_buffer);
   for (;;) {
-    auto outputs = core.take_outputs();
-    if (outputs.empty()) return;
+    outputs.clear();
+    core.take_outputs(outputs);
+    if (outputs.empty()) break;
     for (auto& output : outputs) apply(output);
   }
+  output_buffer = std::move(outputs);
 }
 
 namespace {
@@ -213,9 +200,7 @@ void Node::Impl::apply(hyparview::Output& output) {
             spawn(rejoin_after(o.timer.token, o.at), "re-join");  // resolves the contacts again first
             return;
           }
-          const bool earliest = timers.empty() || o.at < timers.begin()->first;
-          timers.emplace(o.at, o.timer);
-          if (earliest) timer_wakeup.cancel();  // the timer loop re-arms for the new deadline
+          timers.schedule(o.timer, o.at);
         } else if constexpr (std::is_same_v<T, PeerUp>) {
           events.push_link_up(o.peer, 0);
           event_ready.notify();
@@ -238,27 +223,14 @@ std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address, PeerState in
   return std::make_shared<Peer>(io.get_executor(), address, next_event_key++, initial);
 }
 
-// One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
+// The core's timers (driver::CoreTimers), fired until shutdown() stops them.
 asio::awaitable<void> Node::Impl::timer_loop() {
   auto keep = shared_from_this();
-  while (!stopped) {
-    if (timers.empty()) {
-      timer_wakeup.expires_at(Timer::time_point::max());
-    } else {
-      timer_wakeup.expires_at(timers.begin()->first);
-    }
-    asio::error_code ec;
-    co_await timer_wakeup.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopped) break;
-    const Instant t = now();
-    while (!timers.empty() && timers.begin()->first <= t) {
-      const hyparview::Timer timer = timers.begin()->second;
-      timers.erase(timers.begin());
-      counters.membership.on_timer(timer);
-      core.timer_fired(timer, t);
-      pump();
-    }
-  }
+  co_await timers.run([this](const hyparview::Timer& timer, Instant t) {
+    counters.membership.on_timer(timer);
+    core.timer_fired(timer, t);
+    pump();
+  });
 }
 
 bool Node::Impl::carries_data(Peer& peer) {

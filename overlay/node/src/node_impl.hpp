@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "hypar/driver/core_timers.hpp"
 #include "hypar/http/server.hpp"
 #include "hypar/hyparview/core.hpp"
 #include "hypar/node/event_batch.hpp"
@@ -96,9 +97,9 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<transport::Transport> transport;
   std::unique_ptr<transport::Listener> listener;
   hyparview::Core core;
+  std::vector<hyparview::Output> output_buffer;  // pump()'s, kept for its capacity
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
-  std::multimap<Instant, hyparview::Timer> timers;
-  Timer timer_wakeup;
+  driver::CoreTimers<hyparview::Timer> timers;  // the core's, on one runtime timer
   // Undelivered events, appended by the node and taken by the application.
   struct EventQueue : EventBatch {
     using EventBatch::move_into;

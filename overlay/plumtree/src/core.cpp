@@ -3,9 +3,12 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <string>
+
+#include "hypar/invariants.hpp"
 
 namespace hypar::plumtree {
 
@@ -64,6 +67,7 @@ Core::Core(Address self, Options options, std::uint64_t seed)
 // ---------------------------------------------------------------- inputs
 
 void Core::neighbor_up(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "neighbor_up");
   advance(now);
   if (peer == self_) return;
   auto at = std::lower_bound(peers_.begin(), peers_.end(), peer,
@@ -76,6 +80,7 @@ void Core::neighbor_up(const Address& peer, Instant now) {
 }
 
 void Core::neighbor_down(const Address& peer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "neighbor_down");
   advance(now);
   std::erase_if(peers_, [&](const Peer& p) { return p.address == peer; });
   ihave_queue_.erase(peer);
@@ -93,6 +98,7 @@ void Core::peer_drained(const Address& peer, Instant now) {
 }
 
 BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "broadcast");
   advance(now);
   if (payload.size() > options_.max_payload_bytes) return {BroadcastError::payload_too_large};
   MessageId id{self_, 0};
@@ -107,6 +113,7 @@ BroadcastResult Core::broadcast(std::vector<std::uint8_t> payload, Instant now) 
 }
 
 void Core::received(const Address& from, const Message& message, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "received");
   advance(now);
   if (is_payload(message)) {
     ++stats_.payload_received;
@@ -125,6 +132,7 @@ void Core::received(const Address& from, const Message& message, Instant now) {
 }
 
 void Core::timer_fired(const Timer& timer, Instant now) {
+  const CheckOnReturn check(*this, "plumtree::Core", "timer_fired");
   advance(now);
   switch (timer.kind) {
     case TimerKind::ihave_flush: on_flush_timer(timer, now); break;
@@ -133,10 +141,13 @@ void Core::timer_fired(const Timer& timer, Instant now) {
   }
 }
 
-std::vector<Output> Core::take_outputs() {
-  std::vector<Output> out;
-  out.swap(outputs_);
-  return out;
+void Core::take_outputs(std::vector<Output>& out) {
+  if (out.empty()) {
+    out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
+  } else {
+    out.insert(out.end(), std::make_move_iterator(outputs_.begin()), std::make_move_iterator(outputs_.end()));
+  }
+  outputs_.clear();
 }
 
 // ---------------------------------------------------------------- getters

@@ -22,7 +22,7 @@ PlumtreeSim::~PlumtreeSim() { sim_.attach(nullptr); }
 std::variant<std::size_t, plumtree::BroadcastError> PlumtreeSim::broadcast(std::size_t node,
                                                                            std::vector<std::uint8_t> payload) {
   if (!sim_.alive(node)) throw std::logic_error("broadcast from a dead node");
-  const auto result = core_of(node).broadcast(std::move(payload), sim_.now());
+  const auto result = state_of(node).broadcast(std::move(payload), sim_.now());
   if (!result.ok()) return result.error();
   BroadcastRecord record;
   record.id = result.id();
@@ -52,60 +52,56 @@ BroadcastMetrics PlumtreeSim::metrics(std::size_t index) const {
 }
 
 const plumtree::Core* PlumtreeSim::core(std::size_t node) const {
-  return node < cores_.size() ? cores_[node].get() : nullptr;
+  return node < states_.size() && states_[node] ? &states_[node]->plumtree() : nullptr;
 }
 
 // ---------------------------------------------------------------- UpperLayer
 
 void PlumtreeSim::on_app_event(std::size_t node, const hyparview::Output& event, Instant now) {
-  if (const auto* up = std::get_if<hyparview::PeerUp>(&event)) {
-    core_of(node).neighbor_up(up->peer.address, now);
-  } else if (const auto* down = std::get_if<hyparview::PeerDown>(&event)) {
-    core_of(node).neighbor_down(down->peer.address, now);
-  } else {
-    return;
-  }
+  const bool view_change =
+      std::holds_alternative<hyparview::PeerUp>(event) || std::holds_alternative<hyparview::PeerDown>(event);
+  if (!view_change) return;  // no state for a node before its first neighbour
+  state_of(node).membership(event, now);
   drain(node);
 }
 
 void PlumtreeSim::on_app_message(std::size_t node, std::size_t from, std::span<const std::uint8_t> bytes,
                                  Instant now) {
-  auto decoded = plumtree::decode(bytes);
+  const auto decoded = state_of(node).received(sim_.address_of(from), bytes, now);
   if (!decoded) {
     ++decode_errors_;
     return;
   }
-  const plumtree::Message& message = decoded.message();
-  if (const auto* gossip = std::get_if<plumtree::Gossip>(&message)) {
+  if (const auto* gossip = std::get_if<plumtree::Gossip>(&decoded.message())) {
     ++payload_msgs_;
     if (auto it = record_of_.find(gossip->id); it != record_of_.end()) ++records_[it->second].payload_msgs;
   } else {
     ++control_msgs_;
   }
-  core_of(node).received(sim_.address_of(from), message, now);
   drain(node);
 }
 
 void PlumtreeSim::on_app_timer(std::size_t node, std::uint64_t cookie, Instant now) {
   const plumtree::Timer timer = timers_.at(cookie);
   free_timers_.push_back(cookie);
-  core_of(node).timer_fired(timer, now);
+  state_of(node).timer_fired(timer, now);
   drain(node);
 }
 
 // ---------------------------------------------------------------- plumbing
 
-plumtree::Core& PlumtreeSim::core_of(std::size_t node) {
-  if (cores_.size() <= node) cores_.resize(sim_.size());
-  auto& core = cores_.at(node);
-  if (!core) {
-    core = std::make_unique<plumtree::Core>(sim_.address_of(node), options_, mix_seed(seed_, node));
-  }
-  return *core;
+gossip::State& PlumtreeSim::state_of(std::size_t node) {
+  if (states_.size() <= node) states_.resize(sim_.size());
+  auto& state = states_.at(node);
+  if (!state) state = std::make_unique<gossip::State>(sim_.address_of(node), options_, mix_seed(seed_, node));
+  return *state;
 }
 
 void PlumtreeSim::drain(std::size_t node) {
-  for (plumtree::Output& output : cores_[node]->take_outputs()) {
+  std::vector<plumtree::Output> outputs = std::move(output_buffer_);  // reused across drains
+  outputs.clear();
+  states_[node]->take_outputs(outputs);
+  for (plumtree::Output& output : outputs) {
     if (auto* send = std::get_if<plumtree::Send>(&output)) {
       buffer_.clear();
       plumtree::encode(send->message, buffer_);
@@ -125,6 +121,8 @@ void PlumtreeSim::drain(std::size_t node) {
       sim_.schedule_app_timer(node, timer->at, cookie);
     }
   }
+  outputs.clear();
+  output_buffer_ = std::move(outputs);
 }
 
 void PlumtreeSim::record_delivery(std::size_t node, const plumtree::Deliver& deliver) {

@@ -268,8 +268,12 @@ ViewGraph Simulator::views() const {
 // ---------------------------------------------------------------- core plumbing
 
 void Simulator::drain(std::size_t node) {
-  std::vector<Output> outputs = nodes_[node].core->take_outputs();
+  std::vector<Output> outputs = std::move(output_buffer_);  // reused; a nested drain gets a fresh one
+  outputs.clear();
+  nodes_[node].core->take_outputs(outputs);
   for (Output& output : outputs) apply(node, output);
+  outputs.clear();
+  output_buffer_ = std::move(outputs);
 }
 
 void Simulator::apply(std::size_t node, Output& output) {

@@ -28,6 +28,7 @@
 //     timer is recognised by the core and ignored.
 #include <map>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -88,8 +89,10 @@ class Core {
   void leave(Instant now);
 
   // ---- outputs ----
-  // Everything produced since the last call, in order.
-  std::vector<Output> take_outputs();
+  // Appends everything produced since the last call to `out`, in order. Pass the same (drained
+  // and cleared) vector each time: the core and the caller then trade two buffers back and forth
+  // and no call allocates once both have grown to the largest batch.
+  void take_outputs(std::vector<Output>& out);
 
   // ---- getters ----
   const PeerId& self() const { return self_; }
@@ -104,7 +107,17 @@ class Core {
   // Peers lost to a timeout or a broken link that are still being asked again (partition healing).
   std::vector<PeerId> lost_peers() const;
 
+  // ---- self-check ----
+  // Every invariant of the core's state that does not hold, one sentence each; empty when sound
+  // (invariants.cpp lists them). Builds with HYPAR_CHECK_INVARIANTS run it when each input
+  // returns and abort on a violation (hypar/invariants.hpp).
+  std::vector<std::string> check_invariants() const;
+
  private:
+  friend struct CoreTestAccess;  // tests corrupt the state to see check_invariants() catch it
+  // Shuffle ids of replies we still accept: the newest few shuffles sent.
+  static constexpr std::size_t kRememberedShuffles = 4;
+
   enum class Purpose : std::uint8_t { inbound, join_contact, neighbor_request, shuffle_reply, active };
   struct Link {
     Purpose purpose = Purpose::inbound;

@@ -34,6 +34,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -142,8 +143,10 @@ class Core {
   void timer_fired(const Timer& timer, Instant now);
 
   // ---- outputs ----
-  // Everything produced since the last call, in order.
-  std::vector<Output> take_outputs();
+  // Appends everything produced since the last call to `out`, in order. Pass the same (drained
+  // and cleared) vector each time: the core and the caller then trade two buffers back and forth
+  // and no call allocates once both have grown to the largest batch.
+  void take_outputs(std::vector<Output>& out);
 
   // ---- getters ----
   const Address& self() const { return self_; }
@@ -162,7 +165,14 @@ class Core {
   // Messages announced by IHAVE but not yet received, waiting on a graft timer.
   std::size_t missing_count() const { return missing_.size(); }
 
+  // ---- self-check ----
+  // Every invariant of the core's state that does not hold, one sentence each; empty when sound
+  // (invariants.cpp lists them). Builds with HYPAR_CHECK_INVARIANTS run it when each input
+  // returns and abort on a violation (hypar/invariants.hpp).
+  std::vector<std::string> check_invariants() const;
+
  private:
+  friend struct CoreTestAccess;  // tests corrupt the state to see check_invariants() catch it
   enum class Mode : std::uint8_t { eager, lazy };
   struct Peer {
     Address address;

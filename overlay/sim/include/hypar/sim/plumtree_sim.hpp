@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// Plumtree over the simulated HyParView overlay: one plumtree::Core per node, fed with the
-// node's PeerUp / PeerDown as neighbor_up / neighbor_down, its messages encoded with the real
-// codec and carried on the node's simulated links (Simulator::send_app), its timers in the
-// simulator's virtual time. Deterministic like the simulator: same seed, same run.
+// Plumtree over the simulated HyParView overlay: one gossip::State per node (the Plumtree core
+// and its glue to membership, the same the Broadcaster runs on a Node), fed with the node's
+// PeerUp / PeerDown, its messages encoded with the real codec and carried on the node's simulated
+// links (Simulator::send_app), its timers in the simulator's virtual time. Deterministic like the
+// simulator: same seed, same run.
 //
 // Per broadcast it measures what the Plumtree paper reports:
 //   reliability  % of live nodes that delivered it
@@ -19,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "hypar/gossip/state.hpp"
 #include "hypar/plumtree/core.hpp"
 #include "hypar/sim/simulator.hpp"
 
@@ -76,14 +78,14 @@ class PlumtreeSim final : public UpperLayer {
   void on_app_timer(std::size_t node, std::uint64_t cookie, Instant now) override;
 
  private:
-  plumtree::Core& core_of(std::size_t node);
+  gossip::State& state_of(std::size_t node);
   void drain(std::size_t node);
   void record_delivery(std::size_t node, const plumtree::Deliver& deliver);
 
   Simulator& sim_;
   plumtree::Options options_;
   std::uint64_t seed_;
-  std::vector<std::unique_ptr<plumtree::Core>> cores_;
+  std::vector<std::unique_ptr<gossip::State>> states_;
   std::vector<BroadcastRecord> records_;
   std::map<plumtree::MessageId, std::size_t> record_of_;
   // Timers in flight, by cookie; a slot is reused once its timer fired. Timers of dead nodes
@@ -91,6 +93,7 @@ class PlumtreeSim final : public UpperLayer {
   std::vector<plumtree::Timer> timers_;
   std::vector<std::uint64_t> free_timers_;
   std::vector<std::uint8_t> buffer_;  // encoding scratch
+  std::vector<plumtree::Output> output_buffer_;  // drain()'s, kept for its capacity
 
   std::uint64_t payload_msgs_ = 0;
   std::uint64_t control_msgs_ = 0;

@@ -299,6 +299,7 @@ class Simulator {
   Rng rng_;
   Instant now_{};
   std::vector<Node> nodes_;
+  std::vector<hyparview::Output> output_buffer_;  // drain()'s, kept for its capacity
   std::size_t alive_count_ = 0;
 
   std::vector<Event> heap_;  // binary min-heap on (at, seq)
