@@ -10,6 +10,10 @@ declare -a PIDS=()   # every process started, by index
 declare -a PORTS=()  # its port
 declare -a OUTS=()   # its stdout file
 declare -a ERRS=()   # its stderr file
+declare -a IDS=()    # its identity, 127.0.0.1:PORT
+
+# Active views replayed from link_up/link_down lines, connected components (connected INDEX...).
+source "$(dirname "${BASH_SOURCE[0]}")/../support/views.sh"
 
 cleanup() {
   local pid
@@ -74,6 +78,7 @@ start_proc() {
     if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
       PIDS[$i]=$pid
       PORTS[$i]=$port
+      IDS[$i]="127.0.0.1:$port"
       return 0
     fi
     wait "$pid" 2>/dev/null
