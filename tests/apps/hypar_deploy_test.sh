@@ -25,29 +25,14 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # start_at INDEX LISTEN_IP ADVERTISE_IP|- ARGS...: like start_proc, with --listen LISTEN_IP:PORT and,
 # unless "-", --advertise ADVERTISE_IP:PORT (same port).
 start_at() {
-  local i=$1 listen_ip=$2 advertise_ip=$3; shift 3
-  local attempt port pid advertise
-  for attempt in 1 2 3 4 5 6 7 8; do
-    next_port
-    port=$NEXT_PORT
-    OUTS[$i]="$WORK/$i.out"
-    ERRS[$i]="$WORK/$i.err"
-    advertise=()
-    [ "$advertise_ip" != "-" ] && advertise=(--advertise "$advertise_ip:$port")
-    "$HYPAR" node --listen "$listen_ip:$port" "${advertise[@]}" "$@" </dev/null >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
-    pid=$!
-    if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
-      PIDS[$i]=$pid
-      PORTS[$i]=$port
-      return 0
-    fi
-    wait "$pid" 2>/dev/null
-    if ! grep -q "cannot listen" "${ERRS[$i]}"; then
-      echo "process $i did not start:"; cat "${ERRS[$i]}"
-      return 1
-    fi
-  done
-  return 1
+  local i=$1
+  LISTEN_IP=$2 ADVERTISE_IP=$3
+  shift 3
+  start_proc_with deploy_listen "$i" /dev/null "$HYPAR" node "$@"
+}
+deploy_listen() {
+  printf '%s\n' --listen "$LISTEN_IP:$1"
+  [ "$ADVERTISE_IP" = "-" ] || printf '%s\n' --advertise "$ADVERTISE_IP:$1"
 }
 # restart_at INDEX LISTEN ARGS...: starts process INDEX again on its address (output appended),
 # retrying for a few seconds while the port is still taken (the test's ports may fall in the

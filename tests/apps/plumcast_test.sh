@@ -21,27 +21,11 @@ KILL=(2 5 8)
 mkfifo "$WORK/in0" "$WORK/in4"
 exec 7<>"$WORK/in0" 8<>"$WORK/in4"
 
-for ((i = 0; i < N; i++)); do
-  input=/dev/null  # end of stdin at once: the process must keep forwarding anyway
-  [ "$i" -eq "$SENDER_1" ] && input="$WORK/in0"
-  [ "$i" -eq "$SENDER_2" ] && input="$WORK/in4"
-  joins=()
-  [ "$i" -gt 0 ] && joins+=(--join "127.0.0.1:${PORTS[0]}")
-  [ "$i" -gt 1 ] && joins+=(--join "127.0.0.1:${PORTS[$((i - 1))]}")
-  if ! start_proc "$i" "$input" "$PLUMCAST" --name "p$i" "${joins[@]}"; then
-    fail "plumcast $i could not start"; exit 1
-  fi
-done
-ok "$N plumcast processes listening (ports from $BASE_PORT)"
-
+INPUT[$SENDER_1]="$WORK/in0"
+INPUT[$SENDER_2]="$WORK/in4"
+start_chain "$N" p "$PLUMCAST"
 ALL=($(seq 0 $((N - 1))))
-all_linked() {
-  local i
-  for i in "${ALL[@]}"; do has_line "${OUTS[$i]}" '"event":"link_up"' || return 1; done
-}
-if wait_until 20 all_linked; then ok "every process has a neighbour"; else fail "a process has no neighbour after 20 s"; exit 1; fi
-# One overlay before the first broadcast (views replayed from the link lines: tests/support/views.sh).
-if wait_until 20 connected "${ALL[@]}"; then ok "the $N processes form one overlay"; else fail "not one overlay after 20 s"; show_views "${ALL[@]}"; exit 1; fi
+wait_overlay 20 "${ALL[@]}"  # before the first broadcast
 
 # delivered INDEX ORIGIN_PORT: the data of every message process INDEX delivered from that origin,
 # one per line, sorted (duplicates kept).
