@@ -45,7 +45,6 @@
 #include <vector>
 
 #include "cli_options.hpp"
-#include "hypar/frame_type.hpp"
 #include "hypar/log.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/runtime/timer.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "broadcaster_impl.hpp"
-#include "hypar/frame_type.hpp"
+#include "frame_types.hpp"
 #include "hypar/log.hpp"
 #include "hypar/plumtree/codec.hpp"
 
