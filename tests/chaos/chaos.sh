@@ -123,6 +123,19 @@ open_input() {
 }
 say() { echo "$2" >&"${IN_FD[$1]}"; }  # say INDEX LINE: process INDEX broadcasts LINE
 
+# start_chained INDEX NS IP "SENDERS" PROGRAM ARGS...: start_in_ns on IP:7000+INDEX, named nINDEX,
+# joining through process 0 and then INDEX-1; stdin is a FIFO (open_input) when INDEX is one of
+# SENDERS, else /dev/null. Fails the test and exits when the process does not start.
+start_chained() {
+  local i=$1 ns=$2 ip=$3 senders=" $4 " input=/dev/null; shift 4
+  local -a joins=()
+  if [[ "$senders" == *" $i "* ]]; then open_input "$i"; input=$INPUT_FILE; fi
+  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
+  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
+  start_in_ns "$i" "$ns" "$ip" $((7000 + i)) "$input" "$@" --name "n$i" "${joins[@]}" ||
+    { fail "node $i did not start"; exit 1; }
+}
+
 kill_proc() {  # kill_proc INDEX: SIGKILL and reap
   local pid=${PIDS[$1]}
   [ -z "$pid" ] && return 0
@@ -152,6 +165,16 @@ missing() {
 all_delivered() {
   local idx=($1) i; shift
   for i in "${idx[@]}"; do [ -z "$(missing "$i" "$@")" ] || return 1; done
+}
+
+# check_once_and_alive INDEX...: no process delivered a message twice, and every one is alive.
+check_once_and_alive() {
+  local i d
+  for i in "$@"; do
+    d=$(duplicates "$i")
+    [ -n "$d" ] && fail "node $i delivered twice: $(echo "$d" | head -3 | tr '\n' ' ')"
+    alive "$i" || fail "node $i died"
+  done
 }
 
 # rss_check OK MESSAGE-IF-OK MESSAGE-IF-NOT: an RSS bound, checked unless the binaries run under a

@@ -23,15 +23,7 @@ N=8
 V=5
 ALL=($(seq 0 $((N - 1))))
 OTHERS=(0 1 2 3 4 6 7)
-for i in "${ALL[@]}"; do
-  input=/dev/null
-  [ "$i" -eq 0 ] && { open_input 0; input=$INPUT_FILE; }
-  joins=()
-  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
-  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
-  start_in_ns "$i" "$NS" 127.0.0.1 $((7000 + i)) "$input" "$PLUMCAST" --name "n$i" --keepalive 200ms \
-    --shuffle-period 2s "${joins[@]}" || { fail "node $i did not start"; exit 1; }
-done
+for i in "${ALL[@]}"; do start_chained "$i" "$NS" 127.0.0.1 0 "$PLUMCAST" --keepalive 200ms --shuffle-period 2s; done
 formed() { connected "${ALL[@]}" && [ "$(min_active "${ALL[@]}")" -ge 2 ]; }
 wait_until 30 formed && ok "$N nodes: one component, every active view >= 2" ||
   { fail "the overlay did not form within 30 s"; show_views "${ALL[@]}"; exit 1; }
@@ -102,11 +94,7 @@ else
   for i in "${ALL[@]}"; do m=$(missing "$i" "${SENT[@]}" | tr '\n' ' '); [ -n "$m" ] && echo "  node $i misses: $m"; done
   fail "some messages never reached every node"
 fi
-for i in "${ALL[@]}"; do
-  d=$(duplicates "$i")
-  [ -n "$d" ] && fail "node $i delivered twice: $d"
-  alive "$i" || fail "node $i died"
-done
+check_once_and_alive "${ALL[@]}"
 [ "$FAILURES" -eq 0 ] && ok "no message delivered twice"
 
 if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit 1; fi
