@@ -188,15 +188,11 @@ app_index=20
 for app in "${OTHER_APPS[@]}"; do
   a=$app_index; b=$((app_index + 1)); app_index=$((app_index + 2))
   name=$(basename "$app")
-  next_port; p=$NEXT_PORT
-  OUTS[$a]="$WORK/$a.out"; ERRS[$a]="$WORK/$a.err"
-  "$app" --listen "0.0.0.0:$p" --advertise "127.0.0.5:$p" --state-dir "$WORK" </dev/null >"${OUTS[$a]}" 2>"${ERRS[$a]}" &
-  PIDS[$a]=$!
+  LISTEN_IP=0.0.0.0 ADVERTISE_IP=127.0.0.5
+  start_proc_with deploy_listen "$a" /dev/null "$app" --state-dir "$WORK" || { fail "$name did not start"; continue; }
+  p=${PORTS[$a]}
   echo "127.0.0.5:$p" >"$WORK/$name-seeds"
-  next_port; q=$NEXT_PORT
-  OUTS[$b]="$WORK/$b.out"; ERRS[$b]="$WORK/$b.err"
-  "$app" --listen "127.0.0.1:$q" --join-file "$WORK/$name-seeds" </dev/null >"${OUTS[$b]}" 2>"${ERRS[$b]}" &
-  PIDS[$b]=$!
+  start_proc "$b" /dev/null "$app" --join-file "$WORK/$name-seeds" || { fail "$name did not start"; continue; }
   if wait_until 10 has_line "${OUTS[$b]}" "\"event\":\"link_up\",\"peer\":\"127.0.0.5:$p\"" &&
      has_line "${OUTS[$a]}" "\"event\":\"listening\",\"id\":\"127.0.0.5:$p\""; then
     ok "$name: 0.0.0.0:$p advertised as 127.0.0.5:$p, joined through a contact file"

@@ -40,12 +40,17 @@ fail() {
 }
 ok() { echo "ok   - $*"; }
 
-# A base port in 20000..59000 derived from our pid, so that parallel runs rarely collide.
-BASE_PORT=$((20000 + ($$ * 97) % 39000))
+# Ports from 10000 up to the kernel's ephemeral range (32768 by default), so that no outgoing
+# connection has taken the port a later node listens on (scripts/stress-tests.sh caught one), from a
+# base derived from our pid, so that parallel runs rarely collide.
+PORT_LOW=10000
+PORT_HIGH=$(($(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768) - 1))
+[ "$PORT_HIGH" -gt $((PORT_LOW + 1000)) ] || PORT_HIGH=32767
+BASE_PORT=$((PORT_LOW + ($$ * 97) % (PORT_HIGH - PORT_LOW - 100)))
 NEXT_PORT=$BASE_PORT
 next_port() {  # sets NEXT_PORT (no subshell, so that the counter advances)
   NEXT_PORT=$((NEXT_PORT + 1))
-  [ "$NEXT_PORT" -gt 60000 ] && NEXT_PORT=20000
+  [ "$NEXT_PORT" -gt "$PORT_HIGH" ] && NEXT_PORT=$PORT_LOW
   return 0
 }
 
