@@ -45,7 +45,6 @@
 #include <vector>
 
 #include "cli_options.hpp"
-#include "hypar/frame_type.hpp"
 #include "hypar/log.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/runtime/timer.hpp"
@@ -303,9 +302,8 @@ const char* const kDescription =
     "through the Transport alone (level raw). Prints a header and one CSV row per case:\n"
     "transport,size,connections,msgs_per_s,mb_per_s,cpu_s (see docs/benchmarks.md).\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// What to measure, from the command line.
+struct Settings {
   std::vector<Kind> kinds{Kind::uring, Kind::epoll};
   std::vector<std::size_t> sizes;
   std::size_t connections = 0;  // 0: the default set of cases
@@ -314,72 +312,114 @@ int main(int argc, char** argv) {
   std::string plot_path;
   bool node_level = true;
   bool raw_level = true;
+};
+
+// Parses the command line into `settings`; an exit status when the program should end at once
+// (--help, --version, a bad argument).
+std::optional<int> parse_settings(int argc, char** argv, Settings& settings) {
   CLI::App app("", "bench-throughput");
   hypar::cli::configure(app, kDescription);
   hypar::cli::add_choice(app, "--transport", {"uring", "epoll", "both"}, "uring, epoll or both [both]",
-                         [&kinds](const std::string& t) {
-                           kinds = t == "uring" ? std::vector{Kind::uring}
-                                   : t == "epoll" ? std::vector{Kind::epoll}
-                                                  : std::vector{Kind::uring, Kind::epoll};
+                         [&settings](const std::string& t) {
+                           settings.kinds = t == "uring" ? std::vector{Kind::uring}
+                                            : t == "epoll" ? std::vector{Kind::epoll}
+                                                           : std::vector{Kind::uring, Kind::epoll};
                          });
   hypar::cli::add_uint(
       app, "--size", 1, (1 << 20) - 1, "message size, 1 to 1048575 bytes; repeat for several [64, 1024, 65536]",
-      [&sizes](std::uint64_t v) { sizes.push_back(v); }, "BYTES");
-  hypar::cli::add_uint(app, "--connections", connections, 1, 4096,
+      [&settings](std::uint64_t v) { settings.sizes.push_back(v); }, "BYTES");
+  hypar::cli::add_uint(app, "--connections", settings.connections, 1, 4096,
                        "senders per case, 1 to 4096 [1 per size, then 256 at 64 and 1024 bytes]");
   hypar::cli::add_real(app, "--seconds", 0, 600, "counted time per case after 0.5 s of warm-up, in (0, 600] [2.5]",
-                       [&seconds](double s) { seconds = s; });
+                       [&settings](double s) { settings.seconds = s; });
   hypar::cli::add_choice(app, "--level", {"node", "raw", "both"}, "node, raw or both [both]",
-                         [&](const std::string& l) {
-                           node_level = l == "node" || l == "both";
-                           raw_level = l == "raw" || l == "both";
+                         [&settings](const std::string& l) {
+                           settings.node_level = l == "node" || l == "both";
+                           settings.raw_level = l == "raw" || l == "both";
                          }, "L");
-  hypar::cli::add_uint(app, "--repeat", repeat, 1, 99, "runs per case, the median is printed, 1 to 99 [1]");
+  hypar::cli::add_uint(app, "--repeat", settings.repeat, 1, 99, "runs per case, the median is printed, 1 to 99 [1]");
   hypar::cli::add_value(app, "--plot", "FILE", "also write msgs/s by size and transport as an SVG chart",
-                        [&plot_path](const std::string& path) { plot_path = path; });
+                        [&settings](const std::string& path) { settings.plot_path = path; });
   const hypar::cli::Parsed parsed = hypar::cli::parse(app, argc, argv);
-  if (const auto status = hypar::cli::exit_status(parsed, "bench-throughput", app.help())) return *status;
-  const bool default_sizes = sizes.empty();
-  if (default_sizes) sizes = {64, 1024, 65536};
-  struct Case {
-    std::size_t size;
-    std::size_t connections;
-  };
+  return hypar::cli::exit_status(parsed, "bench-throughput", app.help());
+}
+
+struct Case {
+  std::size_t size;
+  std::size_t connections;
+};
+
+// One sender per size, then (by default) 256 senders at the small sizes.
+std::vector<Case> cases_of(const Settings& settings) {
+  const bool default_sizes = settings.sizes.empty();
+  const std::vector<std::size_t> sizes = default_sizes ? std::vector<std::size_t>{64, 1024, 65536} : settings.sizes;
   std::vector<Case> cases;
-  for (std::size_t size : sizes) cases.push_back({size, connections == 0 ? 1 : connections});
-  if (connections == 0) {
+  for (std::size_t size : sizes) cases.push_back({size, settings.connections == 0 ? 1 : settings.connections});
+  if (settings.connections == 0) {
     for (std::size_t size : default_sizes ? std::vector<std::size_t>{64, 1024} : sizes) cases.push_back({size, 256});
   }
+  return cases;
+}
 
+// Runs one case `repeat` times at one level (0: node, 1: raw transport) and prints the median's
+// row; returns its rate in messages per second.
+double run_case(const Settings& settings, const Case& c, int level, Kind kind, const std::string& row) {
+  const std::size_t n = c.connections;
+  std::vector<Result> runs;
+  for (int r = 0; r < settings.repeat; ++r) {
+    runs.push_back(level == 0 ? node_case(kind, c.size, n, settings.seconds) : raw_case(kind, c.size, n, settings.seconds));
+  }
+  std::sort(runs.begin(), runs.end(),
+            [](const Result& a, const Result& b) { return a.messages / a.seconds < b.messages / b.seconds; });
+  if (settings.repeat > 1) {
+    std::string rates;
+    for (const Result& r : runs) rates += " " + std::to_string(static_cast<long long>(r.messages / r.seconds));
+    std::printf("# %s,%zu,%zu runs (msgs/s):%s\n", row.c_str(), c.size, n, rates.c_str());
+  }
+  const Result& median = runs[runs.size() / 2];
+  const double rate = median.messages / median.seconds;
+  std::printf("%s,%zu,%zu,%.0f,%.1f,%.2f\n", row.c_str(), c.size, n, rate,
+              rate * static_cast<double>(c.size) / 1e6, median.cpu);
+  return rate;
+}
+
+// Writes msgs/s by size, one series per transport row and sender count; false (and a message on
+// stderr) when the file cannot be written.
+bool write_plot(const Settings& settings, std::map<std::string, hypar::plot::Series> plotted) {
+  hypar::plot::Chart chart;
+  chart.title =
+      "bench-throughput: one-way loopback messages per second (median of " + std::to_string(settings.repeat) + ")";
+  chart.x_label = "message size, log2(bytes)";
+  chart.y_label = "log10(messages per second)";
+  chart.legend = hypar::plot::Corner::bottom_left;
+  for (auto& [key, series] : plotted) chart.series.push_back(std::move(series));
+  if (const std::string error = hypar::plot::write_svg(settings.plot_path, {chart}); !error.empty()) {
+    std::fprintf(stderr, "bench-throughput: %s\n", error.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  if (const auto status = parse_settings(argc, argv, settings)) return *status;
   hypar::log::set_level(hypar::log::Level::warn);
-  std::printf("# bench-throughput: one-way loopback throughput, %.1f s per case after 0.5 s of warm-up\n", seconds);
+  std::printf("# bench-throughput: one-way loopback throughput, %.1f s per case after 0.5 s of warm-up\n",
+              settings.seconds);
   std::printf("# transport: uring/epoll = through hypar::Node (send -> Received events); *-raw = Transport only\n");
   std::printf("transport,size,connections,msgs_per_s,mb_per_s,cpu_s\n");
   std::fflush(stdout);
-  // Plotted series: one per transport row name and connection count, msgs/s by size.
-  std::map<std::string, hypar::plot::Series> plotted;
-  for (const Case& c : cases) {
+  std::map<std::string, hypar::plot::Series> plotted;  // by transport row name and connection count
+  for (const Case& c : cases_of(settings)) {
     for (int level = 0; level < 2; ++level) {
-      if ((level == 0 && !node_level) || (level == 1 && !raw_level)) continue;
-      const std::size_t n = c.connections;
-      for (Kind kind : kinds) {
+      if ((level == 0 && !settings.node_level) || (level == 1 && !settings.raw_level)) continue;
+      for (Kind kind : settings.kinds) {
         const std::string row = std::string(name_of(kind)) + (level == 0 ? "" : "-raw");
         try {
-          std::vector<Result> runs;
-          for (int r = 0; r < repeat; ++r) {
-            runs.push_back(level == 0 ? node_case(kind, c.size, n, seconds) : raw_case(kind, c.size, n, seconds));
-          }
-          std::sort(runs.begin(), runs.end(),
-                    [](const Result& a, const Result& b) { return a.messages / a.seconds < b.messages / b.seconds; });
-          if (repeat > 1) {
-            std::string rates;
-            for (const Result& r : runs) rates += " " + std::to_string(static_cast<long long>(r.messages / r.seconds));
-            std::printf("# %s,%zu,%zu runs (msgs/s):%s\n", row.c_str(), c.size, n, rates.c_str());
-          }
-          const Result& median = runs[runs.size() / 2];
-          const double rate = median.messages / median.seconds;
-          std::printf("%s,%zu,%zu,%.0f,%.1f,%.2f\n", row.c_str(), c.size, n, rate,
-                      rate * static_cast<double>(c.size) / 1e6, median.cpu);
+          const double rate = run_case(settings, c, level, kind, row);
+          const std::size_t n = c.connections;
           auto& series = plotted[row + " x" + std::to_string(n)];
           series.name = row + (n == 1 ? "" : ", " + std::to_string(n) + " senders");
           series.points.emplace_back(std::log2(static_cast<double>(c.size)), std::log10(rate));
@@ -390,17 +430,6 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (!plot_path.empty()) {
-    hypar::plot::Chart chart;
-    chart.title = "bench-throughput: one-way loopback messages per second (median of " + std::to_string(repeat) + ")";
-    chart.x_label = "message size, log2(bytes)";
-    chart.y_label = "log10(messages per second)";
-    chart.legend = hypar::plot::Corner::bottom_left;
-    for (auto& [key, series] : plotted) chart.series.push_back(std::move(series));
-    if (const std::string error = hypar::plot::write_svg(plot_path, {chart}); !error.empty()) {
-      std::fprintf(stderr, "bench-throughput: %s\n", error.c_str());
-      return 1;
-    }
-  }
+  if (!settings.plot_path.empty() && !write_plot(settings, std::move(plotted))) return 1;
   return 0;
 }

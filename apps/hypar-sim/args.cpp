@@ -127,20 +127,18 @@ std::string command_problems(SimArgs& args, const CLI::App& app, const std::stri
   return cli::protocol_problems(args.options);
 }
 
-}  // namespace
-
-ParseResult parse_args(int argc, const char* const* argv) {
-  SimArgs args;
-  std::string command;
-  std::string fail_text;
-  CLI::App app("", "hypar-sim");
-  cli::configure(app, kDescription, kFooter);
-  app.add_option("command", command)->group("");  // hidden: the synopsis names the commands
+// The size of a run and its seed.
+void add_run_options(CLI::App& app, SimArgs& args) {
   cli::add_uint(app, "--nodes", args.nodes, 1, 16'000'000,
                 "number of nodes (1..16000000) [graph: required; others: 1000]");
   cli::add_uint(app, "--rounds", args.rounds, 0, 1'000'000,
                 "shuffle rounds after the last join [graph: required; churn 20, plumtree 5, failures 50]", "R");
   cli::add_uint(app, "--seed", args.seed, 0, UINT64_MAX, "master seed; the same seed gives the same output [1]", "S");
+}
+
+// What plumtree and failures broadcast, and what they crash meanwhile; `fail_text` keeps --fail
+// as given (its meaning depends on the command, read by read_fail()).
+void add_broadcast_options(CLI::App& app, SimArgs& args, std::string& fail_text) {
   cli::add_value(app, "--fail", "PCT",
                  "churn, plumtree: percentage of nodes crashed at once (0..100) [churn 30, plumtree 0]\n"
                  "failures (--fail P1,P2,...): the levels, percentages 0..99\n"
@@ -157,6 +155,10 @@ ParseResult parse_args(int argc, const char* const* argv) {
                 "plumtree: nodes crashed before each round [0]", "K");
   cli::add_uint(app, "--round-ms", args.round_ms, 1, 3'600'000,
                 "plumtree, failures: virtual time per broadcast [500]", "T");
+}
+
+// Files written besides the CSV on stdout.
+void add_output_options(CLI::App& app, SimArgs& args) {
   cli::add_value(app, "--plot", "FILE", "plumtree, failures: also write the figure as an SVG file",
                  [&args](const std::string& text) {
                    if (text.empty()) cli::reject("--plot needs a file name");
@@ -169,6 +171,10 @@ ParseResult parse_args(int argc, const char* const* argv) {
                    if (text.empty()) cli::reject("missing file name after --metrics-out");
                    args.metrics_out = text;
                  });
+}
+
+// How crashes are noticed, and the partition experiment's cut.
+void add_failure_options(CLI::App& app, SimArgs& args) {
   cli::add_value(app, "--crash-notice", "reset|on-send",
                  "failures: a crash resets its links at once, or is noticed only\n"
                  "when a neighbour sends to the dead node [reset]",
@@ -191,12 +197,44 @@ ParseResult parse_args(int argc, const char* const* argv) {
                  });
   cli::add_uint(app, "--cut-s", args.cut_s, 0, 86'400,
                 "partition: virtual seconds the cut lasts, 0: no cut (steady state) [30]", "T");
+}
+
+// Partition healing and probing (protocol options the simulator sets in seconds).
+void add_healing_options(CLI::App& app, SimArgs& args) {
   cli::add_uint(app, "--heal-memory", args.options.heal_memory, 0, 4'096,
                 "lost peers a node remembers and asks again, 0: no healing [5]", "K");
   cli::add_uint(app, "--heal-retry-max-s", 1, 86'400, "longest wait between two asks of a lost peer [60]",
                 [&args](std::uint64_t v) { args.options.heal_retry_max = std::chrono::seconds(v); }, "T");
   cli::add_uint(app, "--probe-s", 0, 86'400, "ask a random spare with high priority every T s when full, 0: off [0]",
                 [&args](std::uint64_t v) { args.options.probe_period = std::chrono::seconds(v); }, "T");
+}
+
+// Finds the command and applies its defaults and checks; the error, or "" when the run may go.
+std::string resolve_command(const std::string& command, SimArgs& args, const CLI::App& app,
+                            const std::string& fail_text) {
+  const auto* known = std::find_if(std::begin(kCommands), std::end(kCommands),
+                                   [&command](const auto& c) { return c.first == command; });
+  if (command.empty()) return "missing command" + kExpected;
+  if (known == std::end(kCommands)) return "unknown command \"" + command + "\"" + kExpected;
+  args.command = known->second;
+  apply_command_defaults(args, app);
+  return command_problems(args, app, fail_text);
+}
+
+}  // namespace
+
+ParseResult parse_args(int argc, const char* const* argv) {
+  SimArgs args;
+  std::string command;
+  std::string fail_text;
+  CLI::App app("", "hypar-sim");
+  cli::configure(app, kDescription, kFooter);
+  app.add_option("command", command)->group("");  // hidden: the synopsis names the commands
+  add_run_options(app, args);
+  add_broadcast_options(app, args, fail_text);
+  add_output_options(app, args);
+  add_failure_options(app, args);
+  add_healing_options(app, args);
   cli::add_protocol_options(app, args.options);
   cli::add_uint(app, "--join-interval-ms", args.join_interval_ms, 1, 3'600'000,
                 "virtual time between two joins [10]", "T");
@@ -209,17 +247,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
   result.version = parsed.version;
   result.error = parsed.error;
   if (!parsed.ok()) return result;
-  const auto* known = std::find_if(std::begin(kCommands), std::end(kCommands),
-                                   [&command](const auto& c) { return c.first == command; });
-  if (command.empty()) {
-    result.error = "missing command" + kExpected;
-  } else if (known == std::end(kCommands)) {
-    result.error = "unknown command \"" + command + "\"" + kExpected;
-  } else {
-    args.command = known->second;
-    apply_command_defaults(args, app);
-    result.error = command_problems(args, app, fail_text);
-  }
+  result.error = resolve_command(command, args, app, fail_text);
   if (result.error.empty()) result.args = std::move(args);
   return result;
 }

@@ -102,7 +102,13 @@ if wait_until 10 has_line "${OUTS[$WRONG]}" '"event":"join_failed"'; then
 else
   fail "the wrong-secret node printed no join_failed"
 fi
-sleep 2  # a few more status lines, and the intruders' background re-joins
+# Watch until the wrong-secret node's background re-join was refused again (its first join was the
+# first refusal) and A printed three more status lines: the intruders have had their second try.
+statuses=$(status_count $A)
+retried() {
+  [ "$(grep -c "wrong cluster secret" "$LOG")" -ge 2 ] && [ "$(status_count $A)" -ge $((statuses + 3)) ]
+}
+if wait_until 15 retried; then ok "the intruders' re-joins were refused too"; else fail "no second refusal of the wrong-secret node within 15 s"; fi
 
 alive $A || fail "A died"
 intruders=("127.0.0.1:${PORTS[$WRONG]}" "127.0.0.1:${PORTS[$NONE]}")

@@ -25,29 +25,14 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # start_at INDEX LISTEN_IP ADVERTISE_IP|- ARGS...: like start_proc, with --listen LISTEN_IP:PORT and,
 # unless "-", --advertise ADVERTISE_IP:PORT (same port).
 start_at() {
-  local i=$1 listen_ip=$2 advertise_ip=$3; shift 3
-  local attempt port pid advertise
-  for attempt in 1 2 3 4 5 6 7 8; do
-    next_port
-    port=$NEXT_PORT
-    OUTS[$i]="$WORK/$i.out"
-    ERRS[$i]="$WORK/$i.err"
-    advertise=()
-    [ "$advertise_ip" != "-" ] && advertise=(--advertise "$advertise_ip:$port")
-    "$HYPAR" node --listen "$listen_ip:$port" "${advertise[@]}" "$@" </dev/null >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
-    pid=$!
-    if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
-      PIDS[$i]=$pid
-      PORTS[$i]=$port
-      return 0
-    fi
-    wait "$pid" 2>/dev/null
-    if ! grep -q "cannot listen" "${ERRS[$i]}"; then
-      echo "process $i did not start:"; cat "${ERRS[$i]}"
-      return 1
-    fi
-  done
-  return 1
+  local i=$1
+  LISTEN_IP=$2 ADVERTISE_IP=$3
+  shift 3
+  start_proc_with deploy_listen "$i" /dev/null "$HYPAR" node "$@"
+}
+deploy_listen() {
+  printf '%s\n' --listen "$LISTEN_IP:$1"
+  [ "$ADVERTISE_IP" = "-" ] || printf '%s\n' --advertise "$ADVERTISE_IP:$1"
 }
 # restart_at INDEX LISTEN ARGS...: starts process INDEX again on its address (output appended),
 # retrying for a few seconds while the port is still taken (the test's ports may fall in the
@@ -203,15 +188,11 @@ app_index=20
 for app in "${OTHER_APPS[@]}"; do
   a=$app_index; b=$((app_index + 1)); app_index=$((app_index + 2))
   name=$(basename "$app")
-  next_port; p=$NEXT_PORT
-  OUTS[$a]="$WORK/$a.out"; ERRS[$a]="$WORK/$a.err"
-  "$app" --listen "0.0.0.0:$p" --advertise "127.0.0.5:$p" --state-dir "$WORK" </dev/null >"${OUTS[$a]}" 2>"${ERRS[$a]}" &
-  PIDS[$a]=$!
+  LISTEN_IP=0.0.0.0 ADVERTISE_IP=127.0.0.5
+  start_proc_with deploy_listen "$a" /dev/null "$app" --state-dir "$WORK" || { fail "$name did not start"; continue; }
+  p=${PORTS[$a]}
   echo "127.0.0.5:$p" >"$WORK/$name-seeds"
-  next_port; q=$NEXT_PORT
-  OUTS[$b]="$WORK/$b.out"; ERRS[$b]="$WORK/$b.err"
-  "$app" --listen "127.0.0.1:$q" --join-file "$WORK/$name-seeds" </dev/null >"${OUTS[$b]}" 2>"${ERRS[$b]}" &
-  PIDS[$b]=$!
+  start_proc "$b" /dev/null "$app" --join-file "$WORK/$name-seeds" || { fail "$name did not start"; continue; }
   if wait_until 10 has_line "${OUTS[$b]}" "\"event\":\"link_up\",\"peer\":\"127.0.0.5:$p\"" &&
      has_line "${OUTS[$a]}" "\"event\":\"listening\",\"id\":\"127.0.0.5:$p\""; then
     ok "$name: 0.0.0.0:$p advertised as 127.0.0.5:$p, joined through a contact file"

@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "broadcast_cluster.hpp"
-#include "hypar/frame_type.hpp"
+#include "hypar/plumtree/codec.hpp"
 
 using namespace hypar;
 using namespace hypar::testing;

@@ -15,7 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../apps/procs.sh"
 SKIP=77
 declare -a NAMESPACES=()  # created by this test, deleted on exit
 declare -a NSOF=()        # namespace of process INDEX
-declare -a IDS=()         # IP:PORT identity of process INDEX
+IDS=()                    # IP:PORT identity of process INDEX (declared by procs.sh)
 declare -A INDEX_OF=()    # IP:PORT -> INDEX
 declare -a STARTED_AT=()  # $SECONDS when process INDEX started
 
@@ -123,6 +123,19 @@ open_input() {
 }
 say() { echo "$2" >&"${IN_FD[$1]}"; }  # say INDEX LINE: process INDEX broadcasts LINE
 
+# start_chained INDEX NS IP "SENDERS" PROGRAM ARGS...: start_in_ns on IP:7000+INDEX, named nINDEX,
+# joining through process 0 and then INDEX-1; stdin is a FIFO (open_input) when INDEX is one of
+# SENDERS, else /dev/null. Fails the test and exits when the process does not start.
+start_chained() {
+  local i=$1 ns=$2 ip=$3 senders=" $4 " input=/dev/null; shift 4
+  local -a joins=()
+  if [[ "$senders" == *" $i "* ]]; then open_input "$i"; input=$INPUT_FILE; fi
+  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
+  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
+  start_in_ns "$i" "$ns" "$ip" $((7000 + i)) "$input" "$@" --name "n$i" "${joins[@]}" ||
+    { fail "node $i did not start"; exit 1; }
+}
+
 kill_proc() {  # kill_proc INDEX: SIGKILL and reap
   local pid=${PIDS[$1]}
   [ -z "$pid" ] && return 0
@@ -132,78 +145,8 @@ kill_proc() {  # kill_proc INDEX: SIGKILL and reap
 }
 
 # ---------------------------------------------------------------- views and components
-
-# active_of INDEX: the active view of process INDEX (one IP:PORT per line), replayed from its
-# link_up / link_down lines (the node reports exactly the changes of its active view).
-active_of() {
-  grep -F '"event":"link_' "${OUTS[$1]}" 2>/dev/null | awk -F'"' '
-    /"event":"link_up"/   { up[$8] = 1 }
-    /"event":"link_down"/ { delete up[$8] }
-    END { for (p in up) print p }'
-}
-
-# edges INDEX...: "node ID" and "edge ID PEER" lines for the given processes (edges only to peers
-# among them: a link to a process outside the set, e.g. a dead one, does not connect anything).
-edges() {
-  local i p
-  declare -A member=()
-  for i in "$@"; do member[${IDS[$i]}]=1; done
-  for i in "$@"; do
-    echo "node ${IDS[$i]}"
-    for p in $(active_of "$i"); do [ -n "${member[$p]:-}" ] && echo "edge ${IDS[$i]} $p"; done
-  done
-}
-
-# components INDEX...: prints the number of connected components of the active-view graph
-# among these processes (a link counts in both directions, as a TCP connection does).
-components() { components_holding "$*" "$@"; }
-# components_holding "WANTED" INDEX...: in the graph of the processes INDEX..., the number of
-# components that hold a WANTED process (the others may relay: e.g. a node still joining).
-components_holding() {
-  local wanted=($1) i; shift
-  { edges "$@"; for i in "${wanted[@]}"; do echo "want ${IDS[$i]}"; done; } | awk '
-    $1 == "node" { nodes[$2] = 1; next }
-    $1 == "want" { want[$2] = 1; next }
-    $1 == "edge" { adj[$2] = adj[$2] " " $3; adj[$3] = adj[$3] " " $2 }
-    END {
-      c = 0
-      for (s in want) {
-        if (s in seen) continue
-        c++; seen[s] = 1; q[0] = s; h = 0; t = 1
-        while (h < t) {
-          n = split(adj[q[h++]], nb, " ")
-          for (j = 1; j <= n; j++) if ((nb[j] in nodes) && !(nb[j] in seen)) { seen[nb[j]] = 1; q[t++] = nb[j] }
-        }
-      }
-      print c
-    }'
-}
-connected() { [ "$(components "$@")" -eq 1 ]; }
-
-# cross_links "A-INDEXES" "B-INDEXES": active links from a process of one group to one of the other.
-cross_links() {
-  local a=($1) b=($2) i p n=0
-  declare -A in_b=()
-  for i in "${b[@]}"; do in_b[${IDS[$i]}]=1; done
-  for i in "${a[@]}"; do
-    for p in $(active_of "$i"); do [ -n "${in_b[$p]:-}" ] && n=$((n + 1)); done
-  done
-  echo "$n"
-}
-
-min_active() {  # min_active INDEX...: the smallest active view among them
-  local i n m=1000000
-  for i in "$@"; do n=$(active_of "$i" | wc -l); [ "$n" -lt "$m" ] && m=$n; done
-  echo "$m"
-}
-
-show_views() {
-  local i
-  for i in "$@"; do
-    echo "  $i ${IDS[$i]}: active=[$(active_of "$i" | tr '\n' ' ')]"
-    grep -E '\[(warn|error)\]' "${ERRS[$i]}" 2>/dev/null | tail -2 | sed 's/^/    /'
-  done
-}
+# active_of, edges, components, components_holding, connected, cross_links, min_active, show_views:
+# tests/support/views.sh, sourced by procs.sh.
 
 # ---------------------------------------------------------------- deliveries
 
@@ -222,6 +165,16 @@ missing() {
 all_delivered() {
   local idx=($1) i; shift
   for i in "${idx[@]}"; do [ -z "$(missing "$i" "$@")" ] || return 1; done
+}
+
+# check_once_and_alive INDEX...: no process delivered a message twice, and every one is alive.
+check_once_and_alive() {
+  local i d
+  for i in "$@"; do
+    d=$(duplicates "$i")
+    [ -n "$d" ] && fail "node $i delivered twice: $(echo "$d" | head -3 | tr '\n' ' ')"
+    alive "$i" || fail "node $i died"
+  done
 }
 
 # rss_check OK MESSAGE-IF-OK MESSAGE-IF-NOT: an RSS bound, checked unless the binaries run under a

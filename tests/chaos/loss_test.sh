@@ -25,15 +25,7 @@ N=12
 NODE_ARGS=(--keepalive 1s --shuffle-period 2s)  # a peer silent for 5 s is failed
 ALL=($(seq 0 $((N - 1))))
 SENDERS=(0 4 8)
-for i in "${ALL[@]}"; do
-  input=/dev/null
-  if [[ " ${SENDERS[*]} " == *" $i "* ]]; then open_input "$i"; input=$INPUT_FILE; fi
-  joins=()
-  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
-  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
-  start_in_ns "$i" "$NS" "$IP" $((7000 + i)) "$input" "$PLUMCAST" --name "n$i" "${NODE_ARGS[@]}" "${joins[@]}" ||
-    { fail "node $i did not start"; exit 1; }
-done
+for i in "${ALL[@]}"; do start_chained "$i" "$NS" "$IP" "${SENDERS[*]}" "$PLUMCAST" "${NODE_ARGS[@]}"; done
 formed() { connected "${ALL[@]}" && [ "$(min_active "${ALL[@]}")" -ge 2 ]; }
 wait_until 30 formed && ok "$N nodes in $NS: one component, every active view >= 2" ||
   { fail "the overlay did not form within 30 s"; show_views "${ALL[@]}"; exit 1; }
@@ -89,11 +81,7 @@ else
   done
   fail "messages broadcast under loss never reached every node"
 fi
-for i in "${ALL[@]}"; do
-  d=$(duplicates "$i")
-  [ -n "$d" ] && fail "node $i delivered twice: $(echo "$d" | head -3 | tr '\n' ' ')"
-  alive "$i" || fail "node $i died"
-done
+check_once_and_alive "${ALL[@]}"
 [ "$FAILURES" -eq 0 ] && ok "no message delivered twice"
 
 if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit 1; fi

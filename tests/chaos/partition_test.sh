@@ -38,13 +38,7 @@ SENDERS=(0 1 2 8 9 10)  # broadcast through their stdin FIFO
 
 for i in "${ALL[@]}"; do
   if [ "$i" -lt 8 ]; then ns=$NS_A ip=$IP_A; else ns=$NS_B ip=$IP_B; fi
-  input=/dev/null
-  if [[ " ${SENDERS[*]} " == *" $i "* ]]; then open_input "$i"; input=$INPUT_FILE; fi
-  joins=()
-  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
-  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
-  start_in_ns "$i" "$ns" "$ip" $((7000 + i)) "$input" "$PLUMCAST" --name "n$i" "${NODE_ARGS[@]}" "${joins[@]}" ||
-    { fail "node $i did not start"; exit 1; }
+  start_chained "$i" "$ns" "$ip" "${SENDERS[*]}" "$PLUMCAST" "${NODE_ARGS[@]}"
 done
 ok "16 plumcast nodes: 0-7 in $NS_A ($IP_A), 8-15 in $NS_B ($IP_B)"
 
@@ -109,11 +103,7 @@ else
   echo "note - a broadcast made during the cut did not reach the other side after the heal (not checked)"
 fi
 
-for i in "${ALL[@]}"; do
-  d=$(duplicates "$i")
-  [ -n "$d" ] && fail "node $i delivered twice: $d"
-  alive "$i" || fail "node $i died"
-done
+check_once_and_alive "${ALL[@]}"
 [ "$FAILURES" -eq 0 ] && ok "no node delivered a message twice; all 16 alive"
 
 if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit 1; fi

@@ -3,7 +3,8 @@
 # Stall: 8 plumcast nodes on 127.0.0.1 in a namespace of their own (--keepalive 200ms: a peer
 # silent for 1 s is failed); node 0 broadcasts 5 messages a second throughout. Node 5 is SIGSTOPped
 # for STALL_S seconds (default 4, four times the keepalive timeout), then SIGCONTinued.
-#   1. every neighbour it had reports link_down for it with reason "timed_out" (within 5 s), and
+#   1. every neighbour it had reports link_down for it with reason "timed_out" (within 5 s; one that
+#      evicted it for another peer just before may say "evicted"), and
 #      the others stay one component without it;
 #   2. after SIGCONT it notices: it reports link_down for each of its old neighbours, then link_up
 #      again, and the overlay is one component with it within 15 s;
@@ -23,15 +24,7 @@ N=8
 V=5
 ALL=($(seq 0 $((N - 1))))
 OTHERS=(0 1 2 3 4 6 7)
-for i in "${ALL[@]}"; do
-  input=/dev/null
-  [ "$i" -eq 0 ] && { open_input 0; input=$INPUT_FILE; }
-  joins=()
-  [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
-  [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
-  start_in_ns "$i" "$NS" 127.0.0.1 $((7000 + i)) "$input" "$PLUMCAST" --name "n$i" --keepalive 200ms \
-    --shuffle-period 2s "${joins[@]}" || { fail "node $i did not start"; exit 1; }
-done
+for i in "${ALL[@]}"; do start_chained "$i" "$NS" 127.0.0.1 0 "$PLUMCAST" --keepalive 200ms --shuffle-period 2s; done
 formed() { connected "${ALL[@]}" && [ "$(min_active "${ALL[@]}")" -ge 2 ]; }
 wait_until 30 formed && ok "$N nodes: one component, every active view >= 2" ||
   { fail "the overlay did not form within 30 s"; show_views "${ALL[@]}"; exit 1; }
@@ -47,22 +40,29 @@ lines() { wc -l <"${OUTS[$1]}"; }
 after() { tail -n "+$(($2 + 1))" "${OUTS[$1]}"; }  # after INDEX LINE: the lines after line LINE
 
 # ---------------------------------------------------------------- the stall
-NEIGH=()
-for p in $(active_of "$V"); do NEIGH+=("${INDEX_OF[$p]}"); done
 declare -A MARK=()
 for i in "${ALL[@]}"; do MARK[$i]=$(lines "$i"); done
 kill -STOP "${PIDS[$V]}"
 stop_at=$SECONDS
+# Node V's output is frozen now: its neighbours are those of its last view. (Read before the stop,
+# a link could change in between; scripts/stress-tests.sh caught an eviction just before it.)
+NEIGH=()
+for p in $(active_of "$V"); do NEIGH+=("${INDEX_OF[$p]}"); done
 echo "info - node $V (${IDS[$V]}) stopped; its neighbours: ${NEIGH[*]}"
 neighbours_timed_out() {
   local i
+  # A neighbour that evicted V for another peer after the mark (its DISCONNECT still unread by the
+  # stopped V) dropped it legitimately; at least one must have timed it out.
+  local timed_out=0
   for i in "${NEIGH[@]}"; do
-    after "$i" "${MARK[$i]}" | grep -q "\"event\":\"link_down\",\"peer\":\"${IDS[$V]}\",\"reason\":\"timed_out\"" || return 1
+    after "$i" "${MARK[$i]}" | grep -qE "\"event\":\"link_down\",\"peer\":\"${IDS[$V]}\",\"reason\":\"(timed_out|evicted)\"" || return 1
+    after "$i" "${MARK[$i]}" | grep -q "\"peer\":\"${IDS[$V]}\",\"reason\":\"timed_out\"" && timed_out=$((timed_out + 1))
   done
+  [ "$timed_out" -ge 1 ]
 }
 others_without_v() { local i; for i in "${OTHERS[@]}"; do active_of "$i" | grep -qxF "${IDS[$V]}" && return 1; done; connected "${OTHERS[@]}"; }
 if wait_until 5 neighbours_timed_out; then
-  ok "every neighbour of node $V reported link_down reason timed_out, $((SECONDS - stop_at)) s after SIGSTOP"
+  ok "every neighbour of node $V reported link_down reason timed_out (or evicted it just before), $((SECONDS - stop_at)) s after SIGSTOP"
 else
   for i in "${NEIGH[@]}"; do
     echo "  neighbour $i: $(after "$i" "${MARK[$i]}" | grep "\"peer\":\"${IDS[$V]}\"" | grep link_down | head -1)"
@@ -102,11 +102,7 @@ else
   for i in "${ALL[@]}"; do m=$(missing "$i" "${SENT[@]}" | tr '\n' ' '); [ -n "$m" ] && echo "  node $i misses: $m"; done
   fail "some messages never reached every node"
 fi
-for i in "${ALL[@]}"; do
-  d=$(duplicates "$i")
-  [ -n "$d" ] && fail "node $i delivered twice: $d"
-  alive "$i" || fail "node $i died"
-done
+check_once_and_alive "${ALL[@]}"
 [ "$FAILURES" -eq 0 ] && ok "no message delivered twice"
 
 if [ "$FAILURES" -ne 0 ]; then echo "$FAILURES check(s) failed"; exit 1; fi

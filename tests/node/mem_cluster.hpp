@@ -64,33 +64,22 @@ struct MemCluster {
     }, seconds(5));
   }
 
-  // Connected and symmetric over the given live nodes.
+  // The active views of the given nodes.
+  test::ViewGraph<Address> graph(const std::set<std::size_t>& members) const {
+    test::ViewGraph<Address> g;
+    for (auto i : members) {
+      std::vector<Address> peers;
+      for (const auto& p : nodes[i]->peers()) peers.push_back(p.address);
+      g.add(addr(i), peers);
+    }
+    return g;
+  }
+
+  // Over the given live nodes: every node has a neighbour, every link is to a live node and
+  // known to both ends, and the whole is one component.
   bool healthy(const std::set<std::size_t>& live) const {
-    std::map<Address, std::set<Address>> graph;
-    std::set<Address> live_addrs;
-    for (auto i : live) live_addrs.insert(addr(i));
-    for (auto i : live) {
-      for (const auto& p : nodes[i]->peers()) {
-        if (!live_addrs.count(p.address)) return false;
-        graph[addr(i)].insert(p.address);
-      }
-      if (graph[addr(i)].empty()) return false;
-    }
-    for (const auto& [a, out] : graph) {
-      for (const auto& b : out) {
-        if (!graph[b].count(a)) return false;
-      }
-    }
-    std::set<Address> seen{addr(*live.begin())};
-    std::vector<Address> todo{addr(*live.begin())};
-    while (!todo.empty()) {
-      const Address a = todo.back();
-      todo.pop_back();
-      for (const auto& b : graph[a]) {
-        if (seen.insert(b).second) todo.push_back(b);
-      }
-    }
-    return seen.size() == live.size();
+    const auto g = graph(live);
+    return g.min_degree() > 0 && g.closed() && g.symmetric() && g.connected();
   }
 
   std::set<std::size_t> all() const {

@@ -10,6 +10,8 @@
 
 #include "hypar/node/node.hpp"
 #include "skip.hpp"
+#include "support/all_of.hpp"
+#include "support/view_graph.hpp"
 
 namespace hypar::testing {
 
@@ -58,11 +60,7 @@ struct EventLog {
   std::vector<Event> events;
   template <class T>
   std::vector<T> all() const {
-    std::vector<T> out;
-    for (const auto& e : events) {
-      if (auto* x = std::get_if<T>(&e)) out.push_back(*x);
-    }
-    return out;
+    return test::all_of<T>(events);
   }
 };
 
@@ -81,6 +79,18 @@ inline void collect_events(asio::io_context& io, Node& node, std::shared_ptr<Eve
 inline asio::awaitable<void> join_into(Node& node, std::vector<Address> contacts, std::optional<bool>* outcome) {
   const bool ok = co_await node.join(std::move(contacts));
   if (outcome) *outcome = ok;
+}
+
+// The active views of `nodes` (null entries, i.e. destroyed nodes, left out) as a graph.
+inline test::ViewGraph<Address> view_graph(const std::vector<std::unique_ptr<Node>>& nodes) {
+  test::ViewGraph<Address> graph;
+  for (const auto& n : nodes) {
+    if (!n) continue;
+    std::vector<Address> peers;
+    for (const auto& p : n->peers()) peers.push_back(p.address);
+    graph.add(n->id().address, peers);
+  }
+  return graph;
 }
 
 inline bool has_peer(const Node& node, const Address& peer) {

@@ -18,28 +18,10 @@ start_node() {
 # start_ops_proc INDEX STDIN_FILE PROGRAM ARGS...: like start_proc, with --metrics-listen at
 # port + METRICS_OFFSET (a new pair of ports until both are free).
 start_ops_proc() {
-  local i=$1 input=$2; shift 2
-  local attempt port pid
-  for attempt in 1 2 3 4 5 6 7 8; do
-    next_port
-    port=$NEXT_PORT
-    OUTS[$i]="$WORK/$i.out"
-    ERRS[$i]="$WORK/$i.err"
-    "$@" --listen "127.0.0.1:$port" --metrics-listen "127.0.0.1:$((port + METRICS_OFFSET))" \
-      <"$input" >"${OUTS[$i]}" 2>"${ERRS[$i]}" &
-    pid=$!
-    if wait_until 10 proc_ready "$pid" "${OUTS[$i]}" && has_line "${OUTS[$i]}" '"event":"listening"'; then
-      PIDS[$i]=$pid
-      PORTS[$i]=$port
-      MPORTS[$i]=$((port + METRICS_OFFSET))
-      return 0
-    fi
-    wait "$pid" 2>/dev/null
-    grep -q "cannot listen" "${ERRS[$i]}" || { echo "process $i did not start:"; cat "${ERRS[$i]}"; return 1; }
-  done
-  echo "process $i: no free ports after 8 attempts"
-  return 1
+  start_proc_with ops_listen "$@" || return 1
+  MPORTS[$1]=$((PORTS[$1] + METRICS_OFFSET))
 }
+ops_listen() { printf '%s\n' --listen "127.0.0.1:$1" --metrics-listen "127.0.0.1:$(($1 + METRICS_OFFSET))"; }
 
 # http GET of http://127.0.0.1:PORT/PATH, body on stdout; fails on a non-2xx status.
 http_get() { curl -sf --max-time 5 "http://127.0.0.1:$1$2"; }

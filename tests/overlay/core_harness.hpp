@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "support/all_of.hpp"
 #include "hypar/hyparview/core.hpp"
 
 namespace hypar::hyparview::testing {
@@ -57,11 +58,7 @@ struct Harness {
   // ---- queries over the recorded outputs ----
   template <class T>
   std::vector<T> all() const {
-    std::vector<T> found;
-    for (const auto& o : out) {
-      if (auto* x = std::get_if<T>(&o)) found.push_back(*x);
-    }
-    return found;
+    return test::all_of<T>(out);
   }
   template <class M>
   std::vector<std::pair<Address, M>> sent() const {

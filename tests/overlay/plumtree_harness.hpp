@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "support/all_of.hpp"
 #include "hypar/plumtree/core.hpp"
 
 namespace hypar::plumtree::testing {
@@ -68,11 +69,7 @@ struct Harness {
   // ---- queries over the recorded outputs ----
   template <class T>
   std::vector<T> all() const {
-    std::vector<T> found;
-    for (const auto& o : out) {
-      if (auto* x = std::get_if<T>(&o)) found.push_back(*x);
-    }
-    return found;
+    return test::all_of<T>(out);
   }
   template <class M>
   std::vector<M> sent_to(int peer) const {

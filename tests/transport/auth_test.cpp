@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hypar/frame_type.hpp"
+#include "hypar/transport/frame_type.hpp"
 
 using namespace hypar;
 using namespace hypar::transport;

@@ -17,7 +17,7 @@
 #include <system_error>
 
 #include "hypar/bytes.hpp"
-#include "hypar/frame_type.hpp"
+#include "hypar/transport/frame_type.hpp"
 
 namespace hypar::transport {
 namespace {

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "hypar/bytes.hpp"
-#include "hypar/frame_type.hpp"
+#include "hypar/transport/frame_type.hpp"
 
 namespace hypar::transport {
 namespace {

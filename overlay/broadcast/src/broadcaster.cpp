@@ -6,8 +6,8 @@
 #include <string>
 
 #include "broadcaster_impl.hpp"
+#include "frame_types.hpp"
 #include "hypar/driver/driver.hpp"
-#include "hypar/frame_type.hpp"
 #include "hypar/log.hpp"
 #include "hypar/plumtree/codec.hpp"
 

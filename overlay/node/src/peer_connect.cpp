@@ -5,7 +5,7 @@
 #include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include "hypar/frame_type.hpp"
+#include "hypar/node/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
 #include "hypar/runtime/clock_timer.hpp"

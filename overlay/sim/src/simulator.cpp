@@ -505,93 +505,98 @@ void Simulator::push_event(Duration::rep at, std::uint32_t node, std::uint32_t s
                  [](const Event& a, const Event& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; });
 }
 
+// An item reaches the other end of its link: the receiver's link state changes, and its core hears
+// of it (or its upper layer, for application bytes).
 void Simulator::deliver(const Event& event) {
   Item item = items_.take(event.slot);
   const std::uint32_t link_id = item.link;
   Link& link = links_[link_id];
   --link.in_flight;
   const std::uint8_t dir = item.dir;
+  if (item.kind == ItemKind::syn && link.syn_in_flight[dir] == item.conn) link.syn_in_flight[dir] = 0;
   const std::uint32_t sender = link.node[dir];
   const std::uint32_t receiver = link.node[1 - dir];
-  if (item.kind == ItemKind::syn && link.syn_in_flight[dir] == item.conn) link.syn_in_flight[dir] = 0;
-  Side& side = link.side[1 - dir];
-
+  std::optional<InputKind> kind;
+  if (nodes_[receiver].alive) {
+    kind = arrive(item, link_id);
+  } else {
+    lost_at_dead_node(item, link_id);
+  }
+  release_link_if_idle(link_id);
+  if (!kind) return;
+  if (const auto* bytes = std::get_if<std::vector<std::uint8_t>>(&item.body); bytes && *kind == InputKind::received) {
+    deliver_app(receiver, sender, *bytes);
+    return;
+  }
   InputEvent input;
   input.at = now_;
   input.node = receiver;
   input.peer = sender;
-  bool report = false;
+  input.kind = *kind;
+  if (*kind == InputKind::received) input.message = &std::get<Message>(item.body);
+  notify(input);
+}
 
-  if (!nodes_[receiver].alive) {
-    // Nobody listens: a handshake is refused after the connect timeout; the rest is lost.
-    if (item.kind == ItemKind::syn && nodes_[sender].alive) {
-      enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{},
-              config_.connect_fail_delay);
-    } else if (item.kind == ItemKind::message && config_.crash_notice == CrashNotice::on_send &&
-               nodes_[sender].alive && link.side[dir].state == SideState::up && link.side[dir].conn == item.conn) {
-      // A write to a vanished host: the sender's link breaks (later copies are ignored there).
-      enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{});
-    }
-    release_link_if_idle(link_id);
-    return;
-  }
-
+// The item reaches a live receiver: the transitions of the receiver's side of the link, and the
+// input its core is to be told of, if any.
+std::optional<InputKind> Simulator::arrive(const Item& item, std::uint32_t link_id) {
+  Link& link = links_[link_id];
+  const std::uint8_t dir = item.dir;
+  Side& side = link.side[1 - dir];
   const bool same_conn = side.conn == item.conn;
   switch (item.kind) {
-    case ItemKind::syn:
-      if (!nodes_[sender].alive) break;  // the initiator died before the handshake finished
-      if (side.state == SideState::none || side.state == SideState::joining) {
-        const bool was_joining = side.state == SideState::joining;
-        side = Side{SideState::up, item.conn};
-        // The initiator hears back before anything we send on this link.
-        enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::ack, item.conn, Message{});
-        if (was_joining) flush_held(link_id);
-        input.kind = InputKind::link_up;
-        report = true;
-      } else {
+    case ItemKind::syn: {
+      if (!nodes_[link.node[dir]].alive) return std::nullopt;  // the initiator died before the handshake finished
+      if (side.state != SideState::none && side.state != SideState::joining) {
         ++anomalies_;
+        return std::nullopt;
       }
-      break;
+      const bool was_joining = side.state == SideState::joining;
+      side = Side{SideState::up, item.conn};
+      // The initiator hears back before anything we send on this link.
+      enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::ack, item.conn, Message{});
+      if (was_joining) flush_held(link_id);
+      return InputKind::link_up;
+    }
     case ItemKind::ack:
-      if (side.state == SideState::opening && same_conn) {
-        side.state = SideState::up;
-        input.kind = InputKind::link_up;
-        report = true;
-      }
-      break;
+      if (side.state != SideState::opening || !same_conn) return std::nullopt;
+      side.state = SideState::up;
+      return InputKind::link_up;
     case ItemKind::message:
-      if (side.state == SideState::up && same_conn) {
-        if (const auto* bytes = std::get_if<std::vector<std::uint8_t>>(&item.body)) {
-          release_link_if_idle(link_id);
-          deliver_app(receiver, sender, *bytes);
-          return;
-        }
-        input.kind = InputKind::received;
-        input.message = &std::get<Message>(item.body);
-        report = true;
-      }
-      break;
+      if (side.state != SideState::up || !same_conn) return std::nullopt;
+      return InputKind::received;
     case ItemKind::fin:
-      if (side.state == SideState::up && same_conn) {
-        side = Side{};
-        input.kind = InputKind::link_down;
-        report = true;
+      if (side.state != SideState::up || !same_conn) return std::nullopt;
+      side = Side{};
+      return InputKind::link_down;
+    case ItemKind::rst: {
+      if (side.state == SideState::none || !same_conn) return std::nullopt;
+      const InputKind kind = side.state == SideState::up ? InputKind::link_down : InputKind::connect_failed;
+      if (side.state == SideState::joining) {
+        for (std::uint32_t slot : link.held) items_.take(slot);
+        link.held.clear();
       }
-      break;
-    case ItemKind::rst:
-      if (side.state != SideState::none && same_conn) {
-        input.kind = side.state == SideState::up ? InputKind::link_down : InputKind::connect_failed;
-        if (side.state == SideState::joining) {
-          for (std::uint32_t slot : link.held) items_.take(slot);
-          link.held.clear();
-        }
-        side = Side{};
-        report = true;
-      }
-      break;
+      side = Side{};
+      return kind;
+    }
   }
-  release_link_if_idle(link_id);
-  if (report) notify(input);
+  return std::nullopt;
+}
+
+// Nobody listens at a dead receiver: a handshake is refused after the connect timeout; the rest
+// is lost, except that with CrashNotice::on_send a write breaks the sender's link.
+void Simulator::lost_at_dead_node(const Item& item, std::uint32_t link_id) {
+  const Link& link = links_[link_id];
+  const std::uint8_t dir = item.dir;
+  const std::uint32_t sender = link.node[dir];
+  if (item.kind == ItemKind::syn && nodes_[sender].alive) {
+    enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{},
+            config_.connect_fail_delay);
+  } else if (item.kind == ItemKind::message && config_.crash_notice == CrashNotice::on_send &&
+             nodes_[sender].alive && link.side[dir].state == SideState::up && link.side[dir].conn == item.conn) {
+    // A write to a vanished host: the sender's link breaks (later copies are ignored there).
+    enqueue(link_id, static_cast<std::uint8_t>(1 - dir), ItemKind::rst, item.conn, Message{});
+  }
 }
 
 void Simulator::fire_timer(const Event& event) {

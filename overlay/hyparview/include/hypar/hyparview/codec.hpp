@@ -9,12 +9,18 @@
 #include <vector>
 
 #include "hypar/decoded.hpp"
-#include "hypar/frame_type.hpp"
 #include "hypar/hyparview/messages.hpp"
+
+// HyParView's frame types (every layer's: hypar/transport/frame_type.hpp).
+namespace hypar::frame_type {
+inline constexpr std::uint8_t kHyparviewFirst = 0x01;  // HyParView messages 0x01..0x08
+inline constexpr std::uint8_t kHyparviewLast = 0x08;
+inline constexpr bool is_hyparview(std::uint8_t type) { return type >= kHyparviewFirst && type <= kHyparviewLast; }
+}  // namespace hypar::frame_type
 
 namespace hypar::hyparview {
 
-// Type bytes, within the HyParView range of the frame type registry.
+// Type bytes, within HyParView's range of frame types.
 enum class MessageType : std::uint8_t {
   join = 0x01,
   forward_join = 0x02,

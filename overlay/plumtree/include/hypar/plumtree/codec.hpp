@@ -9,12 +9,23 @@
 #include <vector>
 
 #include "hypar/decoded.hpp"
-#include "hypar/frame_type.hpp"
 #include "hypar/plumtree/messages.hpp"
+
+// Plumtree's frame types (every layer's: hypar/transport/frame_type.hpp). Plumtree's messages
+// travel inside node messages; the Broadcaster checks this range is clear of the node's own bytes.
+namespace hypar::frame_type {
+inline constexpr std::uint8_t kPlumtreeFirst = 0x20;    // Plumtree 0x20..0x2F
+inline constexpr std::uint8_t kPlumtreeGossip = 0x20;   // the four Plumtree messages;
+inline constexpr std::uint8_t kPlumtreeIHave = 0x21;    // 0x24..0x2F stay reserved
+inline constexpr std::uint8_t kPlumtreeGraft = 0x22;
+inline constexpr std::uint8_t kPlumtreePrune = 0x23;
+inline constexpr std::uint8_t kPlumtreeLast = 0x2F;
+inline constexpr bool is_plumtree(std::uint8_t type) { return type >= kPlumtreeFirst && type <= kPlumtreeLast; }
+}  // namespace hypar::frame_type
 
 namespace hypar::plumtree {
 
-// Type bytes, within the Plumtree range of the frame type registry (0x20..0x2F).
+// Type bytes, within Plumtree's range of frame types (0x20..0x2F).
 enum class MessageType : std::uint8_t {
   gossip = frame_type::kPlumtreeGossip,
   ihave = frame_type::kPlumtreeIHave,

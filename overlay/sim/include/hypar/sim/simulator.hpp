@@ -289,6 +289,8 @@ class Simulator {
   // events
   void push_event(Duration::rep at, std::uint32_t node, std::uint32_t slot, EventKind kind);
   void deliver(const Event& event);
+  std::optional<InputKind> arrive(const Item& item, std::uint32_t link_id);
+  void lost_at_dead_node(const Item& item, std::uint32_t link_id);
   void fire_timer(const Event& event);
   void fire_unknown_connect_failed(const Event& event);
   void fire_app_timer(const Event& event);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// A small SVG line-chart writer for hypar-sim's figures, with no dependencies: charts stacked
+// A small SVG line-chart writer for hypar-sim's and the benchmarks' figures, with no dependencies: charts stacked
 // vertically in one document, each with a frame, "nice" ticks on both axes, axis labels, a
 // title, a legend and one polyline per series (plus a marker per point for short series).
 // Output depends only on the input (fixed number formatting), so figures are reproducible.
