@@ -16,7 +16,7 @@ jobs=$(nproc)
 # The clang flavour's tests: those that run in seconds (the cores, codecs, in-memory nodes,
 # argument parsing), plus the installed-package test. The real-socket and process tests already
 # ran on the GCC build.
-clang_tests='^(test-lib|test-runtime|test-hyparview|test-plumtree|test-transport|test-node-mem|test-plot|test-hypar-cli):|^package$'
+clang_tests='^(test-lib|test-runtime|test-hyparview|test-plumtree|test-transport|test-node-mem|test-plot|test-hypar-cli|test-mesh):|^package$'
 
 for flavour in release clang asan; do
   echo "== building ($flavour)" >&2
