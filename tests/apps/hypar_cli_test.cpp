@@ -208,6 +208,32 @@ TEST_CASE("node apps: deployment options (advertise, names, SRV, files, state di
   CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--join-file", ""}).error == "--join-file needs a file name");
 }
 
+TEST_CASE("node apps: --meta and the event hooks") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:1", "--meta", "app=10.0.0.1:9000", "--meta", "zone=a=b",
+                             "--meta", "empty=", "--on-peer-up", "echo up", "--on-peer-down", "echo down",
+                             "--hook-timeout", "2s"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->metadata == Metadata{{"app", "10.0.0.1:9000"}, {"empty", ""}, {"zone", "a=b"}});
+  CHECK(r.args->on_peer_up == "echo up");
+  CHECK(r.args->on_peer_down == "echo down");
+  CHECK(r.args->hook_timeout == std::chrono::seconds(2));
+  const auto defaults = hypar_args({"node", "--listen", "127.0.0.1:1"});
+  REQUIRE(defaults.args);
+  CHECK(defaults.args->metadata.empty());
+  CHECK(defaults.args->on_peer_up.empty());
+  CHECK(defaults.args->hook_timeout == std::chrono::seconds(10));
+  CHECK(flooder_args({"--listen", "127.0.0.1:1", "--on-peer-up", "true"}).args->on_peer_up == "true");
+
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "novalue"}) == "bad --meta \"novalue\" (expected KEY=VALUE)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "bad key=1"}).starts_with(
+      "bad --meta \"bad key=1\": metadata key 'bad key' is invalid"));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "k=" + std::string(1100, 'v')}).find(
+            "at most 1024 are allowed") != std::string::npos);
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--on-peer-up", ""}) == "--on-peer-up needs a command");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--hook-timeout", "0"}) == "--hook-timeout must be above 0");
+}
+
 TEST_CASE("flooder: arguments") {
   const auto r = flooder_args({"--listen", "127.0.0.1:7000", "--join", "127.0.0.1:7001", "--join", "127.0.0.1:7002",
                                "--name", "f", "--secret-file", "s", "--log-level", "warn"});
