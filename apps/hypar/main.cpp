@@ -35,13 +35,13 @@ std::vector<Address> addresses_of(const std::vector<PeerId>& peers) {
 }
 
 // Prints one line per event, forever (the process ends with io_context::stop()).
-asio::awaitable<void> print_events(Node& node) {
+asio::awaitable<void> print_events(Node& node, app::NodeApp& node_app) {
   for (;;) {
     const Event event = co_await node.next_event();
     if (const auto* up = std::get_if<LinkUp>(&event)) {
-      print_line(cli::link_up_line(up->peer.address));
+      node_app.link_up(*up);
     } else if (const auto* down = std::get_if<LinkDown>(&event)) {
-      print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
+      node_app.link_down(*down);
     } else if (const auto* message = std::get_if<Message>(&event)) {
       print_line(cli::message_line(message->peer.address, message->bytes.size()));
     }
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   const std::unique_ptr<Node> node = node_app.start_node(std::move(*config));
   if (!node) return node_app.exit_status();
   node_app.leave_on_signal(*node);
-  node_app.spawn(print_events(*node));
+  node_app.spawn(print_events(*node, node_app));
   node_app.join_in_background(*node, args);
   if (args.status_every > Duration::zero()) node_app.spawn(print_status(*node, args.status_every));
   return node_app.run();
