@@ -14,7 +14,7 @@
 // The shape of an overlay app:
 //   1. Construct a Node on an io_context (it listens at once), then co_await node.join(contacts).
 //   2. Consume node.next_event() in one coroutine loop: LinkUp / LinkDown tell how the active view
-//      changes, Message carries the bytes a neighbour sent.
+//      changes, a Received event carries the bytes a neighbour sent.
 //   3. Talk only to active peers (node.peers()) with co_await node.send(peer, bytes); send waits
 //      while the peer's queue is full, so a slow peer slows the sender down instead of growing
 //      memory.
@@ -70,16 +70,15 @@ class Flooder {
     co_await send_to_all(bytes, std::nullopt);
   }
 
-  // The event loop: runs until the process stops.
+  // The event loop: runs until the node stops (or the process does).
   asio::awaitable<void> run() {
-    for (;;) {
-      const Event event = co_await node_.next_event();
-      if (const auto* message = std::get_if<Message>(&event)) {
+    while (const std::optional<Event> event = co_await node_.next_event()) {
+      if (const auto* message = std::get_if<Received>(&*event)) {
         co_await on_message(*message);
-      } else if (const auto* up = std::get_if<LinkUp>(&event)) {
+      } else if (const auto* up = std::get_if<LinkUp>(&*event)) {
         node_app_.link_up(*up);
         co_await catch_up(up->peer.address);
-      } else if (const auto* down = std::get_if<LinkDown>(&event)) {
+      } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
         // Nothing to do: the overlay replaces the lost neighbour (a LinkUp follows) and the
         // message history is re-sent to the replacement.
         node_app_.link_down(*down);
@@ -89,7 +88,7 @@ class Flooder {
 
  private:
   // A message from neighbour `from`: deliver and forward the first copy, drop the others.
-  asio::awaitable<void> on_message(const Message& received) {
+  asio::awaitable<void> on_message(const Received& received) {
     const auto message = flooder::decode(received.bytes);
     if (!message) {
       log::warn("flooder: dropped {} bytes from {} that are not a flood message", received.bytes.size(),

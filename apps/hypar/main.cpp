@@ -34,15 +34,14 @@ std::vector<Address> addresses_of(const std::vector<PeerId>& peers) {
   return out;
 }
 
-// Prints one line per event, forever (the process ends with io_context::stop()).
+// Prints one line per event until the node stops (the process ends with io_context::stop()).
 asio::awaitable<void> print_events(Node& node, app::NodeApp& node_app) {
-  for (;;) {
-    const Event event = co_await node.next_event();
-    if (const auto* up = std::get_if<LinkUp>(&event)) {
+  while (const std::optional<Event> event = co_await node.next_event()) {
+    if (const auto* up = std::get_if<LinkUp>(&*event)) {
       node_app.link_up(*up);
-    } else if (const auto* down = std::get_if<LinkDown>(&event)) {
+    } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
       node_app.link_down(*down);
-    } else if (const auto* message = std::get_if<Message>(&event)) {
+    } else if (const auto* message = std::get_if<Received>(&*event)) {
       print_line(cli::message_line(message->peer.address, message->bytes.size()));
     }
   }

@@ -63,7 +63,7 @@ asio::awaitable<void> print_links(Broadcaster& caster, app::NodeApp& node_app) {
       node_app.link_up(*up);
     } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
       node_app.link_down(*down);
-    } else if (const auto* message = std::get_if<Message>(&*event)) {
+    } else if (const auto* message = std::get_if<Received>(&*event)) {
       log::warn("plumcast: ignored a {}-byte non-Plumtree message from {}", message->bytes.size(),
                 message->peer.to_string());
     }

@@ -206,7 +206,7 @@ TEST_CASE("broadcast: other messages are forwarded or dropped, malformed Plumtre
   REQUIRE(c.run_until([&] { return forwarded.size() >= 2 && c.casters[plain]->stats().decode_errors == 2; },
                       seconds(5)));
   REQUIRE(std::holds_alternative<LinkUp>(forwarded[0]));
-  REQUIRE(std::get<Message>(forwarded[1]).bytes == hello);
+  REQUIRE(std::get<Received>(forwarded[1]).bytes == hello);
   REQUIRE(c.casters[plain]->stats().foreign_dropped == 1);
   REQUIRE(c.casters[forwarding]->stats().foreign_dropped == 0);
 
@@ -265,7 +265,6 @@ TEST_CASE("broadcast: destroying a broadcaster cancels its tasks while its node 
   caster.reset();
   clock.run_for(io, milliseconds(0));
   REQUIRE(clock.pending_waits() == node_waits);
-  REQUIRE(Node::where(node.id().address) == &node);
 }
 
 namespace {

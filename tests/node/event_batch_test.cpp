@@ -51,7 +51,7 @@ TEST_CASE("event batch: events come out in order with their peer, bytes and reas
 
   // The owning form of each view.
   REQUIRE(std::get<LinkUp>(q[0].to_event()).peer == a);
-  REQUIRE(std::get<Message>(q[1].to_event()).bytes == m1);
+  REQUIRE(std::get<Received>(q[1].to_event()).bytes == m1);
   REQUIRE(std::get<LinkDown>(q[4].to_event()).reason == DownReason::timed_out);
 }
 

@@ -66,7 +66,6 @@ TEST_CASE("deploy: a wildcard listen address needs an advertise address, and the
   asio::co_spawn(io, join_into(b, {a.id().address}, &joined), asio::detached);
   REQUIRE(run_until(io, [&] { return joined && has_peer(a, b.id().address) && has_peer(b, a.id().address); }, seconds(5)));
   REQUIRE(*joined);
-  REQUIRE(Node::where(a.id().address) == &a);
 }
 
 TEST_CASE("deploy: a refused contact fails at once with reason refused, not at the connect timeout") {

@@ -74,7 +74,7 @@ struct Pair {
     auto b_log = std::make_shared<EventLog>();
     collect_events(io, *b, b_log);
     REQUIRE(a->try_send(b->id().address, bytes) == SendResult::ok);
-    REQUIRE(run_until(io, [&] { return !b_log->all<Message>().empty(); }, seconds(5)));
+    REQUIRE(run_until(io, [&] { return !b_log->all<Received>().empty(); }, seconds(5)));
   }
 };
 

@@ -121,7 +121,7 @@ TEST_CASE("mem: two nodes dialling each other at once end with one link each way
   const std::vector<std::uint8_t> ping{1, 2, 3};
   REQUIRE(a.try_send(b.id().address, ping) == SendResult::ok);
   REQUIRE(b.try_send(a.id().address, ping) == SendResult::ok);
-  REQUIRE(c.run_until([&] { return a_log->all<Message>().size() == 1 && b_log->all<Message>().size() == 1; }, seconds(5)));
+  REQUIRE(c.run_until([&] { return a_log->all<Received>().size() == 1 && b_log->all<Received>().size() == 1; }, seconds(5)));
 }
 
 namespace {
@@ -133,13 +133,13 @@ std::vector<std::string> run_fingerprinted_scenario() {
   for (int i = 0; i < 12; ++i) {
     Node& node = c.add("m" + std::to_string(i));
     asio::co_spawn(c.io, [&node, &trace, i]() -> asio::awaitable<void> {
-      for (;;) {
-        const Event e = co_await node.next_event();
+      while (const std::optional<Event> event = co_await node.next_event()) {
+        const Event& e = *event;
         const auto ms = std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count();
         std::string line = std::to_string(ms) + " n" + std::to_string(i) + " ";
         if (auto* up = std::get_if<LinkUp>(&e)) line += "up " + up->peer.address.to_string();
         if (auto* down = std::get_if<LinkDown>(&e)) line += "down " + down->peer.address.to_string();
-        if (std::get_if<Message>(&e)) line += "message";
+        if (std::get_if<Received>(&e)) line += "message";
         trace.push_back(line);
       }
     }, [](std::exception_ptr) {});
@@ -241,4 +241,40 @@ TEST_CASE("mem: nodes that join in bursts through random earlier nodes all reach
   const bool filled = c.run_until([&] { return shortest() >= 4 && c.healthy(c.all()); }, seconds(25));
   INFO("smallest active view: " << shortest());
   REQUIRE(filled);
+}
+
+// The error model (docs/api.md, "Errors"): a stopped node is an expected outcome, returned as
+// nullopt / false after the pending events drained, never thrown.
+TEST_CASE("mem: after leave(), next_event drains the pending events, then returns nullopt; next_events false") {
+  MemCluster c;
+  c.add("m0");
+  c.add("m1");
+  REQUIRE(c.join_all_through(0));
+  REQUIRE(c.run_until([&] { return c.nodes[0]->peers().size() == 1; }, seconds(5)));
+  bool left = false;
+  asio::co_spawn(c.io, c.nodes[0]->leave(), [&](std::exception_ptr) { left = true; });
+  REQUIRE(c.run_until([&] { return left; }, seconds(5)));
+
+  std::vector<Event> drained;
+  bool ended = false;
+  bool threw = false;
+  asio::co_spawn(c.io, [&]() -> asio::awaitable<void> {
+    while (std::optional<Event> event = co_await c.nodes[0]->next_event()) drained.push_back(std::move(*event));
+    ended = true;
+  }, [&](std::exception_ptr e) { threw = e != nullptr; });
+  REQUIRE(c.run_until([&] { return ended || threw; }, seconds(5)));
+  CHECK_FALSE(threw);
+  // The LinkUp of m1, queued before the leave, was still handed out.
+  REQUIRE_FALSE(drained.empty());
+  CHECK(std::holds_alternative<LinkUp>(drained.front()));
+
+  std::optional<bool> batch_result;
+  EventBatch batch;
+  asio::co_spawn(c.io, [&]() -> asio::awaitable<void> { batch_result = co_await c.nodes[0]->next_events(batch); },
+                 [&](std::exception_ptr e) { threw = e != nullptr; });
+  REQUIRE(c.run_until([&] { return batch_result.has_value() || threw; }, seconds(5)));
+  CHECK_FALSE(threw);
+  CHECK(batch_result == false);
+  CHECK(batch.size() == 0);
+  CHECK_FALSE(c.nodes[0]->poll_event().has_value());
 }

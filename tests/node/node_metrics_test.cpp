@@ -28,7 +28,7 @@ TEST_CASE("metrics: counters follow links, messages and a graceful leave") {
 
   const std::vector<std::uint8_t> bytes(100, 7);
   for (int i = 0; i < 10; ++i) REQUIRE(a.try_send(b->id().address, bytes) == SendResult::ok);
-  REQUIRE(run_until(io, [&] { return b_log->all<Message>().size() == 10; }, seconds(5)));
+  REQUIRE(run_until(io, [&] { return b_log->all<Received>().size() == 10; }, seconds(5)));
 
   const NodeMetrics ma = a.metrics(), mb = b->metrics();
   REQUIRE(ma.active_peers == 1);
@@ -130,7 +130,7 @@ TEST_CASE("metrics: hostile HTTP clients do not disturb the node") {
   // The node keeps exchanging messages and answering scrapes.
   const std::vector<std::uint8_t> bytes{1, 2, 3};
   for (int i = 0; i < 100; ++i) REQUIRE(a.try_send(b.id().address, bytes) == SendResult::ok);
-  REQUIRE(run_until(io, [&] { return b_log->all<Message>().size() == 100; }, seconds(5)));
+  REQUIRE(run_until(io, [&] { return b_log->all<Received>().size() == 100; }, seconds(5)));
   REQUIRE(http_get(io, endpoint, "/metrics").starts_with("HTTP/1.1 200 OK\r\n"));
   REQUIRE(has_peer(a, b.id().address));
 }

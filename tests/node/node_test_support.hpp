@@ -70,7 +70,7 @@ inline void collect_events(asio::io_context& io, Node& node, std::shared_ptr<Eve
   asio::co_spawn(
       io,
       [&node, log]() -> asio::awaitable<void> {
-        for (;;) log->events.push_back(co_await node.next_event());
+        while (auto event = co_await node.next_event()) log->events.push_back(std::move(*event));
       },
       [](std::exception_ptr) {});  // ends when the node stops
 }

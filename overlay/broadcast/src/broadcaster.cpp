@@ -51,15 +51,6 @@ asio::awaitable<void> logging_failure(asio::awaitable<void> task, const char* wh
 
 }  // namespace
 
-const char* describe(BroadcastError error) {
-  switch (error) {
-    case BroadcastError::payload_too_large: return "payload larger than the broadcast limit";
-    case BroadcastError::already_seen: return "a message with this content was already broadcast";
-    case BroadcastError::stopped: return "the broadcaster has stopped";
-  }
-  return "unknown";
-}
-
 Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
     : node(n),
       config(std::move(cfg)),
@@ -129,7 +120,7 @@ void Broadcaster::Impl::on_event(Event& event) {
     forget_backlog(down->peer.address);
     core.neighbor_down(down->peer.address, Clock::now());
     pump();
-  } else if (auto* message = std::get_if<Message>(&event)) {
+  } else if (auto* message = std::get_if<Received>(&event)) {
     const bool plumtree_frame = !message->bytes.empty() && frame_type::is_plumtree(message->bytes[0]);
     if (plumtree_frame) {
       on_message(*message);
@@ -151,7 +142,7 @@ void Broadcaster::Impl::on_event(Event& event) {
 // A Plumtree message from a neighbour. One that does not decode is logged and ignored: the peer
 // is broken or hostile, and the node API offers no way to close one link (HyParView keeps
 // judging the peer by its own messages).
-void Broadcaster::Impl::on_message(Message& message) {
+void Broadcaster::Impl::on_message(Received& message) {
   const auto decoded = plumtree::decode(message.bytes);
   if (!decoded) {
     ++stats.decode_errors;
@@ -172,15 +163,10 @@ asio::awaitable<void> Broadcaster::Impl::event_loop() {
       co_await queue_space.wait();
     }
     if (is_stopped) co_return;
-    std::optional<Event> event;
-    bool node_stopped = false;
-    try {
-      event.emplace(co_await node.next_event());
-    } catch (const std::runtime_error&) {  // the node stopped (or we were cancelled)
-      node_stopped = true;
-    }
-    if (is_stopped) co_return;  // cancelled: the node may be gone already
-    if (node_stopped) {
+    // Cancellation (stop()) ends the wait with an exception; the node's stop is a nullopt.
+    std::optional<Event> event = co_await node.next_event();
+    if (is_stopped) co_return;  // the node may be gone already
+    if (!event) {
       log::debug("broadcaster: the node stopped; stopping");
       stop();
       co_return;
@@ -221,13 +207,9 @@ Broadcaster::~Broadcaster() {
 
 BroadcastResult Broadcaster::broadcast(std::vector<std::uint8_t> payload) {
   if (impl_->is_stopped) return {BroadcastError::stopped};
-  const auto result = impl_->core.broadcast(std::move(payload), Clock::now());
-  if (!result) {
-    return {result.error() == plumtree::BroadcastError::payload_too_large ? BroadcastError::payload_too_large
-                                                                          : BroadcastError::already_seen};
-  }
-  impl_->pump();
-  return {result.id()};
+  BroadcastResult result = impl_->core.broadcast(std::move(payload), Clock::now());
+  if (result) impl_->pump();
+  return result;
 }
 
 asio::awaitable<std::optional<Delivery>> Broadcaster::next_delivery() {

@@ -35,7 +35,7 @@ struct Broadcaster::Impl : std::enable_shared_from_this<Broadcaster::Impl> {
   // ---- core driver (broadcaster.cpp) ----
   void pump();  // carries out every output the core produced
   void on_event(Event& event);
-  void on_message(Message& message);
+  void on_message(Received& message);
   void schedule(const plumtree::Timer& timer, Instant at);
   asio::awaitable<void> event_loop();
   asio::awaitable<void> timer_loop();

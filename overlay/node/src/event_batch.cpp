@@ -12,7 +12,7 @@ Event EventView::to_event() const {
     case EventKind::link_down: return LinkDown{peer, reason};
     case EventKind::message: break;
   }
-  return Message{peer, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
+  return Received{peer, std::vector<std::uint8_t>(bytes.begin(), bytes.end())};
 }
 
 void EventBatch::clear() {

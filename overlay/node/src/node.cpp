@@ -3,10 +3,8 @@
 // carries out what the core asked for (connect, send, close, timers, application events).
 #include <asio/error.hpp>
 #include <asio/system_error.hpp>
-#include <mutex>
 #include <random>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
@@ -15,17 +13,6 @@
 
 namespace hypar {
 namespace {
-
-// Every Node of the process by address, for Node::where(). Nodes may live on different shards
-// (threads), so the map is guarded.
-struct Registry {
-  std::mutex mutex;
-  std::unordered_map<Address, Node*, AddressHash> nodes;
-};
-Registry& registry() {
-  static Registry r;
-  return r;
-}
 
 std::uint64_t pick_incarnation(std::uint64_t configured) {
   if (configured != 0) return configured;
@@ -125,7 +112,7 @@ void Node::Impl::shutdown() {
   if (ops_endpoint) ops_endpoint->stop();
   timer_wakeup.cancel();
   for (auto& [address, peer] : peers) {
-    peer->lost = true;
+    peer->lifecycle.to(PeerState::closed);
     for (auto& conn : peer->conns) conn->io->close();
     peer->wake.notify();
     peer->space.notify();
@@ -202,7 +189,7 @@ void Node::Impl::apply(hyparview::Output& output) {
         using T = std::decay_t<decltype(o)>;
         if constexpr (std::is_same_v<T, Connect>) {
           if (stopped || peers.count(o.peer)) return;
-          auto peer = make_peer(o.peer);
+          auto peer = make_peer(o.peer, PeerState::dialling);
           peers.emplace(o.peer, peer);
           spawn(dial(peer), "dial");
         } else if constexpr (std::is_same_v<T, Send>) {
@@ -216,7 +203,7 @@ void Node::Impl::apply(hyparview::Output& output) {
           auto peer = it->second;
           peers.erase(it);
           membership_changed();
-          peer->closed_by_core = true;  // the send loop flushes, then closes; nothing is reported
+          peer->lifecycle.to(PeerState::draining);  // peer_send flushes, then closes; nothing is reported
           std::erase_if(flushing, [](const std::weak_ptr<Peer>& w) { return w.expired(); });
           flushing.push_back(peer);
           peer->wake.notify();
@@ -247,8 +234,8 @@ void Node::Impl::apply(hyparview::Output& output) {
       output);
 }
 
-std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address) {
-  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++);
+std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address, PeerState initial) {
+  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++, initial);
 }
 
 // One runtime timer for all of the core's timers, re-armed when the earliest deadline moves.
@@ -277,7 +264,7 @@ asio::awaitable<void> Node::Impl::timer_loop() {
 bool Node::Impl::carries_data(Peer& peer) {
   if (peer.checked_epoch != membership_epoch) {
     const auto it = peers.find(peer.address);
-    peer.carries_data = !stopped && !peer.lost && !peer.closed_by_core && it != peers.end() &&
+    peer.carries_data = !stopped && peer.lifecycle.is(PeerState::active) && it != peers.end() &&
                         it->second.get() == &peer && peer.id && core.is_active(peer.address);
     peer.checked_epoch = membership_epoch;
   }
@@ -299,34 +286,17 @@ Peer* Node::Impl::active_peer(const Address& address) {
 
 Node::Node(asio::io_context& io, NodeConfig config) : impl_(std::make_shared<Impl>(io, std::move(config))) {
   impl_->start();
-  auto& r = registry();
-  std::lock_guard lock(r.mutex);
-  r.nodes[impl_->self.address] = this;
 }
 
 Node::Node(Runtime& runtime, NodeConfig config, std::size_t shard)
     : Node(runtime.shard(shard).context(), std::move(config)) {}
 
-Node::~Node() {
-  {
-    auto& r = registry();
-    std::lock_guard lock(r.mutex);
-    if (auto it = r.nodes.find(impl_->self.address); it != r.nodes.end() && it->second == this) r.nodes.erase(it);
-  }
-  impl_->shutdown();
-}
+Node::~Node() { impl_->shutdown(); }
 
 const PeerId& Node::id() const { return impl_->self; }
 asio::any_io_executor Node::get_executor() const { return impl_->io.get_executor(); }
 std::size_t Node::max_message_size() const {
   return impl_->config.max_frame_size == 0 ? 0 : impl_->config.max_frame_size - 1;
-}
-
-Node* Node::where(const Address& id) {
-  auto& r = registry();
-  std::lock_guard lock(r.mutex);
-  const auto it = r.nodes.find(id);
-  return it == r.nodes.end() ? nullptr : it->second;
 }
 
 asio::awaitable<JoinResult> Node::join(std::vector<Address> contacts) {
@@ -365,13 +335,14 @@ asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std:
   }
 }
 
-// Waits until an event is pending; throws once the node has stopped with none left.
-asio::awaitable<void> Node::Impl::wait_for_events() {
+// Waits until an event is pending: true, or false once the node has stopped with none left.
+asio::awaitable<bool> Node::Impl::wait_for_events() {
   auto keep = shared_from_this();
   while (events.empty()) {
-    if (stopped) throw std::runtime_error("hypar node stopped: no more events");
+    if (stopped) co_return false;
     co_await event_ready.wait();
   }
+  co_return true;
 }
 
 std::optional<Event> Node::Impl::take_event() {
@@ -393,18 +364,22 @@ std::size_t Node::Impl::take_events(EventBatch& batch) {
 }
 
 // After a wait only `impl` is used: the Node may have been destroyed meanwhile.
-asio::awaitable<Event> Node::next_event() {
+asio::awaitable<std::optional<Event>> Node::next_event() {
   auto impl = impl_;
-  co_await impl->wait_for_events();
-  co_return *impl->take_event();
+  if (!co_await impl->wait_for_events()) co_return std::nullopt;
+  co_return impl->take_event();
 }
 
 std::optional<Event> Node::poll_event() { return impl_->take_event(); }
 
-asio::awaitable<void> Node::next_events(EventBatch& batch) {
+asio::awaitable<bool> Node::next_events(EventBatch& batch) {
   auto impl = impl_;
-  co_await impl->wait_for_events();
+  if (!co_await impl->wait_for_events()) {
+    batch.clear();
+    co_return false;
+  }
   impl->take_events(batch);
+  co_return true;
 }
 
 std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(batch); }

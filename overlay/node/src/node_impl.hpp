@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// Node internals shared by node.cpp (API and the core driver) and peer_io.cpp (connections).
-//
-// Links and connections. The core sees at most one link per remote address; underneath, a Peer
-// may briefly hold two connections when both nodes dial each other at once. The tie-break keeps
-// the connection dialled by the node with the smaller address as the one both sides write on
-// (the "primary"); the other one is read until its dialler closes it, so nothing written on it
-// is lost, and is never written to by its acceptor.
+// Node internals shared by node.cpp (API and the core driver), peer_connect.cpp (establishing
+// connections) and peer_ctl.cpp (the per-connection supervisor). Links and connections: peer.hpp.
 #include <asio/io_context.hpp>
 #include "hypar/runtime/clock_timer.hpp"
 #include <map>
@@ -25,41 +20,9 @@
 #include "hypar/transport/auth.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
+#include "peer.hpp"
 
 namespace hypar {
-
-struct Conn {
-  std::unique_ptr<transport::Connection> io;
-  transport::FrameDecoder decoder;
-  bool dialled_by_us = false;
-  bool closing = false;  // its writer side is done: close once the current write completes
-};
-
-struct Peer {
-  Peer(const asio::any_io_executor& ex, Address a, std::uint64_t key) : address(a), event_key(key), wake(ex), space(ex) {}
-  Address address;
-  std::optional<PeerId> id;            // known once a handshake completed
-  std::uint64_t event_key;             // unique per Peer object and id (EventBatch's peer_key)
-  // Whether application messages flow on this link (it is the core's current link to an active
-  // peer), cached for one membership epoch: checked per message on both the send and receive paths.
-  std::uint64_t checked_epoch = 0;
-  bool carries_data = false;
-  bool reported_up = false;            // core.link_up was given for this link
-  bool closed_by_core = false;         // core issued Close: flush, close, report nothing
-  bool dialling = false;               // our connect attempt is in progress
-  bool lost = false;                   // link over (reported or not); coroutines wind down
-  std::shared_ptr<Conn> primary;       // the connection we write on
-  std::vector<std::shared_ptr<Conn>> conns;  // every open connection to this address
-  // Outbound bytes, already framed. Control frames go before application data in each write.
-  std::vector<std::uint8_t> control;
-  std::vector<std::uint8_t> data;
-  std::size_t data_frames = 0;
-  Instant since{};                     // when the link came up (attach)
-  std::uint64_t bytes_sent = 0;        // on this link, after the handshake
-  std::uint64_t bytes_received = 0;
-  Notifier wake;   // the send loop waits on it
-  Notifier space;  // senders blocked on a full queue wait on it
-};
 
 struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   Impl(asio::io_context& io, NodeConfig config);
@@ -75,7 +38,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   Instant now() const { return Clock::now(); }
   asio::awaitable<void> timer_loop();
 
-  // ---- connections (peer_io.cpp) ----
+  // ---- establishing connections (peer_connect.cpp) ----
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> dial(std::shared_ptr<Peer> peer);
   asio::awaitable<void> inbound(std::shared_ptr<Conn> conn);
@@ -86,9 +49,11 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   };
   asio::awaitable<Handshake> handshake(Conn& conn);
   void attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id);
-  asio::awaitable<void> supervise(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
-  asio::awaitable<void> send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
-  asio::awaitable<void> recv_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  // ---- running connections (peer_ctl.cpp) ----
+  // The supervisor of one connection: peer_send || peer_recv, then conn_ended.
+  asio::awaitable<void> peer_ctl(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  asio::awaitable<void> peer_send(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  asio::awaitable<void> peer_recv(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
   void conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn);
   bool handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload);
   void lose(const std::shared_ptr<Peer>& peer);
@@ -98,7 +63,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   // stream after stream to one peer finds it without a lookup.
   Peer* active_peer(const Address& address);
   bool carries_data(Peer& peer);
-  std::shared_ptr<Peer> make_peer(const Address& address);
+  std::shared_ptr<Peer> make_peer(const Address& address, PeerState initial);
 
   // ---- contacts, re-joins and saved state (join.cpp) ----
   asio::awaitable<JoinResult> join(Seeds seeds);
@@ -142,7 +107,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
     using EventBatch::push_link_up;
     using EventBatch::push_message;
   } events;
-  asio::awaitable<void> wait_for_events();
+  asio::awaitable<bool> wait_for_events();  // false: stopped, none left
   std::optional<Event> take_event();
   std::size_t take_events(EventBatch& batch);  // every pending event; 0 (batch emptied) if none
   // Any change the core or the connections make to which links exist or are active bumps

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace hypar::plumtree {
 
@@ -11,6 +13,7 @@ const char* describe(BroadcastError error) {
   switch (error) {
     case BroadcastError::payload_too_large: return "payload larger than max_payload_bytes";
     case BroadcastError::already_seen: return "a message with this content id was already broadcast or received";
+    case BroadcastError::stopped: return "the broadcaster has stopped";
   }
   return "unknown broadcast error";
 }
@@ -18,7 +21,12 @@ const char* describe(BroadcastError error) {
 namespace {
 
 Options checked(Options options) {
-  options.validate();
+  const auto problems = options.validate();
+  if (!problems.empty()) {
+    std::string text = "invalid Plumtree options:";
+    for (const auto& p : problems) text += " " + p + ";";
+    throw std::invalid_argument(text);
+  }
   return options;
 }
 

@@ -3,8 +3,6 @@
 
 #include <fmt/core.h>
 
-#include <stdexcept>
-
 namespace hypar::plumtree {
 namespace {
 
@@ -16,7 +14,7 @@ void positive(std::vector<std::string>& problems, const char* name, Duration d) 
 
 }  // namespace
 
-std::vector<std::string> Options::problems() const {
+std::vector<std::string> Options::validate() const {
   std::vector<std::string> problems;
   if (max_payload_bytes > kMaxPayloadBytes) {
     problems.push_back(
@@ -38,14 +36,6 @@ std::vector<std::string> Options::problems() const {
     problems.push_back("id_scheme must be sequence or content_hash");
   }
   return problems;
-}
-
-void Options::validate() const {
-  const auto found = problems();
-  if (found.empty()) return;
-  std::string text = "invalid Plumtree options:";
-  for (const auto& p : found) text += " " + p + ";";
-  throw std::invalid_argument(text);
 }
 
 }  // namespace hypar::plumtree

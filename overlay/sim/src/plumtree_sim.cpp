@@ -10,7 +10,9 @@ namespace hypar::sim {
 
 PlumtreeSim::PlumtreeSim(Simulator& sim, plumtree::Options options, std::uint64_t seed)
     : sim_(sim), options_(std::move(options)), seed_(seed) {
-  options_.validate();
+  if (const auto problems = options_.validate(); !problems.empty()) {
+    throw std::invalid_argument("invalid Plumtree options: " + problems.front());
+  }
   if (sim_.size() != 0) throw std::logic_error("PlumtreeSim needs a simulator without nodes");
   sim_.attach(this);
 }

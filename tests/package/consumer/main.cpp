@@ -29,9 +29,8 @@ asio::awaitable<void> join(Node& node, std::vector<Address> contacts, bool* join
 }
 
 asio::awaitable<void> receive_one(Node& node, std::optional<std::string>* received) {
-  for (;;) {
-    Event event = co_await node.next_event();
-    if (const auto* message = std::get_if<Message>(&event)) {
+  while (std::optional<Event> event = co_await node.next_event()) {
+    if (const auto* message = std::get_if<Received>(&*event)) {
       *received = std::string(message->bytes.begin(), message->bytes.end());
       co_return;
     }

@@ -67,22 +67,12 @@ struct Delivery {
   std::vector<std::uint8_t> payload;
 };
 
-enum class BroadcastError : std::uint8_t {
-  payload_too_large,  // above BroadcasterConfig::options.max_payload_bytes; nothing was sent
-  already_seen,       // IdScheme::content_hash: this payload was broadcast or delivered already
-  stopped,            // the Broadcaster (or its node) has stopped
-};
-const char* describe(BroadcastError error);
-
-struct BroadcastResult {
-  std::variant<plumtree::MessageId, BroadcastError> value;
-
-  bool ok() const { return value.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  // Preconditions: ok() for id(), !ok() for error().
-  const plumtree::MessageId& id() const { return std::get<plumtree::MessageId>(value); }
-  BroadcastError error() const { return std::get<BroadcastError>(value); }
-};
+// A broadcast's id, or why nothing was sent: payload_too_large (above
+// BroadcasterConfig::options.max_payload_bytes), already_seen (IdScheme::content_hash: this payload
+// was broadcast or delivered already) or stopped (the Broadcaster or its node has stopped).
+// The core's types (hypar/plumtree/core.hpp); describe(error) gives the text.
+using BroadcastError = plumtree::BroadcastError;
+using BroadcastResult = plumtree::BroadcastResult;
 
 // What the runtime did besides the core's own counters (plumtree::Stats).
 struct BroadcasterStats {

@@ -7,7 +7,7 @@
 //
 //   hypar::EventBatch batch;
 //   for (;;) {
-//     co_await node.next_events(batch);
+//     if (!co_await node.next_events(batch)) break;  // the node stopped
 //     for (const hypar::EventView& e : batch) {
 //       if (e.kind == hypar::EventKind::message) consume(e.peer, e.bytes);
 //     }

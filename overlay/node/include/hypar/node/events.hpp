@@ -21,13 +21,14 @@ struct LinkDown {
   PeerId peer;
   DownReason reason;
 };
-// An application message from an active peer, delivered in the order the peer sent it.
-struct Message {
+// An application message received from an active peer, delivered in the order the peer sent it.
+// (Named for the event: hyparview::Message and plumtree::Message are wire messages.)
+struct Received {
   PeerId peer;
   std::vector<std::uint8_t> bytes;
 };
 
-using Event = std::variant<LinkUp, LinkDown, Message>;
+using Event = std::variant<LinkUp, LinkDown, Received>;
 
 enum class SendResult : std::uint8_t {
   ok,

@@ -3,10 +3,11 @@
 // hypar::Node: one HyParView member over real TCP, driven by C++20 coroutines on one
 // asio::io_context (single-threaded: every method must be called from that context's thread).
 //
-// Each connection is handled by a peer supervisor coroutine running a send coroutine and a
-// receive coroutine side by side; when either ends, the other is cancelled, the socket closed,
-// and the protocol core is told link_down. The core never waits on IO: connects, handshakes and
-// timers are tasks of their own whose outcome comes back to it as an input.
+// Each connection is handled by a peer supervisor coroutine (peer_ctl, overlay/node/src/peer_ctl.cpp)
+// running a send coroutine and a receive coroutine side by side; when either ends, the other is
+// cancelled, the socket closed, and the protocol core is told link_down. The core never waits on
+// IO: connects, handshakes and timers are tasks of their own whose outcome comes back to it as an
+// input.
 //
 //   asio::io_context io;
 //   hypar::Node node(io, {.listen = *hypar::Address::parse("127.0.0.1:7001"), .name = "b"});
@@ -14,8 +15,9 @@
 //     hypar::JoinResult joined = co_await node.join(hypar::Seeds{{*hypar::HostPort::parse("seed:7000")}});
 //     if (!joined) co_return;  // joined.failures says why each contact failed
 //     for (;;) {
-//       hypar::Event ev = co_await node.next_event();
-//       if (auto* m = std::get_if<hypar::Message>(&ev)) co_await node.send(m->peer.address, m->bytes);
+//       std::optional<hypar::Event> ev = co_await node.next_event();
+//       if (!ev) co_return;  // the node stopped
+//       if (auto* m = std::get_if<hypar::Received>(&*ev)) co_await node.send(m->peer.address, m->bytes);
 //     }
 //   }, asio::detached);
 //   io.run();
@@ -117,13 +119,15 @@ class Node {
   asio::awaitable<SendResult> send(const Address& peer, std::span<const std::uint8_t> bytes);
 
   // The next event; waits when there is none. After leave(), pending events still drain; once
-  // the node has stopped and none is left, next_event throws std::runtime_error.
-  asio::awaitable<Event> next_event();
+  // the node has stopped and none is left, nullopt (an expected outcome, not an exception: see
+  // "Errors" in docs/api.md). poll_event never waits: nullopt when none is pending.
+  asio::awaitable<std::optional<Event>> next_event();
   std::optional<Event> poll_event();
   // Every pending event at once, in order, into `batch` (replacing what it held): the fast path,
-  // with no allocation per message (see EventBatch). next_events waits while there is none and
-  // throws like next_event; poll_events returns how many it took (0: none, batch emptied).
-  asio::awaitable<void> next_events(EventBatch& batch);
+  // with no allocation per message (see EventBatch). next_events waits while there is none; it
+  // returns false (batch emptied) once the node has stopped and none is left. poll_events returns
+  // how many it took (0: none, batch emptied).
+  asio::awaitable<bool> next_events(EventBatch& batch);
   std::size_t poll_events(EventBatch& batch);
 
   // Operations (hypar/node/metrics.hpp, docs/operations.md): the counters and gauges of the
@@ -139,10 +143,6 @@ class Node {
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
   // With a state directory, the views are saved first.
   asio::awaitable<void> leave();
-
-  // The running node whose identifier (advertised address) is `id`, in this process (hyparerl's
-  // where/1); nullptr if none.
-  static Node* where(const Address& id);
 
   struct Impl;
 

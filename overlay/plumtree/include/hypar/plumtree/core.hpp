@@ -72,9 +72,11 @@ struct ScheduleTimer {
 };
 using Output = std::variant<Send, Deliver, ScheduleTimer>;
 
+// Why a broadcast was not sent; the one definition, also used by hypar::Broadcaster.
 enum class BroadcastError : std::uint8_t {
   payload_too_large,  // above Options::max_payload_bytes; nothing was sent
   already_seen,       // IdScheme::content_hash: this node already has a message with this id
+  stopped,            // hypar::Broadcaster only: it (or its node) has stopped; never from Core
 };
 const char* describe(BroadcastError error);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Plumtree parameters. Each default says where it comes from: the paper (Leitao, Pereira,
-// Rodrigues, SRDS 2007), iroh-gossip's proto/plumtree.rs, or a guess. problems() lists every
-// problem; validate() and Core's constructor throw std::invalid_argument naming all of them.
+// Rodrigues, SRDS 2007), iroh-gossip's proto/plumtree.rs, or a guess. validate() lists every
+// problem; Core's constructor throws std::invalid_argument naming all of them.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -48,10 +48,9 @@ struct Options {
   Duration sweep_interval = seconds(1);
   IdScheme id_scheme = IdScheme::sequence;
 
-  // Every problem with these options, one sentence each; empty when valid.
-  std::vector<std::string> problems() const;
-  // Throws std::invalid_argument listing every problem; returns normally when valid.
-  void validate() const;
+  // Every problem with these options, one sentence each; empty when valid (the same shape as
+  // hyparview::Options::validate). Core's constructor throws std::invalid_argument naming them.
+  std::vector<std::string> validate() const;
 };
 
 }  // namespace hypar::plumtree

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Connections of a Node: accepting and dialling, the HELLO/AUTH handshake, and one supervisor
-// per connection running a send coroutine and a receive coroutine side by side.
-#include <asio/experimental/awaitable_operators.hpp>
+// Establishing a Node's connections: accepting and dialling, the HELLO/AUTH handshake, and
+// attaching an established connection to its Peer, which starts the connection's supervisor
+// (peer_ctl.cpp). The Peer's state changes here: dialling -> handshaking -> active.
 #include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -17,11 +17,7 @@
 namespace hypar {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
-
 constexpr std::size_t kReadChunk = 64 * 1024;
-constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of the frame count bound
-constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
 
 // The next frame's payload, copied out of the decoder; nothing at end of stream or on a framing error.
 asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn) {
@@ -33,12 +29,6 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn)
     if (n == 0) co_return std::nullopt;
     conn.decoder.commit(n);
   }
-}
-
-void append_frame_of(std::vector<std::uint8_t>& out, auto&& encode_payload) {
-  const std::size_t start = transport::begin_frame(out);
-  encode_payload(out);
-  transport::end_frame(out, start);
 }
 
 // The connection dialled by the node with the smaller address is the one both sides write on.
@@ -144,7 +134,7 @@ std::string connect_failure(const std::exception& e) {
 // failure: a refused or unreachable contact, or a failed handshake, is known at once.
 asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   auto keep = shared_from_this();
-  peer->dialling = true;
+  peer->dial_pending = true;
   ++counters.connections_dialled;
   std::shared_ptr<Conn> conn;
   std::optional<PeerId> id;
@@ -156,6 +146,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
       connect_failed_because(ConnectFailure::timeout);
     } else {
       conn = std::make_shared<Conn>(Conn{std::move(*connected), transport::FrameDecoder(config.max_frame_size), true});
+      if (peer->lifecycle.is(PeerState::dialling)) peer->lifecycle.to(PeerState::handshaking);
       try {
         auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
         if (!result) {
@@ -176,7 +167,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
     connect_failed_because(ConnectFailure::error);
     failure = connect_failure(e);
   }
-  peer->dialling = false;
+  peer->dial_pending = false;
   if (id && id->address != peer->address) {
     connect_failed_because(ConnectFailure::wrong_identity);
     failure = "handshake: answered as " + id->to_string() + " (its advertised address)";
@@ -184,7 +175,9 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   }
   if (!id) {
     if (conn) conn->io->close();
-    if (stopped || peer->closed_by_core || peer->lost) co_return;
+    // Closed by the core meanwhile, and no connection left to flush on: the link is over.
+    if (peer->lifecycle.is(PeerState::draining) && peer->conns.empty()) peer->lifecycle.to(PeerState::closed);
+    if (stopped || peer->lifecycle.ending()) co_return;
     if (failure.starts_with("handshake")) {
       log::warn("{}: connection to {} failed: {}", who(), peer->address.to_string(), failure);
     } else {
@@ -192,15 +185,10 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
     }
     dial_failed(peer->address, failure);
     if (!peer->conns.empty()) co_return;  // the peer reached us meanwhile: that link serves
-    const auto it = peers.find(peer->address);
-    if (it != peers.end() && it->second == peer) peers.erase(it);
-    peer->lost = true;
-    counters.membership.on_link_gone(peer->address);
-    core.connect_failed(peer->address, now());
-    pump();
+    lose(peer);  // connect_failed; link_down if it reached us meanwhile and that link ended already
     co_return;
   }
-  if (stopped || peer->lost) {
+  if (stopped || peer->lifecycle.is(PeerState::closed)) {
     conn->io->close();
     co_return;
   }
@@ -243,218 +231,34 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
     }
   }
   if (!peer) {
-    peer = make_peer(id->address);
+    peer = make_peer(id->address, PeerState::handshaking);
     peers.emplace(id->address, peer);
   }
   attach(peer, conn, *id);
 }
 
-// Adds an established connection to its peer, picks the connection to write on, starts the
-// connection's supervisor, and tells the core the link is up the first time.
+// Adds an established connection to its peer (which picks the connection to write on), tells the
+// core the link is up the first time (the Peer becomes active), and starts the connection's
+// supervisor.
 void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id) {
   log::debug("{}: connection with {} ({}) established, {} dialled it", self.name, id.to_string(), conn->io->remote(),
              conn->dialled_by_us ? "we" : "it");
   if (peer->conns.empty()) peer->since = now();
-  peer->conns.push_back(conn);
+  peer->add_connection(conn, wins_tie_break(*conn, self.address, peer->address));
   if (peer->id != id) {
     peer->id = id;
     peer->event_key = next_event_key++;  // events already queued keep naming the old id
   }
-  if (!peer->primary || wins_tie_break(*conn, self.address, peer->address)) {
-    if (peer->primary) peer->primary->closing = true;  // demoted: flush, end our direction, read to EOF
-    peer->primary = conn;
-  } else {
-    conn->closing = true;  // the loser of a simultaneous connect: only read what arrives on it
-  }
   // The core hears of the link before its first message: spawn() may start the supervisor
-  // inline, and frames that arrived with the handshake are parsed at once.
-  if (!peer->reported_up && !peer->closed_by_core) {
-    peer->reported_up = true;
+  // inline, and frames that arrived with the handshake are parsed at once. A draining Peer (closed
+  // by the core while we dialled) only flushes on it; an active one already reported.
+  if (peer->lifecycle.connecting()) {
+    peer->lifecycle.to(PeerState::active);
     core.link_up(id, now());
     pump();
   }
-  spawn(supervise(peer, conn), "connection supervisor");
+  spawn(peer_ctl(peer, conn), "peer_ctl");
   peer->wake.notify();
-}
-
-// ---------------------------------------------------------------- running connections
-
-asio::awaitable<void> Node::Impl::supervise(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  auto keep = shared_from_this();
-  try {
-    co_await (send_loop(peer, conn) || recv_loop(peer, conn));
-  } catch (const std::exception& e) {
-    if (!stopped && !peer->lost && !peer->closed_by_core) {
-      log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
-    }
-  }
-  conn->io->close();
-  conn_ended(peer, conn);
-}
-
-asio::awaitable<void> Node::Impl::send_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  std::vector<std::uint8_t> control_batch, data_batch;
-  for (;;) {
-    if (peer->lost || stopped) co_return;
-    const bool writer = peer->primary == conn && !conn->closing;
-    if (writer && (!peer->control.empty() || !peer->data.empty())) {
-      // One write of every queued control frame, else one of all queued data: control never
-      // waits behind data queued before it, and data is never copied to join control. Buffers
-      // trade places with the queue they drain (control with control, data with data), so
-      // none is reallocated in steady state.
-      std::vector<std::uint8_t>& out = peer->control.empty() ? data_batch : control_batch;
-      out.clear();
-      if (&out == &control_batch) {
-        out.swap(peer->control);
-      } else {
-        out.swap(peer->data);
-        peer->data_frames = 0;
-        peer->space.notify();
-      }
-      co_await conn->io->write_all(out);
-      peer->bytes_sent += out.size();
-      counters.bytes_sent += out.size();
-      continue;
-    }
-    if (!writer || peer->closed_by_core) {
-      // Our direction is done (closed by the core after the flush above, or a demoted or losing
-      // connection): end it and let the peer's EOF end the receive side, within a grace period.
-      if (writer || conn->closing) {
-        conn->io->shutdown_send();
-        try {
-          co_await sleep_for(kCloseGrace);
-        } catch (const asio::system_error&) {
-          // cut short: the receive side ended (the peer's EOF), or the node is stopping
-        }
-        co_return;
-      }
-    }
-    co_await peer->wake.wait();
-  }
-}
-
-// Frames are parsed in place out of each received view (no copy on io_uring); only a frame split
-// across reads is assembled in the decoder. The view is valid until the next read or a close, so
-// parsing stops as soon as the link is lost or the node stops (both close the connection).
-asio::awaitable<void> Node::Impl::recv_loop(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  bool ended = false;  // by a frame: a protocol violation (logged), or the link went away
-  auto on_frame = [&](std::span<const std::uint8_t> frame) {
-    ended = !handle_frame(peer, frame) || peer->lost || stopped;
-    return !ended;
-  };
-  std::span<const std::uint8_t> bytes;  // empty at first: frames that came with the handshake
-  for (;;) {
-    if (!conn->decoder.consume(bytes, on_frame)) {
-      if (!ended) {
-        ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::frame_error)];
-        log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
-      }
-      co_return;
-    }
-    // Backpressure: stop reading while the application is behind on its events (their number or
-    // their bytes: 65,536 queued 1 MiB messages would be 64 GiB).
-    while ((events.size() >= config.event_queue_limit || events.byte_size() >= config.event_queue_byte_limit) &&
-           !stopped) {
-      co_await event_space.wait();
-    }
-    if (peer->lost || stopped) co_return;
-    bytes = co_await conn->io->read_view();
-    if (bytes.empty()) co_return;  // end of stream
-    peer->bytes_received += bytes.size();
-    counters.bytes_received += bytes.size();
-  }
-}
-
-// Returns false when the connection must be closed (a protocol violation, already logged).
-bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload) {
-  const std::uint8_t type = payload[0];  // the frame decoder never yields empty frames
-  if (type == frame_type::kData) {  // the hot path: no lookup while the membership is unchanged
-    ++counters.data_received;
-    if (carries_data(*peer)) {
-      events.push_message(*peer->id, peer->event_key, payload.subspan(1));
-      event_ready.notify();
-    }
-    return true;
-  }
-  const auto it = peers.find(peer->address);
-  const bool current = it != peers.end() && it->second == peer && !stopped;  // not a closed or replaced link
-  if (frame_type::is_hyparview(type)) {
-    auto decoded = hyparview::decode(payload);
-    if (!decoded) {
-      ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::malformed_message)];
-      log::warn("closing connection to {}: malformed {} message: {}", peer->address.to_string(),
-                static_cast<int>(type), hyparview::describe(decoded.error()));
-      return false;
-    }
-    log::debug("{}: {} from {}{}", self.name, hyparview::message_name(decoded.message()), peer->address.to_string(),
-               current ? "" : " (stale link, ignored)");
-    counters.membership.on_received(peer->address, decoded.message());
-    if (current) {
-      core.received(peer->address, decoded.message(), now());
-      pump();
-    }
-    return true;
-  }
-  ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::unexpected_frame)];
-  log::warn("closing connection to {}: unexpected frame type 0x{:02x}", peer->address.to_string(), type);
-  return false;
-}
-
-void Node::Impl::conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn) {
-  std::erase(peer->conns, conn);
-  if (peer->primary == conn) {
-    peer->primary.reset();
-    for (const auto& other : peer->conns) {
-      if (!other->closing || !peer->primary) peer->primary = other;  // prefer one still writable
-    }
-    if (peer->primary) peer->primary->closing = false;
-    peer->wake.notify();
-  }
-  if (!peer->conns.empty() || peer->dialling || peer->lost || peer->closed_by_core || stopped) return;
-  lose(peer);
-}
-
-// The link to `peer` is over: close what is left and tell the core (if it knew the link).
-void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
-  peer->lost = true;
-  membership_changed();
-  for (const auto& c : peer->conns) c->io->close();
-  peer->wake.notify();
-  peer->space.notify();
-  const auto it = peers.find(peer->address);
-  if (it == peers.end() || it->second != peer) return;
-  peers.erase(it);
-  log::debug("{}: link to {} lost", self.name, peer->address.to_string());
-  counters.membership.on_link_gone(peer->address);
-  if (peer->reported_up) {
-    core.link_down(peer->address, now());
-  } else {
-    core.connect_failed(peer->address, now());
-  }
-  pump();
-}
-
-// ---------------------------------------------------------------- queues
-
-void Node::Impl::queue_control(Peer& peer, const hyparview::Message& message) {
-  append_frame_of(peer.control, [&](auto& o) { hyparview::encode(message, o); });
-  peer.wake.notify();
-}
-
-SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> bytes) {
-  if (bytes.size() + 1 > config.max_frame_size) return SendResult::too_large;
-  if (peer.data_frames >= config.send_queue_limit || peer.data.size() >= kMaxQueuedDataBytes) {
-    ++counters.send_queue_full;
-    return SendResult::queue_full;
-  }
-  append_frame_of(peer.data, [&](auto& o) {
-    o.push_back(frame_type::kData);
-    o.insert(o.end(), bytes.begin(), bytes.end());
-  });
-  ++peer.data_frames;
-  ++counters.data_sent;
-  peer.wake.notify();
-  return SendResult::ok;
 }
 
 }  // namespace hypar
