@@ -96,8 +96,10 @@ void NodeApp::start_hooks(HookCommands commands) {
 }
 
 void NodeApp::link_up(const LinkUp& up) {
-  cli::print_line(cli::link_up_line(up.peer.address));
-  if (hooks_) hooks_->post({.up = true, .peer = up.peer.address, .name = up.peer.name, .reason = {}, .metadata = {}});
+  cli::print_line(cli::link_up_line(up.peer.address, up.metadata));
+  if (hooks_) {
+    hooks_->post({.up = true, .peer = up.peer.address, .name = up.peer.name, .reason = {}, .metadata = up.metadata});
+  }
 }
 
 void NodeApp::link_down(const LinkDown& down) {

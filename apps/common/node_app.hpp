@@ -50,6 +50,7 @@ class NodeApp {
     NodeConfig config;
     config.listen = args.listen;
     config.name = args.name;
+    config.metadata = args.metadata;
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;

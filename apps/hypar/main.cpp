@@ -54,7 +54,9 @@ asio::awaitable<void> print_status(Node& node, Duration every) {
     co_await timer.async_wait(asio::use_awaitable);
     const auto active = addresses_of(node.peers());
     const auto passive = addresses_of(node.passive_peers());
-    print_line(cli::status_line(active, passive));
+    std::vector<Metadata> meta;
+    for (const Address& peer : active) meta.push_back(node.metadata_of(peer));
+    print_line(cli::status_line(active, passive, meta));
   }
 }
 

@@ -272,7 +272,9 @@ TEST_CASE("event lines") {
   const Address b = addr("127.0.0.1:7001");
   const Address v6 = addr("[::1]:7002");
   CHECK(listening_line(a) == R"({"event":"listening","id":"127.0.0.1:7000"})");
-  CHECK(link_up_line(b) == R"({"event":"link_up","peer":"127.0.0.1:7001"})");
+  CHECK(link_up_line(b) == R"({"event":"link_up","peer":"127.0.0.1:7001","meta":{}})");
+  CHECK(link_up_line(b, {{"app", "127.0.0.1:9001"}, {"q", "a\"b"}}) ==
+        R"({"event":"link_up","peer":"127.0.0.1:7001","meta":{"app":"127.0.0.1:9001","q":"a\"b"}})");
   CHECK(link_down_line(b, "failed") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"failed"})");
   CHECK(link_down_line(b, "timed_out") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"timed_out"})");
   CHECK(message_line(b, 12) == R"({"event":"message","peer":"127.0.0.1:7001","bytes":12})");
@@ -282,8 +284,11 @@ TEST_CASE("event lines") {
   const std::vector<Address> active = {a, b};
   const std::vector<Address> passive = {v6};
   CHECK(status_line(active, passive) ==
-        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"]})");
-  CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[]})");
+        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"],"meta":{}})");
+  const std::vector<Metadata> meta = {{}, {{"app", "x"}}};
+  CHECK(status_line(active, passive, meta) ==
+        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"],"meta":{"127.0.0.1:7001":{"app":"x"}}})");
+  CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[],"meta":{}})");
   CHECK(deliver_line(a, 7, "hi \"there\"\n") ==
         R"({"event":"deliver","origin":"127.0.0.1:7000","seq":7,"data":"hi \"there\"\n"})");
 }
