@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Configures and builds one flavour of hypar with its preset in CMakePresets.json: `release`
 # (default), `asan` (ASan+UBSan), `tsan` or `clang` (clang++, everything).
-# Usage: scripts/build.sh [release|asan|tsan|clang]   -> prints the build directory on stdout.
+# Usage: scripts/build.sh [release|asan|tsan|clang] [TARGET...]   -> prints the build directory on stdout.
+# With TARGETs only those are built (and what they need); otherwise everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 flavour=${1:-release}
+shift $(( $# > 0 ? 1 : 0 ))
 case "$flavour" in
   release) dir=build ;;
   asan)    dir=build-asan ;;
@@ -33,5 +35,7 @@ if command -v ccache >/dev/null && [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]; th
 fi
 
 cmake --preset "$preset" "${extra[@]}" >&2
-cmake --build "$dir" -j "$(nproc)" >&2
+targets=()
+if [ $# -gt 0 ]; then targets=(--target "$@"); fi
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}" >&2
 echo "$dir"

@@ -3,8 +3,8 @@
 # Installs what is missing, then builds and tests three flavours (scripts/build.sh, presets in
 # CMakePresets.json): a normal GCC build running every test, a clang build of everything running
 # the fast unit tests and the package test, and an AddressSanitizer + UndefinedBehaviorSanitizer
-# build running every test but the package one; then runs every fuzz target for FUZZ_SECONDS
-# (default 20) each. Fails on the first failure.
+# build running every test but the package one, a ThreadSanitizer build of the threaded suites;
+# then runs every fuzz target for FUZZ_SECONDS (default 20) each. Fails on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,7 @@ jobs=$(nproc)
 # The clang flavour's tests: those that run in seconds (the cores, codecs, in-memory nodes,
 # argument parsing), plus the installed-package test. The real-socket and process tests already
 # ran on the GCC build.
-clang_tests='^(test-lib|test-runtime|test-hyparview|test-plumtree|test-transport|test-node-mem|test-plot|test-hypar-cli):|^package$'
+clang_tests='^(test-lib|test-runtime|test-hyparview|test-plumtree|test-transport|test-node-mem|test-plot|test-hypar-cli|test-mesh):|^package$'
 
 for flavour in release clang asan; do
   echo "== building ($flavour)" >&2
@@ -28,6 +28,14 @@ for flavour in release clang asan; do
     *)     ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 ;;
   esac
 done
+
+# ThreadSanitizer on the suites whose code runs on several threads: the Runtime's shards, the log
+# sink, the event hooks' worker. Only those targets are built (the rest is single-threaded per
+# io_context and covered by ASan above).
+echo "== building (tsan: the threaded suites)" >&2
+dir=$(scripts/build.sh tsan test-lib test-runtime test-hooks)
+echo "== testing (tsan)" >&2
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 -R '^(test-lib|test-runtime|test-hooks):'
 
 # Fuzzing (scripts/fuzz.sh, docs/testing.md): a clang build of its own, each target for a short run
 # from its committed seeds. A crash or a violated property fails CI; exit 77 means clang or

@@ -91,4 +91,21 @@ int NodeApp::run() {
   return exit_status_;
 }
 
+void NodeApp::start_hooks(HookCommands commands) {
+  if (commands.any()) hooks_ = std::make_unique<PeerHooks>(std::move(commands));
+}
+
+void NodeApp::link_up(const LinkUp& up) {
+  cli::print_line(cli::link_up_line(up.peer.address, up.metadata));
+  if (hooks_) {
+    hooks_->post({.up = true, .peer = up.peer.address, .name = up.peer.name, .reason = {}, .metadata = up.metadata});
+  }
+}
+
+void NodeApp::link_down(const LinkDown& down) {
+  const char* reason = hyparview::reason_name(down.reason);
+  cli::print_line(cli::link_down_line(down.peer.address, reason));
+  if (hooks_) hooks_->post({.up = false, .peer = down.peer.address, .name = down.peer.name, .reason = reason, .metadata = {}});
+}
+
 }  // namespace hypar::app

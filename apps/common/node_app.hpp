@@ -24,6 +24,7 @@
 
 #include "hypar/log.hpp"
 #include "deploy.hpp"
+#include "peer_hooks.hpp"
 #include "hypar/node/node.hpp"
 #include "program.hpp"
 
@@ -49,9 +50,11 @@ class NodeApp {
     NodeConfig config;
     config.listen = args.listen;
     config.name = args.name;
+    config.metadata = args.metadata;
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
+    start_hooks({.on_peer_up = args.on_peer_up, .on_peer_down = args.on_peer_down, .timeout = args.hook_timeout});
     if (auto problem = apply_deploy_args(deploy_args(args), config)) {
       exit_status_ = usage_error(program_, *problem);
       return std::nullopt;
@@ -93,8 +96,14 @@ class NodeApp {
   // Runs until the io_context stops; returns the exit status.
   int run();
 
+  // A change of the active view: prints {"event":"link_up"...} / {"event":"link_down"...} and hands
+  // it to the event hooks (--on-peer-up, --on-peer-down), if any.
+  void link_up(const LinkUp& up);
+  void link_down(const LinkDown& down);
+
  private:
   bool load_secret(const std::string& file, NodeConfig& config);
+  void start_hooks(HookCommands commands);
   void on_exit(std::exception_ptr error);
   asio::awaitable<void> wait_and_leave(Node& node);
 
@@ -102,6 +111,7 @@ class NodeApp {
   asio::io_context io_;
   bool leaving_ = false;  // set once a signal asked the node to leave: errors then end quietly
   int exit_status_ = 0;
+  std::unique_ptr<PeerHooks> hooks_;  // none without --on-peer-up/--on-peer-down
 };
 
 }  // namespace hypar::app

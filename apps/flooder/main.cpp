@@ -55,7 +55,8 @@ constexpr std::size_t kMaxLineBytes = 64 * 1024;
 
 class Flooder {
  public:
-  explicit Flooder(Node& node) : node_(node) {}
+  // `node_app` reports the changes of the active view (lines and event hooks).
+  Flooder(Node& node, app::NodeApp& node_app) : node_(node), node_app_(node_app) {}
 
   // Broadcasts one message of our own: number it, deliver it here, send it to every neighbour.
   asio::awaitable<void> broadcast(std::string payload) {
@@ -75,12 +76,12 @@ class Flooder {
       if (const auto* message = std::get_if<Received>(&*event)) {
         co_await on_message(*message);
       } else if (const auto* up = std::get_if<LinkUp>(&*event)) {
-        print_line(cli::link_up_line(up->peer.address));
+        node_app_.link_up(*up);
         co_await catch_up(up->peer.address);
       } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
         // Nothing to do: the overlay replaces the lost neighbour (a LinkUp follows) and the
         // message history is re-sent to the replacement.
-        print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
+        node_app_.link_down(*down);
       }
     }
   }
@@ -128,6 +129,7 @@ class Flooder {
   }
 
   Node& node_;
+  app::NodeApp& node_app_;
   std::uint64_t last_seq_ = 0;
   flooder::SeenSet seen_;
   flooder::History history_;
@@ -170,7 +172,7 @@ int main(int argc, char** argv) {
   const std::unique_ptr<Node> node = node_app.start_node_from(args);
   if (!node) return node_app.exit_status();
 
-  Flooder flooder(*node);
+  Flooder flooder(*node, node_app);
   node_app.leave_on_signal(*node);
   node_app.spawn(flooder.run());
   node_app.join_in_background(*node, args);

@@ -106,6 +106,40 @@ void add_deploy_options(CLI::App& app, CommonArgs& args) {
 // The options of every node app: --listen, the deployment options, --name, --secret-file,
 // --metrics-listen,
 // --log-level, --log-format.
+// --meta and the event hooks (apps/common/peer_hooks.hpp).
+void add_metadata_and_hook_options(CLI::App& app, CommonArgs& args) {
+  add_value(app, "--meta", "KEY=VALUE",
+            "metadata advertised to neighbours (repeatable; keys A-Z a-z 0-9 _ . -,\n"
+            "at most 32 entries and 1 KiB in all), e.g. --meta app=10.0.0.1:9000",
+            [&args](const std::string& text) {
+              const std::size_t eq = text.find('=');
+              if (eq == std::string::npos) reject("bad --meta " + in_quotes(text) + " (expected KEY=VALUE)");
+              Metadata next = args.metadata;
+              next[text.substr(0, eq)] = text.substr(eq + 1);
+              if (auto problem = metadata_problem(next)) reject("bad --meta " + in_quotes(text) + ": " + *problem);
+              args.metadata = std::move(next);
+            });
+  add_value(app, "--on-peer-up", "CMD",
+            "run CMD (with /bin/sh) for each neighbour gained; the peer is in\n"
+            "HYPAR_EVENT, HYPAR_PEER, HYPAR_PEER_NAME, HYPAR_PEER_META_<KEY>",
+            [&args](const std::string& text) {
+              if (text.empty()) reject("--on-peer-up needs a command");
+              args.on_peer_up = text;
+            });
+  add_value(app, "--on-peer-down", "CMD",
+            "run CMD for each neighbour lost (HYPAR_PEER_REASON says why); hooks\n"
+            "run one at a time, in order, collapsed per peer when they fall behind",
+            [&args](const std::string& text) {
+              if (text.empty()) reject("--on-peer-down needs a command");
+              args.on_peer_down = text;
+            });
+  add_duration(app, "--hook-timeout", "a hook running longer than D is killed and logged [10s]",
+               [&args](Duration d) {
+                 if (d <= Duration::zero()) reject("--hook-timeout must be above 0");
+                 args.hook_timeout = d;
+               });
+}
+
 void add_common_options(CLI::App& app, CommonArgs& args) {
   add_value(app, "--listen", "IP:PORT", "address to listen on (0.0.0.0 or [::]: every interface) (required)",
             [&args](const std::string& text) { args.listen = parse_address(text, "--listen"); });
@@ -130,6 +164,7 @@ void add_common_options(CLI::App& app, CommonArgs& args) {
             "serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
             "over HTTP at IP:PORT [off]; see docs/operations.md",
             [&args](const std::string& text) { args.metrics_listen = parse_address(text, "--metrics-listen"); });
+  add_metadata_and_hook_options(app, args);
 }
 
 // CLI11 over argv, then the checks across options: --listen given, protocol options consistent.

@@ -16,6 +16,7 @@
 
 #include "cli_options.hpp"
 #include "hypar/address.hpp"
+#include "hypar/metadata.hpp"
 #include "hypar/host_port.hpp"
 #include "hypar/hyparview/options.hpp"
 #include "hypar/log.hpp"
@@ -37,6 +38,10 @@ struct CommonArgs {
   std::string state_dir;                // where the node keeps its state across restarts
   std::string secret_file;     // empty: no cluster secret
   std::optional<Address> metrics_listen;  // --metrics-listen: HTTP /metrics, /status, / (none: off)
+  Metadata metadata;                    // --meta KEY=VALUE: advertised to neighbours
+  std::string on_peer_up;               // --on-peer-up CMD: run per neighbour gained (empty: none)
+  std::string on_peer_down;             // --on-peer-down CMD: run per neighbour lost (empty: none)
+  Duration hook_timeout = std::chrono::seconds(10);  // --hook-timeout: a hook running longer is killed
   log::Level log_level = log::Level::info;
   LogFormat log_format = LogFormat::text;
 };

@@ -52,8 +52,17 @@ std::string listening_line(const Address& id) {
   return R"({"event":"listening","id":)" + json_string(id.to_string()) + "}";
 }
 
-std::string link_up_line(const Address& peer) {
-  return R"({"event":"link_up","peer":)" + json_string(peer.to_string()) + "}";
+std::string metadata_object(const Metadata& meta) {
+  std::string out = "{";
+  for (const auto& [key, value] : meta) {
+    if (out.size() > 1) out += ",";
+    out += json_string(key) + ":" + json_string(value);
+  }
+  return out + "}";
+}
+
+std::string link_up_line(const Address& peer, const Metadata& meta) {
+  return R"({"event":"link_up","peer":)" + json_string(peer.to_string()) + R"(,"meta":)" + metadata_object(meta) + "}";
 }
 
 std::string link_down_line(const Address& peer, std::string_view reason) {
@@ -70,8 +79,17 @@ std::string joined_line(const Address& contact) {
 
 std::string join_failed_line() { return R"({"event":"join_failed"})"; }
 
-std::string status_line(std::span<const Address> active, std::span<const Address> passive) {
-  return R"({"event":"status","active":)" + address_array(active) + R"(,"passive":)" + address_array(passive) + "}";
+std::string status_line(std::span<const Address> active, std::span<const Address> passive,
+                        std::span<const Metadata> active_meta) {
+  std::string meta = "{";
+  for (std::size_t i = 0; i < active.size() && i < active_meta.size(); ++i) {
+    if (active_meta[i].empty()) continue;
+    if (meta.size() > 1) meta += ",";
+    meta += json_string(active[i].to_string()) + ":" + metadata_object(active_meta[i]);
+  }
+  meta += "}";
+  return R"({"event":"status","active":)" + address_array(active) + R"(,"passive":)" + address_array(passive) +
+         R"(,"meta":)" + meta + "}";
 }
 
 std::string deliver_line(const Address& origin, std::uint64_t seq, std::string_view data) {

@@ -35,12 +35,12 @@ std::vector<Address> addresses_of(const std::vector<PeerId>& peers) {
 }
 
 // Prints one line per event until the node stops (the process ends with io_context::stop()).
-asio::awaitable<void> print_events(Node& node) {
+asio::awaitable<void> print_events(Node& node, app::NodeApp& node_app) {
   while (const std::optional<Event> event = co_await node.next_event()) {
     if (const auto* up = std::get_if<LinkUp>(&*event)) {
-      print_line(cli::link_up_line(up->peer.address));
+      node_app.link_up(*up);
     } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
-      print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
+      node_app.link_down(*down);
     } else if (const auto* message = std::get_if<Received>(&*event)) {
       print_line(cli::message_line(message->peer.address, message->bytes.size()));
     }
@@ -54,7 +54,9 @@ asio::awaitable<void> print_status(Node& node, Duration every) {
     co_await timer.async_wait(asio::use_awaitable);
     const auto active = addresses_of(node.peers());
     const auto passive = addresses_of(node.passive_peers());
-    print_line(cli::status_line(active, passive));
+    std::vector<Metadata> meta;
+    for (const Address& peer : active) meta.push_back(node.metadata_of(peer));
+    print_line(cli::status_line(active, passive, meta));
   }
 }
 
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
   const std::unique_ptr<Node> node = node_app.start_node(std::move(*config));
   if (!node) return node_app.exit_status();
   node_app.leave_on_signal(*node);
-  node_app.spawn(print_events(*node));
+  node_app.spawn(print_events(*node, node_app));
   node_app.join_in_background(*node, args);
   if (args.status_every > Duration::zero()) node_app.spawn(print_status(*node, args.status_every));
   return node_app.run();

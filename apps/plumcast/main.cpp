@@ -61,14 +61,14 @@ asio::awaitable<void> print_deliveries(Broadcaster& caster) {
 }
 
 // Prints the node events the broadcaster hands on: link_up, link_down (and drops other messages).
-asio::awaitable<void> print_links(Broadcaster& caster) {
+asio::awaitable<void> print_links(Broadcaster& caster, app::NodeApp& node_app) {
   for (;;) {
     std::optional<Event> event = co_await caster.next_event();
     if (!event) co_return;
     if (const auto* up = std::get_if<LinkUp>(&*event)) {
-      print_line(cli::link_up_line(up->peer.address));
+      node_app.link_up(*up);
     } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
-      print_line(cli::link_down_line(down->peer.address, hyparview::reason_name(down->reason)));
+      node_app.link_down(*down);
     } else if (const auto* message = std::get_if<Received>(&*event)) {
       log::warn("plumcast: ignored a {}-byte non-Plumtree message from {}", message->bytes.size(),
                 message->peer.to_string());
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   Broadcaster caster(*node, cast_config);
   node_app.leave_on_signal(*node);  // the broadcaster stops with its node
   node_app.spawn(print_deliveries(caster));
-  node_app.spawn(print_links(caster));
+  node_app.spawn(print_links(caster, node_app));
   node_app.join_in_background(*node, args);
   node_app.spawn(broadcast_stdin(caster));
   return node_app.run();

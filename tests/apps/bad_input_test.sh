@@ -81,10 +81,10 @@ attack() {
 garbage=$(head -c 200 /dev/urandom | od -An -v -tx1 | tr -s ' \n' ' ' | sed 's/ \([0-9a-f][0-9a-f]\)/\\x\1/g')
 attack "random garbage" "refused connection from" "$garbage"
 attack "oversized frame length" "frame longer than the maximum frame size" '\xff\xff\xff\xff'
-# A whole frame holding only [type 0x00]["HYPR"][version 1]: the PeerId is missing.
-attack "truncated HELLO" "truncated HELLO" '\x00\x00\x00\x06\x00HYPR\x01'
+# A whole frame holding only [type 0x00]["HYPR"][version 2]: the PeerId is missing.
+attack "truncated HELLO" "truncated HELLO" '\x00\x00\x00\x06\x00HYPR\x02'
 # A frame header announcing 55 bytes, 10 of them sent, then the connection closes.
-attack "frame cut short, then close" "closed before its HELLO" '\x00\x00\x00\x37\x00HYPR\x01\x04\x7f\x00'
+attack "frame cut short, then close" "closed before its HELLO" '\x00\x00\x00\x37\x00HYPR\x02\x04\x7f\x00'
 # A HELLO-sized frame with "XYZW" instead of "HYPR".
 zeros=$(printf '\\x00%.0s' $(seq 49))
 attack "wrong magic" "bad HELLO magic" "\\x00\\x00\\x00\\x37\\x00XYZW\\x01$zeros"

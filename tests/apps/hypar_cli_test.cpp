@@ -208,6 +208,32 @@ TEST_CASE("node apps: deployment options (advertise, names, SRV, files, state di
   CHECK(hypar_args({"node", "--listen", "127.0.0.1:1", "--join-file", ""}).error == "--join-file needs a file name");
 }
 
+TEST_CASE("node apps: --meta and the event hooks") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:1", "--meta", "app=10.0.0.1:9000", "--meta", "zone=a=b",
+                             "--meta", "empty=", "--on-peer-up", "echo up", "--on-peer-down", "echo down",
+                             "--hook-timeout", "2s"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->metadata == Metadata{{"app", "10.0.0.1:9000"}, {"empty", ""}, {"zone", "a=b"}});
+  CHECK(r.args->on_peer_up == "echo up");
+  CHECK(r.args->on_peer_down == "echo down");
+  CHECK(r.args->hook_timeout == std::chrono::seconds(2));
+  const auto defaults = hypar_args({"node", "--listen", "127.0.0.1:1"});
+  REQUIRE(defaults.args);
+  CHECK(defaults.args->metadata.empty());
+  CHECK(defaults.args->on_peer_up.empty());
+  CHECK(defaults.args->hook_timeout == std::chrono::seconds(10));
+  CHECK(flooder_args({"--listen", "127.0.0.1:1", "--on-peer-up", "true"}).args->on_peer_up == "true");
+
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "novalue"}) == "bad --meta \"novalue\" (expected KEY=VALUE)");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "bad key=1"}).starts_with(
+      "bad --meta \"bad key=1\": metadata key 'bad key' is invalid"));
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--meta", "k=" + std::string(1100, 'v')}).find(
+            "at most 1024 are allowed") != std::string::npos);
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--on-peer-up", ""}) == "--on-peer-up needs a command");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:1", "--hook-timeout", "0"}) == "--hook-timeout must be above 0");
+}
+
 TEST_CASE("flooder: arguments") {
   const auto r = flooder_args({"--listen", "127.0.0.1:7000", "--join", "127.0.0.1:7001", "--join", "127.0.0.1:7002",
                                "--name", "f", "--secret-file", "s", "--log-level", "warn"});
@@ -246,7 +272,9 @@ TEST_CASE("event lines") {
   const Address b = addr("127.0.0.1:7001");
   const Address v6 = addr("[::1]:7002");
   CHECK(listening_line(a) == R"({"event":"listening","id":"127.0.0.1:7000"})");
-  CHECK(link_up_line(b) == R"({"event":"link_up","peer":"127.0.0.1:7001"})");
+  CHECK(link_up_line(b) == R"({"event":"link_up","peer":"127.0.0.1:7001","meta":{}})");
+  CHECK(link_up_line(b, {{"app", "127.0.0.1:9001"}, {"q", "a\"b"}}) ==
+        R"({"event":"link_up","peer":"127.0.0.1:7001","meta":{"app":"127.0.0.1:9001","q":"a\"b"}})");
   CHECK(link_down_line(b, "failed") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"failed"})");
   CHECK(link_down_line(b, "timed_out") == R"({"event":"link_down","peer":"127.0.0.1:7001","reason":"timed_out"})");
   CHECK(message_line(b, 12) == R"({"event":"message","peer":"127.0.0.1:7001","bytes":12})");
@@ -256,8 +284,11 @@ TEST_CASE("event lines") {
   const std::vector<Address> active = {a, b};
   const std::vector<Address> passive = {v6};
   CHECK(status_line(active, passive) ==
-        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"]})");
-  CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[]})");
+        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"],"meta":{}})");
+  const std::vector<Metadata> meta = {{}, {{"app", "x"}}};
+  CHECK(status_line(active, passive, meta) ==
+        R"({"event":"status","active":["127.0.0.1:7000","127.0.0.1:7001"],"passive":["[::1]:7002"],"meta":{"127.0.0.1:7001":{"app":"x"}}})");
+  CHECK(status_line({}, {}) == R"({"event":"status","active":[],"passive":[],"meta":{}})");
   CHECK(deliver_line(a, 7, "hi \"there\"\n") ==
         R"({"event":"deliver","origin":"127.0.0.1:7000","seq":7,"data":"hi \"there\"\n"})");
 }

@@ -70,3 +70,11 @@ TEST_CASE("plumcast: deliver lines carry the hop count and escaped data") {
   CHECK(deliver_line(addr("[::1]:7001"), 1, 0, "") ==
         R"({"event":"deliver","origin":"[::1]:7001","seq":1,"hops":0,"data":""})");
 }
+
+TEST_CASE("plumcast: --meta and the event hooks, like every node app") {
+  const auto p = plumcast_args({"--listen", "127.0.0.1:1", "--meta", "k=v", "--on-peer-down", "true"});
+  INFO(p.error);
+  REQUIRE(p.args);
+  CHECK(p.args->metadata == hypar::Metadata{{"k", "v"}});
+  CHECK(p.args->on_peer_down == "true");
+}

@@ -116,18 +116,27 @@ void handshake() {
   tr::Hello v6 = hello(true);
   v6.sender = peer_v6();
   write("handshake", "hello_v6_long_name", enc_hello(v6));
+  tr::Hello with_metadata = hello(false);
+  with_metadata.metadata = {{"app", "10.0.1.1:9000"}, {"zone", "eu-west-1"}};
+  write("handshake", "hello_metadata", enc_hello(with_metadata));
   tr::Proof proof{};
   for (std::size_t i = 0; i < proof.size(); ++i) proof[i] = static_cast<std::uint8_t>(i);
   Bytes auth;
   tr::encode_auth(proof, auth);
   write("handshake", "auth", auth);
-  // Edge cases: another version (checked right after the magic), unknown flags, trailing bytes.
+  // Edge cases: another version (checked right after the magic), unknown flags, metadata keys out
+  // of order, trailing bytes.
   Bytes other_version = enc_hello(hello(false));
-  other_version[5] = 2;
-  write("handshake", "edge_version_2", other_version);
+  other_version[5] = 1;
+  write("handshake", "edge_version_1", other_version);
   Bytes flags = enc_hello(hello(false));
-  flags[flags.size() - tr::kNonceSize - 1] = 0x80;
+  flags[flags.size() - 1 - tr::kNonceSize - 1] = 0x80;  // before the nonce and the metadata count
   write("handshake", "edge_unknown_flag", flags);
+  tr::Hello two_keys = hello(false);
+  two_keys.metadata = {{"a", "1"}, {"b", "2"}};
+  Bytes unordered = enc_hello(two_keys);
+  std::swap(unordered[unordered.size() - 4], unordered[unordered.size() - 9]);
+  write("handshake", "edge_metadata_unordered", unordered);
   Bytes trailing = auth;
   trailing.push_back(0);
   write("handshake", "edge_auth_trailing", trailing);

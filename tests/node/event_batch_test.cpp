@@ -133,3 +133,23 @@ TEST_CASE("event batch: byte_size counts the bytes of the messages not yet taken
     REQUIRE(q.byte_size() == expected);
   }
 }
+
+TEST_CASE("event batch: a link_up carries its peer's metadata through compaction and hand-over") {
+  Queue q;
+  const PeerId a = peer(1, "a"), b = peer(2, "b");
+  const auto meta = std::make_shared<const Metadata>(Metadata{{"app", "10.0.1.1:9000"}});
+  for (std::size_t i = 0; i < 1500; ++i) q.push_message(b, 5, payload(i));
+  q.push_link_up(a, 0, meta);
+  q.push_message(a, 0, payload(1));  // a message after it names no metadata
+  q.push_link_up(b, 0);
+  for (std::size_t i = 0; i < 1500; ++i) q.pop_front();  // compaction shifts the peer entries
+  REQUIRE(q[0].kind == EventKind::link_up);
+  CHECK(q[0].metadata == *meta);
+  CHECK(q[1].metadata.empty());
+  CHECK(q[2].metadata.empty());
+  Queue out;
+  q.move_into(out);
+  CHECK(out[0].metadata == *meta);
+  CHECK(std::get<LinkUp>(out[0].to_event()).metadata == *meta);
+  CHECK(std::get<LinkUp>(out[2].to_event()).metadata.empty());
+}

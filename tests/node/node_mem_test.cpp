@@ -278,3 +278,31 @@ TEST_CASE("mem: after leave(), next_event drains the pending events, then return
   CHECK(batch.size() == 0);
   CHECK_FALSE(c.nodes[0]->poll_event().has_value());
 }
+
+TEST_CASE("mem: each node's metadata reaches its neighbours with LinkUp and metadata_of") {
+  MemCluster c;
+  NodeConfig with_meta = c.config("a");
+  with_meta.metadata = {{"app", "10.0.1.1:9000"}, {"zone", "eu"}};
+  Node& a = c.add(with_meta);
+  Node& b = c.add("b");  // advertises nothing
+  auto a_log = std::make_shared<EventLog>();
+  auto b_log = std::make_shared<EventLog>();
+  collect_events(c.io, a, a_log);
+  collect_events(c.io, b, b_log);
+  REQUIRE(c.join_all_through(0));
+  REQUIRE(c.run_until([&] { return !a_log->all<LinkUp>().empty() && !b_log->all<LinkUp>().empty(); }, seconds(5)));
+  CHECK(b_log->all<LinkUp>().front().metadata == with_meta.metadata);
+  CHECK(a_log->all<LinkUp>().front().metadata.empty());
+  CHECK(b.metadata_of(a.id().address) == with_meta.metadata);
+  CHECK(a.metadata_of(b.id().address).empty());
+  CHECK(b.metadata_of(Address::v4(10, 9, 9, 9, 1)).empty());
+}
+
+TEST_CASE("mem: metadata over the limits is refused at construction") {
+  MemCluster c;
+  NodeConfig bad = c.config("bad");
+  bad.metadata = {{"no spaces", "x"}};
+  CHECK_THROWS_AS(c.add(bad), std::invalid_argument);
+  bad.metadata = {{"k", std::string(kMaxMetadataBytes, 'v')}};
+  CHECK_THROWS_AS(c.add(bad), std::invalid_argument);
+}

@@ -55,6 +55,7 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
   if (config.name.size() > kMaxNameLength) {
     throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
   }
+  if (auto problem = metadata_problem(config.metadata)) throw std::invalid_argument("node " + *problem);
   if (!config.secret.empty()) {
     secret.emplace(std::vector<std::uint8_t>(config.secret.begin(), config.secret.end()));
   }
@@ -202,7 +203,8 @@ void Node::Impl::apply(hyparview::Output& output) {
           }
           timers.schedule(o.timer, o.at);
         } else if constexpr (std::is_same_v<T, PeerUp>) {
-          events.push_link_up(o.peer, 0);
+          const auto it = peers.find(o.peer.address);
+          events.push_link_up(o.peer, 0, it != peers.end() ? it->second->metadata : nullptr);
           event_ready.notify();
         } else if constexpr (std::is_same_v<T, PeerDown>) {
           events.push_link_down(o.peer, 0, o.reason);
@@ -286,6 +288,11 @@ std::vector<Address> Node::saved_contacts() const { return impl_->saved_peers; }
 
 std::vector<PeerId> Node::peers() const { return impl_->core.active_view(); }
 std::vector<PeerId> Node::passive_peers() const { return impl_->core.passive_view(); }
+
+Metadata Node::metadata_of(const Address& peer) const {
+  const Peer* p = impl_->active_peer(peer);
+  return p && p->metadata ? *p->metadata : Metadata{};
+}
 
 SendResult Node::try_send(const Address& peer, std::span<const std::uint8_t> bytes) {
   if (impl_->stopped) return SendResult::stopped;

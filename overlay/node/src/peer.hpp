@@ -19,6 +19,7 @@
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
+#include "hypar/metadata.hpp"
 #include "peer_lifecycle.hpp"
 
 namespace hypar {
@@ -32,6 +33,7 @@ struct Conn {
   transport::FrameDecoder decoder;
   bool dialled_by_us = false;
   Role role = Role::reader;  // set when added to a Peer
+  std::shared_ptr<const Metadata> peer_metadata{};  // from the peer's HELLO
 };
 
 struct Peer {
@@ -61,6 +63,7 @@ struct Peer {
 
   Address address;
   std::optional<PeerId> id;            // known once a handshake completed
+  std::shared_ptr<const Metadata> metadata;  // advertised in the HELLO of its latest connection
   std::uint64_t event_key;             // unique per Peer object and id (EventBatch's peer_key)
   PeerLifecycle lifecycle;             // dialling, handshaking, active, draining, closed
   bool dial_pending = false;           // a dial task of ours runs (it may finish after an inbound attach)

@@ -64,6 +64,7 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
   own.sender = self;
   own.nonce = transport::random_nonce();
   own.flags = secret ? transport::kHelloFlagAuthChallenge : 0;
+  own.metadata = config.metadata;
   std::vector<std::uint8_t> out;
   append_frame_of(out, [&](auto& o) { transport::encode_hello(own, o); });
   co_await conn.io->write_all(out);
@@ -114,6 +115,7 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
       co_return Handshake{{}, peer.to_string() + ": wrong cluster secret"};
     }
   }
+  conn.peer_metadata = std::make_shared<const Metadata>(hello.hello().metadata);
   co_return Handshake{peer, {}};
 }
 
@@ -245,6 +247,7 @@ void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr
              conn->dialled_by_us ? "we" : "it");
   if (peer->conns.empty()) peer->since = now();
   peer->add_connection(conn, wins_tie_break(*conn, self.address, peer->address));
+  peer->metadata = conn->peer_metadata;
   if (peer->id != id) {
     peer->id = id;
     peer->event_key = next_event_key++;  // events already queued keep naming the old id

@@ -2,7 +2,9 @@
 #pragma once
 // The HELLO handshake: right after a connection is set up, each side sends one HELLO frame and
 // reads the other's before anything else. Payload layout (docs/protocol.md):
-//   [u8 type 0x00]["HYPR"][u8 version][PeerId sender][u8 flags][32-byte nonce]
+//   [u8 type 0x00]["HYPR"][u8 version][PeerId sender][u8 flags][32-byte nonce][metadata]
+// with metadata = [u8 count] then per entry, keys in increasing order:
+//   [u8 key length][key][u16 value length][value]
 // On any decode error the receiver logs describe(error) and closes the connection.
 #include <array>
 #include <cstdint>
@@ -11,12 +13,14 @@
 #include <variant>
 #include <vector>
 
+#include "hypar/metadata.hpp"
 #include "hypar/peer_id.hpp"
 
 namespace hypar::transport {
 
 inline constexpr std::array<std::uint8_t, 4> kHelloMagic = {'H', 'Y', 'P', 'R'};
-inline constexpr std::uint8_t kProtocolVersion = 1;
+// Version 2 added the metadata after the nonce.
+inline constexpr std::uint8_t kProtocolVersion = 2;
 // Flag bit 0: the nonce is an authentication challenge (reserved for the cluster-secret handshake).
 inline constexpr std::uint8_t kHelloFlagAuthChallenge = 0x01;
 inline constexpr std::uint8_t kHelloKnownFlags = kHelloFlagAuthChallenge;
@@ -27,12 +31,14 @@ struct Hello {
   PeerId sender;  // the sender's identity: advertised address, name and incarnation
   std::uint8_t flags = 0;
   std::array<std::uint8_t, kNonceSize> nonce{};  // random, filled by the sender
+  Metadata metadata{};  // the sender's (within the limits of hypar/metadata.hpp)
 
   bool auth_challenge() const { return (flags & kHelloFlagAuthChallenge) != 0; }
   friend bool operator==(const Hello&, const Hello&) = default;
 };
 
-// Appends the HELLO payload (no frame header). Precondition: sender.name <= kMaxNameLength.
+// Appends the HELLO payload (no frame header). Preconditions: sender.name <= kMaxNameLength,
+// !metadata_problem(metadata).
 void encode_hello(const Hello& hello, std::vector<std::uint8_t>& out);
 
 struct HelloError {
@@ -42,7 +48,8 @@ struct HelloError {
     bad_magic,            // not "HYPR": not a hypar peer
     unsupported_version,  // `version` holds the version the peer speaks
     bad_value,            // bad address, name too long, or unknown flag bits
-    trailing_bytes,       // bytes after the nonce
+    bad_metadata,         // metadata over the limits, an invalid key, or keys not in increasing order
+    trailing_bytes,       // bytes after the metadata
   };
   Kind kind;
   std::uint8_t version = 0;  // set for unsupported_version

@@ -16,6 +16,7 @@
 // Views (their peer and bytes) stay valid until the batch is next filled or cleared.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -30,6 +31,7 @@ struct EventView {
   const PeerId& peer;
   std::span<const std::uint8_t> bytes;  // the message (kind == message), else empty
   DownReason reason;                     // kind == link_down only
+  const Metadata& metadata;              // kind == link_up: what the peer advertised; else empty
 
   Event to_event() const;  // an owning copy
 };
@@ -80,7 +82,7 @@ class EventBatch {
  protected:
   // Appending (the node's event queue). `peer_key` names one life of one link (never 0):
   // consecutive events with the same key share one copy of the PeerId.
-  void push_link_up(const PeerId& peer, std::uint64_t peer_key);
+  void push_link_up(const PeerId& peer, std::uint64_t peer_key, std::shared_ptr<const Metadata> metadata = nullptr);
   void push_link_down(const PeerId& peer, std::uint64_t peer_key, DownReason reason);
   void push_message(const PeerId& peer, std::uint64_t peer_key, std::span<const std::uint8_t> bytes);
   // Removing from the front (the node's poll_event / next_event).
@@ -90,12 +92,14 @@ class EventBatch {
 
  private:
   EventView at(std::size_t index) const;
-  std::uint32_t peer_index(const PeerId& peer, std::uint64_t peer_key);
+  std::uint32_t peer_index(const PeerId& peer, std::uint64_t peer_key,
+                           std::shared_ptr<const Metadata> metadata = nullptr);
   void drop_popped();  // erases the records before head_ and what only they used
 
   std::vector<Record> records_;
   std::vector<std::uint8_t> bytes_;
   std::vector<PeerId> peers_;  // the peers the records name; consecutive events of one peer share one entry
+  std::vector<std::shared_ptr<const Metadata>> metadata_;  // beside peers_: a link_up's metadata, or null
   std::uint64_t last_peer_key_ = 0;  // the key of peers_.back(); 0: none
   std::size_t head_ = 0;             // records before it were popped
 };

@@ -6,15 +6,18 @@
 #include <vector>
 
 #include "hypar/hyparview/down_reason.hpp"
+#include "hypar/metadata.hpp"
 #include "hypar/peer_id.hpp"
 
 namespace hypar {
 
 using hyparview::DownReason;
 
-// `peer` entered the active view: messages can be sent to it.
+// `peer` entered the active view: messages can be sent to it. `metadata` is what it advertised
+// (NodeConfig::metadata) in the handshake of this link.
 struct LinkUp {
   PeerId peer;
+  Metadata metadata{};
 };
 // `peer` left the active view; `reason` says why (graceful, failed, evicted, timed_out).
 struct LinkDown {

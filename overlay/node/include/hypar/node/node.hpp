@@ -55,6 +55,9 @@ struct NodeConfig {
   std::string state_dir;
   Duration state_save_interval = seconds(2);  // at most one write per interval, only when changed
   std::string name;                  // shown in logs and to peers (at most 64 bytes)
+  // Advertised to every neighbour in the handshake (e.g. the endpoint of the application's own
+  // service) and delivered with their LinkUp; limits in hypar/metadata.hpp (invalid_argument).
+  Metadata metadata{};
   hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
   std::string secret;                // cluster secret; empty: no authentication
   std::uint32_t max_frame_size = 1u << 20;   // larger frames from a peer close its connection
@@ -110,6 +113,8 @@ class Node {
 
   std::vector<PeerId> peers() const;          // the active view
   std::vector<PeerId> passive_peers() const;  // the passive view
+  // What an active peer advertised (its LinkUp carried the same); empty for any other address.
+  Metadata metadata_of(const Address& peer) const;
 
   // Queues `bytes` for an active peer. try_send never waits; send waits while the peer's queue
   // is full (backpressure) and fails only if the peer goes away or the node stops. Messages to
