@@ -189,11 +189,11 @@ TEST_CASE("node: 5000 messages of 1 to 2000 bytes arrive intact and in order, wi
   }, asio::detached);
   auto received = [&] {
     return static_cast<std::size_t>(std::count_if(b_log->events.begin(), b_log->events.end(),
-                                                  [](const Event& e) { return std::holds_alternative<Message>(e); }));
+                                                  [](const Event& e) { return std::holds_alternative<Received>(e); }));
   };
   REQUIRE(run_until(io, [&] { return failed || received() == kMessages; }, seconds(30)));
   REQUIRE_FALSE(failed);
-  const auto messages = b_log->all<Message>();
+  const auto messages = b_log->all<Received>();
   for (std::size_t i = 0; i < kMessages; ++i) {
     REQUIRE(messages[i].peer == a.id());
     REQUIRE(messages[i].bytes == bytes_of(i));

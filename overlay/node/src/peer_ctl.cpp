@@ -6,7 +6,7 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/system_error.hpp>
 
-#include "hypar/frame_type.hpp"
+#include "hypar/node/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
 #include "hypar/runtime/exception_reason.hpp"

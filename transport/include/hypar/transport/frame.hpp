@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // Stream framing: each frame is [u32 big-endian payload length][payload]. The payload's first
-// byte is its type (hypar/frame_type.hpp). A length of 0 or above the receiver's maximum is a
-// protocol error: the connection must be closed (docs/protocol.md).
+// byte is its type (each layer declares its own: hypar/transport/frame_type.hpp and above). A
+// length of 0 or above the receiver's maximum is a protocol error: the connection must be closed
+// (docs/protocol.md).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
