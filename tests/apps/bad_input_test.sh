@@ -6,7 +6,7 @@
 # each, A must log a clear reason on stderr, stay up, keep B and C as active peers, and never let
 # the intruders into its active or passive view. Also checks the exit codes of the command line
 # (--help 0, bad arguments 2, port in use 1, unreadable secret file 2).
-# The reasons grepped for are the node runtime's log texts (overlay/node/src/peer_io.cpp,
+# The reasons grepped for are the node runtime's log texts (overlay/node/src/peer_connect.cpp,
 # transport describe() functions).
 # Usage: bad_input_test.sh PATH/TO/hypar
 set -u

@@ -86,7 +86,7 @@ TEST_CASE("log: a Logger names its component") {
 }
 
 TEST_CASE("log: component_of takes the source directory, skipping src and include") {
-  CHECK(log::component_of("/w/overlay/node/src/peer_io.cpp") == "node");
+  CHECK(log::component_of("/w/overlay/node/src/peer_ctl.cpp") == "node");
   CHECK(log::component_of("/w/transport/src/select.cpp") == "transport");
   CHECK(log::component_of("/w/transport/src/uring/ring.cpp") == "uring");
   CHECK(log::component_of("/w/lib/runtime/include/hypar/runtime/runtime.hpp") == "runtime");

@@ -9,7 +9,7 @@
 //
 // Every line has a level, a component and a message. The component of log::info(...) and friends
 // is the directory of the source file that calls them, skipping "src" and "include"
-// (overlay/node/src/peer_io.cpp -> "node", transport/src/select.cpp -> "transport",
+// (overlay/node/src/peer_ctl.cpp -> "node", transport/src/select.cpp -> "transport",
 // apps/flooder/main.cpp -> "flooder"), so no call site has to name it; a Logger names it
 // explicitly.
 //
