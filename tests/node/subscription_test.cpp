@@ -213,6 +213,17 @@ TEST_CASE("subscribe: a subscriber that never reads gets Lagged with the exact c
   std::vector<std::string> tail;
   for (std::size_t i = 1 + lagged->view_size; i < got.size(); ++i) tail.push_back(describe_event(got[i]));
   REQUIRE(std::equal(tail.begin(), tail.end(), expected.end() - static_cast<std::ptrdiff_t>(live)));
+  // The snapshot is the node's active view when it lagged last: its events up to that point.
+  std::vector<MembershipEvent> until_lag;
+  for (const Event& e : log->events) {
+    if (const auto* up = std::get_if<LinkUp>(&e)) until_lag.push_back(*up);
+    if (const auto* down = std::get_if<LinkDown>(&e)) until_lag.push_back(*down);
+  }
+  until_lag.resize(node_events - live);
+  const std::vector<MembershipEvent> snapshot(got.begin() + 1, got.begin() + 1 + static_cast<std::ptrdiff_t>(lagged->view_size));
+  REQUIRE(replay(snapshot) == replay(until_lag));
+  REQUIRE(snapshot.size() == replay(until_lag).size());
+  for (const auto& e : snapshot) REQUIRE(std::get<LinkUp>(e).metadata.at("app").starts_with("10.0.1."));
   // Snapshot plus what followed is the node's active view.
   REQUIRE(replay(got) == addresses(a.peers()));
 
