@@ -21,6 +21,8 @@
 //   capacity plus one snapshot of the active view).
 // - next() returns nullopt once the subscription is closed, or once the node has stopped and the
 //   events pending before the stop were taken (after leave(), the LinkDowns of the goodbye).
+// - The node's own stream (next_event(s)) still gets every event and still needs a reader: its
+//   queue backpressures the peers when full (NodeConfig::event_queue_limit).
 // Threads: like the Node, call every member from the node's executor (Node::get_executor());
 // one reader at a time per subscription.
 #include <asio/awaitable.hpp>
