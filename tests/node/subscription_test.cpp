@@ -192,7 +192,20 @@ TEST_CASE("subscribe: a subscriber that never reads gets Lagged with the exact c
   const std::uint64_t node_events = expected.size();
   REQUIRE(node_events > 2 * capacity);  // it overflowed more than once: counts carry over
   REQUIRE(most_pending <= capacity);    // bounded all along
-  REQUIRE(a.metrics().counters.subscriber_lags >= 2);
+  const NodeMetrics metrics = a.metrics();
+  REQUIRE(metrics.counters.subscriber_lags >= 2);
+  REQUIRE(metrics.membership_subscribers == 2);
+  prom::Families families;
+  write_prometheus(families, metrics);
+  const std::string text = families.render();
+  REQUIRE(text.find("\nhypar_subscriber_lags_total " + std::to_string(metrics.counters.subscriber_lags) + "\n") !=
+          std::string::npos);
+  REQUIRE(text.find("\nhypar_membership_subscribers 2\n") != std::string::npos);
+  JsonWriter json;
+  write_json(json, metrics);
+  REQUIRE(json.str().find("\"membership_subscribers\":2") != std::string::npos);
+  REQUIRE(json.str().find("\"subscriber_lags\":" + std::to_string(metrics.counters.subscriber_lags)) !=
+          std::string::npos);
 
   // The node and the other readers were not held back: they saw everything, in order.
   REQUIRE(reader->text() == expected);
