@@ -61,6 +61,9 @@ void write_prometheus(prom::Families& out, const NodeMetrics& m, const prom::Lab
       .add(labels, n(m.send_queue_max_messages));
   out.gauge("hypar_send_queue_max_bytes", "The most bytes queued for one peer.").add(labels, n(m.send_queue_max_bytes));
   out.gauge("hypar_event_queue_depth", "Events the application has not taken yet.").add(labels, n(m.event_queue_depth));
+  out.counter("hypar_subscriber_lags_total", "Times a membership subscriber fell behind and got a snapshot.")
+      .add(labels, n(c.subscriber_lags));
+  out.gauge("hypar_membership_subscribers", "Open membership subscriptions.").add(labels, n(m.membership_subscribers));
   out.gauge("hypar_uptime_seconds", "Seconds since the node started.")
       .add(labels, std::chrono::duration<double>(m.uptime).count());
 }
@@ -100,6 +103,8 @@ void write_json(JsonWriter& j, const NodeMetrics& m) {
   j.end_object();
   j.key("send_queue_max_messages").value(std::uint64_t{m.send_queue_max_messages});
   j.key("event_queue_depth").value(std::uint64_t{m.event_queue_depth});
+  j.key("membership_subscribers").value(std::uint64_t{m.membership_subscribers});
+  j.key("subscriber_lags").value(c.subscriber_lags);
   j.end_object();
 }
 
@@ -113,6 +118,7 @@ NodeMetrics Node::Impl::snapshot() const {
     m.send_queue_max_bytes = std::max(m.send_queue_max_bytes, peer->data.size() + peer->control.size());
   }
   m.event_queue_depth = events.size();
+  m.membership_subscribers = membership->subscribers();
   m.uptime = now() - started;
   return m;
 }
