@@ -144,6 +144,7 @@ int run_churn(const SimArgs& args) {
     }
     row(static_cast<long>(t));
   }
+  if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
   std::fflush(stdout);
   return write_metrics(args, sim_metrics) ? 0 : 1;
 }
@@ -224,6 +225,7 @@ int run_plumtree(const SimArgs& args) {
   };
   if (!write_plot(args, charts)) return 1;
   if (plumtree.decode_errors() != 0) fmt::print(stderr, "hypar-sim: {} undecodable messages\n", plumtree.decode_errors());
+  if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
   std::fflush(stdout);
   return 0;
 }

@@ -21,9 +21,9 @@ check "an unwritable plot exits 1" expect_exit 1 "cannot open" \
   failures --nodes 50 --rounds 2 --fail 10 --messages 2 --quiet --plot "$tmp/no/such/dir.svg"
 
 args=(failures --nodes 500 --rounds 20 --fail 10,50,90,95 --messages 30 --quiet)
-out1=$("$sim" "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
-out2=$("$sim" "${args[@]}" --seed 1)
-out3=$("$sim" "${args[@]}" --seed 2)
+out1=$(run_sim "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
+out2=$(run_sim "${args[@]}" --seed 1)
+out3=$(run_sim "${args[@]}" --seed 2)
 check "prints the CSV header" test "$(head -1 <<<"$out1")" = "failed_pct,avg_reliability,first_msg_reliability,msgs_until_full"
 check "prints one row per level, in order" test "$(cut -d, -f1 <<<"$out1" | tail -n +2 | tr '\n' ' ')" = "10 50 90 95 "
 check "reliabilities are percentages, msgs_until_full in 0..30" all_rows "$out1" \
@@ -43,8 +43,9 @@ check "our average and first-broadcast series have a point per level" test "$(po
 check "the paper's series has its ten levels" test "$(points_of 2)" -eq 10
 check "the paper's series is in the legend" grep -q 'HyParView paper' "$tmp/failures.svg"
 
-on_send=$("$sim" failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
+on_send=$(run_sim failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
 check "--crash-notice on-send: one row" test "$(wc -l <<<"$on_send")" -eq 2
+check "no link-model anomaly in any run" no_anomalies
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all checks passed"
