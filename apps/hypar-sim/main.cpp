@@ -78,11 +78,19 @@ bool write_metrics(const SimArgs& args, const std::optional<hypar::sim_app::SimM
   return error.empty();
 }
 
-// Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
-int run_graph(const SimArgs& args) {
+// The simulator's configuration every command starts from: the seed, the protocol and link options.
+hypar::sim::Config sim_config(const SimArgs& args) {
   hypar::sim::Config config;
   config.seed = args.seed;
   config.options = args.options;
+  config.latency_min = args.latency_min;
+  config.latency_max = args.latency_max;
+  return config;
+}
+
+// Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
+int run_graph(const SimArgs& args) {
+  hypar::sim::Config config = sim_config(args);
   config.options.keepalive_interval = hypar::Duration::zero();  // graph runs: no keepalive
   hypar::sim::Simulator sim(config);
   std::optional<hypar::sim_app::SimMetrics> sim_metrics;
@@ -116,9 +124,7 @@ int run_graph(const SimArgs& args) {
 // Builds the overlay with keepalive on, crashes args.fail_percent % of the nodes at once, and
 // prints how the survivors' overlay repairs, one row per virtual second.
 int run_churn(const SimArgs& args) {
-  hypar::sim::Config config;
-  config.seed = args.seed;
-  config.options = args.options;
+  hypar::sim::Config config = sim_config(args);
   hypar::sim::Simulator sim(config);
   std::optional<hypar::sim_app::SimMetrics> sim_metrics;
   if (!args.metrics_out.empty()) sim_metrics.emplace(sim);
@@ -174,11 +180,9 @@ void crash_random(hypar::sim::Simulator& sim, std::uint64_t count, std::size_t s
 // Builds the overlay with Plumtree on every node, crashes args.fail_percent % of the nodes, then
 // runs args.messages broadcast rounds and prints each round's figures.
 int run_plumtree(const SimArgs& args) {
-  hypar::sim::Config config;
-  config.seed = args.seed;
-  config.options = args.options;
+  hypar::sim::Config config = sim_config(args);
   hypar::sim::Simulator sim(config);
-  hypar::sim::PlumtreeSim plumtree(sim, hypar::plumtree::Options{}, args.seed);
+  hypar::sim::PlumtreeSim plumtree(sim, args.plumtree, args.seed);
   if (!args.quiet) fmt::print(stderr, "hypar-sim plumtree: building {} nodes, {} rounds\n", args.nodes, args.rounds);
   if (!hypar::sim::build_overlay(sim, args.nodes, args.rounds, std::chrono::milliseconds(args.join_interval_ms))) {
     fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
@@ -246,6 +250,10 @@ int run_failures(const SimArgs& args) {
   params.seed = args.seed;
   params.options = args.options;
   params.crash_notice = args.crash_notice_on_send ? hypar::sim::CrashNotice::on_send : hypar::sim::CrashNotice::reset;
+  params.latency_min = args.latency_min;
+  params.latency_max = args.latency_max;
+  params.broadcast = args.broadcast_plumtree ? hypar::sim::Broadcast::plumtree : hypar::sim::Broadcast::flood;
+  params.plumtree = args.plumtree;
   const Stopwatch wall;
   hypar::plot::Series ours{"hypar (this run)", {}};
   hypar::plot::Series first{"hypar: first broadcast", {}};
@@ -272,7 +280,9 @@ int run_failures(const SimArgs& args) {
   // As in the paper: the averages, on an axis zoomed to them; then the first broadcast after the crash.
   const std::vector<hypar::plot::Chart> charts = {
       {fmt::format("Reliability after failures ({} nodes, {} broadcasts per level, seed {}{})", args.nodes,
-                   args.messages, args.seed, args.crash_notice_on_send ? ", crashes noticed on send" : ""),
+                   args.messages, args.seed,
+                   std::string(args.crash_notice_on_send ? ", crashes noticed on send" : "") +
+                       (args.broadcast_plumtree ? ", Plumtree" : "")),
        "failed nodes (%)", "average reliability (% of live nodes)", std::nullopt, 100.0,
        hypar::plot::Corner::bottom_left, {ours, paper}},
       {"The first broadcast after the crash", "failed nodes (%)", "reliability (% of live nodes)", 0.0, 100.0,
@@ -292,6 +302,8 @@ int run_partition(const SimArgs& args) {
   params.observe = std::chrono::seconds(args.observe_s);
   params.seed = args.seed;
   params.options = args.options;
+  params.latency_min = args.latency_min;
+  params.latency_max = args.latency_max;
   if (!args.quiet) fmt::print(stderr, "hypar-sim partition: building {} nodes, {} rounds\n", args.nodes, args.rounds);
   fmt::print("time_s,phase,components,cross_links,full_views,messages,link_changes\n");
   const auto row = [](const hypar::sim::PartitionSample& s) {

@@ -43,6 +43,12 @@ check "churn prints its header" test "$(head -1 <<<"$churn")" = \
 check "churn prints one row per second" test "$(wc -l <<<"$churn")" -eq 22
 check "churn heals: last row connected, symmetric, no dead neighbours" \
   bash -c "tail -1 <<<'$churn' | grep -q '^20,210,true,true,0,'"
+# --latency reaches every command's simulator (plumtree, failures and partition are checked in their tests).
+check "graph --latency 20,20 changes the overlay" \
+  test "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet --latency 20,20)" != "$out1"
+check "churn --latency 20,20 changes the repair" \
+  test "$(run_sim churn --nodes 300 --rounds 5 --fail 30 --observe-s 20 --quiet --latency 20,20)" != "$churn"
+
 check "no link-model anomaly in any run" no_anomalies
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
