@@ -28,6 +28,7 @@
 #include "hypar/sim/health.hpp"
 #include "hypar/sim/partition.hpp"
 #include "hypar/sim/plumtree_sim.hpp"
+#include "hypar/sim/random_regular.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
 #include "sim_metrics.hpp"
@@ -55,7 +56,13 @@ void print_distribution(const char* name, const std::map<std::size_t, std::size_
   for (const auto& [size, count] : counts) fmt::print("{}_{},{}\n", name, size, count);
 }
 
-void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
+// The seed stream of the random regular baseline (the nodes use streams 0..N-1).
+constexpr std::uint64_t kBaselineStream = 0x7e6a1a7;
+
+// The overlay's metrics, and beside them those of a random regular graph of the same size and
+// degree (active_size), rows random_regular_*.
+void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m, const hypar::sim::GraphMetrics& baseline,
+               std::size_t baseline_degree) {
   fmt::print("metric,value\n");
   fmt::print("nodes,{}\n", args.nodes);
   fmt::print("rounds,{}\n", args.rounds);
@@ -65,6 +72,11 @@ void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
   fmt::print("clustering_coefficient,{:.6f}\n", m.clustering_coefficient);
   fmt::print("avg_shortest_path,{:.6f}\n", m.avg_shortest_path);
   fmt::print("diameter,{}\n", m.diameter);
+  fmt::print("random_regular_degree,{}\n", baseline_degree);
+  fmt::print("random_regular_connected,{}\n", baseline.connected);
+  fmt::print("random_regular_clustering_coefficient,{:.6f}\n", baseline.clustering_coefficient);
+  fmt::print("random_regular_avg_shortest_path,{:.6f}\n", baseline.avg_shortest_path);
+  fmt::print("random_regular_diameter,{}\n", baseline.diameter);
   print_distribution("active_size", m.active_size);
   print_distribution("passive_size", m.passive_size);
   print_distribution("in_degree", m.in_degree);
@@ -115,8 +127,12 @@ int run_graph(const SimArgs& args) {
   }
   const hypar::sim::GraphMetrics metrics = hypar::sim::analyze(sim.views());
   say("analysed");
+  const std::size_t degree = std::min<std::size_t>(args.options.active_size, sim.size() - 1);
+  const hypar::sim::GraphMetrics baseline = hypar::sim::analyze(
+      hypar::sim::random_regular_graph(sim.size(), degree, hypar::mix_seed(args.seed, kBaselineStream)));
+  say("baseline analysed");
   if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
-  print_csv(args, metrics);
+  print_csv(args, metrics, baseline, degree);
   std::fflush(stdout);
   return write_metrics(args, sim_metrics) ? 0 : 1;
 }

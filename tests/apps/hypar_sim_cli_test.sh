@@ -33,6 +33,14 @@ check "graph prints the metric,value header" test "$(head -1 <<<"$out1")" = "met
 for metric in connected symmetric clustering_coefficient avg_shortest_path diameter active_size_ passive_size_ in_degree_; do
   check "graph prints $metric" grep -q "^$metric" <<<"$out1"
 done
+for metric in degree connected clustering_coefficient avg_shortest_path diameter; do
+  check "graph prints the random regular baseline's $metric" grep -q "^random_regular_$metric," <<<"$out1"
+done
+check "graph: the baseline has the overlay's degree and is connected" \
+  bash -c "grep -qx 'random_regular_degree,5' <<<'$out1' && grep -qx 'random_regular_connected,true' <<<'$out1'"
+check "graph: --active-size sets the baseline's degree" \
+  bash -c "'$sim' graph --nodes 100 --rounds 1 --active-size 4 --quiet | grep -qx 'random_regular_degree,4'"
+check "graph: another seed, another baseline" test "$(grep '^random_regular_avg' <<<"$out1")" != "$(grep '^random_regular_avg' <<<"$out3")"
 check "graph: connected and symmetric" bash -c "grep -qx 'connected,true' <<<'$out1' && grep -qx 'symmetric,true' <<<'$out1'"
 check "graph: same seed, same output" test "$out1" = "$out2"
 check "graph: another seed, another output" test "$out1" != "$out3"
