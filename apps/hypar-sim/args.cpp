@@ -17,11 +17,14 @@ const char* const kDescription =
     "       hypar-sim churn [--nodes N] [--rounds R] [--seed S] [--fail PCT] [--observe-s T] [options]\n"
     "       hypar-sim plumtree [--nodes N] [--messages M] [--senders 1|many] [--fail PCT] [--fail-per-round K]\n"
     "                          [--seed S] [--plot FILE] [options]\n"
-    "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--seed S] [--plot FILE] [options]\n"
+    "       hypar-sim failures [--nodes N] [--fail P1,P2,...] [--messages M] [--broadcast flood|plumtree]\n"
+    "                          [--seed S] [--plot FILE] [options]\n"
     "       hypar-sim partition [--nodes N] [--split PCT|Kn] [--cut-s T] [--observe-s T] [--seed S] [options]\n"
     "\n"
     "graph: joins N nodes one by one through node 0, runs R shuffle rounds (R x shuffle period of\n"
-    "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV.\n"
+    "       virtual time, keepalive off), and prints the active-view graph's metrics as metric,value CSV,\n"
+    "       with the same metrics of a random regular graph of the same size and degree (--active-size)\n"
+    "       beside them as a baseline (rows random_regular_*; its own stream of the seed).\n"
     "churn: builds the same overlay (keepalive on), crashes PCT% of the nodes at once, and prints one\n"
     "       CSV row per virtual second while the survivors repair: time_s,alive,connected,symmetric,\n"
     "       dead_in_active,full_active,short_by_one,avg_active.\n"
@@ -40,7 +43,12 @@ const char* const kDescription =
     "       observes --observe-s seconds more, and prints one CSV row per virtual second from the cut:\n"
     "       time_s,phase,components,cross_links,full_views,messages,link_changes (phase before|cut|healed;\n"
     "       messages: HyParView messages but keepalives sent in that second; link_changes: PeerUp+PeerDown).\n"
-    "graph and failures run without keepalive; --keepalive is for churn, plumtree and partition.\n";
+    "graph and failures run without keepalive; --keepalive is for churn, plumtree and partition.\n"
+    "Every command: each item on a link takes a latency drawn uniformly from --latency MIN,MAX ms\n"
+    "       (1,10; 5,5 gives the equal-latency rounds of PeerSim-style experiments).\n"
+    "failures --broadcast plumtree sends the broadcasts with Plumtree instead of flooding; the\n"
+    "       Plumtree options (--optimization-threshold, --ihave-batch-interval, --graft-timeout-1,\n"
+    "       --graft-timeout-2) are for plumtree and failures --broadcast plumtree.\n";
 
 const char* const kFooter = "Exit status: 0 when the run completed, 1 when it failed, 2 on bad arguments.\n";
 
@@ -98,8 +106,33 @@ std::string read_fail(SimArgs& args, const std::string& text) {
   return {};
 }
 
+constexpr const char* kPlumtreeOptions[] = {"--optimization-threshold", "--ihave-batch-interval", "--graft-timeout-1",
+                                             "--graft-timeout-2"};
+
+// Every problem of the Plumtree options in one sentence, or empty.
+std::string plumtree_problems(const plumtree::Options& options) {
+  const auto problems = options.validate();
+  if (problems.empty()) return {};
+  std::string message = "invalid Plumtree options: ";
+  for (std::size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+  return message;
+}
+
+// --broadcast and the Plumtree options: where they apply.
+std::string broadcast_problems(const SimArgs& args, const CLI::App& app) {
+  const bool failures = args.command == Command::failures;
+  if (app.count("--broadcast") && !failures) return "--broadcast is for failures";
+  for (const char* name : kPlumtreeOptions) {
+    if (app.count(name) == 0) continue;
+    if (failures && !args.broadcast_plumtree) return std::string(name) + " on failures needs --broadcast plumtree";
+    if (!failures && args.command != Command::plumtree) return std::string(name) + " is for plumtree and failures";
+  }
+  return plumtree_problems(args.plumtree);
+}
+
 // The checks that depend on the command.
 std::string command_problems(SimArgs& args, const CLI::App& app, const std::string& fail_text) {
+  if (std::string error = broadcast_problems(args, app); !error.empty()) return error;
   const bool plots = args.command == Command::plumtree || args.command == Command::failures;
   if (app.count("--plot") && !plots) return "--plot is for plumtree and failures";
   if (app.count("--crash-notice") && args.command != Command::failures) return "--crash-notice is for failures";
@@ -209,6 +242,45 @@ void add_healing_options(CLI::App& app, SimArgs& args) {
                 [&args](std::uint64_t v) { args.options.probe_period = std::chrono::seconds(v); }, "T");
 }
 
+// --latency MIN,MAX in whole milliseconds, MIN <= MAX <= 60000.
+void read_latency(SimArgs& args, const std::string& text) {
+  const std::size_t comma = text.find(',');
+  std::string error;
+  const auto read = [&](const std::string& part) { return cli::read_uint("--latency", part, 0, 60'000, error); };
+  const auto low = comma == std::string::npos ? std::nullopt : read(text.substr(0, comma));
+  const auto high = comma == std::string::npos ? std::nullopt : read(text.substr(comma + 1));
+  if (!low || !high || *low > *high) {
+    cli::reject("--latency must be MIN,MAX in milliseconds, 0 <= MIN <= MAX <= 60000 (got \"" + text + "\")");
+  }
+  args.latency_min = milliseconds(static_cast<std::int64_t>(*low));
+  args.latency_max = milliseconds(static_cast<std::int64_t>(*high));
+}
+
+// The simulated network and the Plumtree options.
+void add_network_options(CLI::App& app, SimArgs& args) {
+  cli::add_value(app, "--latency", "MIN,MAX", "every command: link latency in ms, uniform in [MIN, MAX] [1,10]",
+                 [&args](const std::string& text) { read_latency(args, text); });
+  cli::add_choice(app, "--broadcast", {"flood", "plumtree"},
+                  "failures: flood over the active views (the HyParView paper), or Plumtree [flood]",
+                  [&args](const std::string& text) { args.broadcast_plumtree = text == "plumtree"; }, "flood|plumtree");
+  const plumtree::Options defaults;
+  const auto ms = [](Duration d) { return std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms"; };
+  cli::add_uint(app, "--optimization-threshold", args.plumtree.optimization_threshold, 1, 65'535,
+                "Plumtree: hops an IHAVE must save to swap a lazy link for the eager one [" +
+                    std::to_string(defaults.optimization_threshold) + "]",
+                "K");
+  cli::add_duration(app, "--ihave-batch-interval",
+                    "Plumtree: IHAVEs are collected this long, then sent [" + ms(defaults.ihave_batch_interval) + "]",
+                    [&args](Duration d) { args.plumtree.ihave_batch_interval = d; });
+  cli::add_duration(app, "--graft-timeout-1",
+                    "Plumtree: wait for a payload announced by IHAVE, then GRAFT [" + ms(defaults.graft_timeout_1) + "]",
+                    [&args](Duration d) { args.plumtree.graft_timeout_1 = d; });
+  cli::add_duration(app, "--graft-timeout-2",
+                    "Plumtree: each later wait before grafting the next announcer [" + ms(defaults.graft_timeout_2) +
+                        "]",
+                    [&args](Duration d) { args.plumtree.graft_timeout_2 = d; });
+}
+
 // Finds the command and applies its defaults and checks; the error, or "" when the run may go.
 std::string resolve_command(const std::string& command, SimArgs& args, const CLI::App& app,
                             const std::string& fail_text) {
@@ -235,6 +307,7 @@ ParseResult parse_args(int argc, const char* const* argv) {
   add_output_options(app, args);
   add_failure_options(app, args);
   add_healing_options(app, args);
+  add_network_options(app, args);
   cli::add_protocol_options(app, args.options);
   cli::add_uint(app, "--join-interval-ms", args.join_interval_ms, 1, 3'600'000,
                 "virtual time between two joins [10]", "T");

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "hypar/hyparview/options.hpp"
+#include "hypar/plumtree/options.hpp"
+#include "hypar/time.hpp"
 #include "hypar/sim/partition.hpp"
 
 namespace hypar::sim_app {
@@ -35,6 +37,10 @@ struct SimArgs {
   sim::Split split;          // partition
   std::uint64_t cut_s = 30;  // partition
   hyparview::Options options;
+  Duration latency_min = milliseconds(1);   // every command: the simulator's link latency, uniform
+  Duration latency_max = milliseconds(10);
+  bool broadcast_plumtree = false;  // failures: --broadcast plumtree
+  plumtree::Options plumtree;       // plumtree, failures --broadcast plumtree
 };
 
 struct ParseResult {

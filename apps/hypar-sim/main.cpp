@@ -28,6 +28,7 @@
 #include "hypar/sim/health.hpp"
 #include "hypar/sim/partition.hpp"
 #include "hypar/sim/plumtree_sim.hpp"
+#include "hypar/sim/random_regular.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
 #include "sim_metrics.hpp"
@@ -55,7 +56,13 @@ void print_distribution(const char* name, const std::map<std::size_t, std::size_
   for (const auto& [size, count] : counts) fmt::print("{}_{},{}\n", name, size, count);
 }
 
-void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
+// The seed stream of the random regular baseline (the nodes use streams 0..N-1).
+constexpr std::uint64_t kBaselineStream = 0x7e6a1a7;
+
+// The overlay's metrics, and beside them those of a random regular graph of the same size and
+// degree (active_size), rows random_regular_*.
+void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m, const hypar::sim::GraphMetrics& baseline,
+               std::size_t baseline_degree) {
   fmt::print("metric,value\n");
   fmt::print("nodes,{}\n", args.nodes);
   fmt::print("rounds,{}\n", args.rounds);
@@ -65,6 +72,11 @@ void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m) {
   fmt::print("clustering_coefficient,{:.6f}\n", m.clustering_coefficient);
   fmt::print("avg_shortest_path,{:.6f}\n", m.avg_shortest_path);
   fmt::print("diameter,{}\n", m.diameter);
+  fmt::print("random_regular_degree,{}\n", baseline_degree);
+  fmt::print("random_regular_connected,{}\n", baseline.connected);
+  fmt::print("random_regular_clustering_coefficient,{:.6f}\n", baseline.clustering_coefficient);
+  fmt::print("random_regular_avg_shortest_path,{:.6f}\n", baseline.avg_shortest_path);
+  fmt::print("random_regular_diameter,{}\n", baseline.diameter);
   print_distribution("active_size", m.active_size);
   print_distribution("passive_size", m.passive_size);
   print_distribution("in_degree", m.in_degree);
@@ -78,11 +90,19 @@ bool write_metrics(const SimArgs& args, const std::optional<hypar::sim_app::SimM
   return error.empty();
 }
 
-// Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
-int run_graph(const SimArgs& args) {
+// The simulator's configuration every command starts from: the seed, the protocol and link options.
+hypar::sim::Config sim_config(const SimArgs& args) {
   hypar::sim::Config config;
   config.seed = args.seed;
   config.options = args.options;
+  config.latency_min = args.latency_min;
+  config.latency_max = args.latency_max;
+  return config;
+}
+
+// Joins args.nodes nodes one by one through node 0, then runs args.rounds shuffle periods.
+int run_graph(const SimArgs& args) {
+  hypar::sim::Config config = sim_config(args);
   config.options.keepalive_interval = hypar::Duration::zero();  // graph runs: no keepalive
   hypar::sim::Simulator sim(config);
   std::optional<hypar::sim_app::SimMetrics> sim_metrics;
@@ -107,8 +127,12 @@ int run_graph(const SimArgs& args) {
   }
   const hypar::sim::GraphMetrics metrics = hypar::sim::analyze(sim.views());
   say("analysed");
+  const std::size_t degree = std::min<std::size_t>(args.options.active_size, sim.size() - 1);
+  const hypar::sim::GraphMetrics baseline = hypar::sim::analyze(
+      hypar::sim::random_regular_graph(sim.size(), degree, hypar::mix_seed(args.seed, kBaselineStream)));
+  say("baseline analysed");
   if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
-  print_csv(args, metrics);
+  print_csv(args, metrics, baseline, degree);
   std::fflush(stdout);
   return write_metrics(args, sim_metrics) ? 0 : 1;
 }
@@ -116,9 +140,7 @@ int run_graph(const SimArgs& args) {
 // Builds the overlay with keepalive on, crashes args.fail_percent % of the nodes at once, and
 // prints how the survivors' overlay repairs, one row per virtual second.
 int run_churn(const SimArgs& args) {
-  hypar::sim::Config config;
-  config.seed = args.seed;
-  config.options = args.options;
+  hypar::sim::Config config = sim_config(args);
   hypar::sim::Simulator sim(config);
   std::optional<hypar::sim_app::SimMetrics> sim_metrics;
   if (!args.metrics_out.empty()) sim_metrics.emplace(sim);
@@ -144,6 +166,7 @@ int run_churn(const SimArgs& args) {
     }
     row(static_cast<long>(t));
   }
+  if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
   std::fflush(stdout);
   return write_metrics(args, sim_metrics) ? 0 : 1;
 }
@@ -173,11 +196,9 @@ void crash_random(hypar::sim::Simulator& sim, std::uint64_t count, std::size_t s
 // Builds the overlay with Plumtree on every node, crashes args.fail_percent % of the nodes, then
 // runs args.messages broadcast rounds and prints each round's figures.
 int run_plumtree(const SimArgs& args) {
-  hypar::sim::Config config;
-  config.seed = args.seed;
-  config.options = args.options;
+  hypar::sim::Config config = sim_config(args);
   hypar::sim::Simulator sim(config);
-  hypar::sim::PlumtreeSim plumtree(sim, hypar::plumtree::Options{}, args.seed);
+  hypar::sim::PlumtreeSim plumtree(sim, args.plumtree, args.seed);
   if (!args.quiet) fmt::print(stderr, "hypar-sim plumtree: building {} nodes, {} rounds\n", args.nodes, args.rounds);
   if (!hypar::sim::build_overlay(sim, args.nodes, args.rounds, std::chrono::milliseconds(args.join_interval_ms))) {
     fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
@@ -224,6 +245,7 @@ int run_plumtree(const SimArgs& args) {
   };
   if (!write_plot(args, charts)) return 1;
   if (plumtree.decode_errors() != 0) fmt::print(stderr, "hypar-sim: {} undecodable messages\n", plumtree.decode_errors());
+  if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
   std::fflush(stdout);
   return 0;
 }
@@ -244,6 +266,10 @@ int run_failures(const SimArgs& args) {
   params.seed = args.seed;
   params.options = args.options;
   params.crash_notice = args.crash_notice_on_send ? hypar::sim::CrashNotice::on_send : hypar::sim::CrashNotice::reset;
+  params.latency_min = args.latency_min;
+  params.latency_max = args.latency_max;
+  params.broadcast = args.broadcast_plumtree ? hypar::sim::Broadcast::plumtree : hypar::sim::Broadcast::flood;
+  params.plumtree = args.plumtree;
   const Stopwatch wall;
   hypar::plot::Series ours{"hypar (this run)", {}};
   hypar::plot::Series first{"hypar: first broadcast", {}};
@@ -270,7 +296,9 @@ int run_failures(const SimArgs& args) {
   // As in the paper: the averages, on an axis zoomed to them; then the first broadcast after the crash.
   const std::vector<hypar::plot::Chart> charts = {
       {fmt::format("Reliability after failures ({} nodes, {} broadcasts per level, seed {}{})", args.nodes,
-                   args.messages, args.seed, args.crash_notice_on_send ? ", crashes noticed on send" : ""),
+                   args.messages, args.seed,
+                   std::string(args.crash_notice_on_send ? ", crashes noticed on send" : "") +
+                       (args.broadcast_plumtree ? ", Plumtree" : "")),
        "failed nodes (%)", "average reliability (% of live nodes)", std::nullopt, 100.0,
        hypar::plot::Corner::bottom_left, {ours, paper}},
       {"The first broadcast after the crash", "failed nodes (%)", "reliability (% of live nodes)", 0.0, 100.0,
@@ -290,6 +318,8 @@ int run_partition(const SimArgs& args) {
   params.observe = std::chrono::seconds(args.observe_s);
   params.seed = args.seed;
   params.options = args.options;
+  params.latency_min = args.latency_min;
+  params.latency_max = args.latency_max;
   if (!args.quiet) fmt::print(stderr, "hypar-sim partition: building {} nodes, {} rounds\n", args.nodes, args.rounds);
   fmt::print("time_s,phase,components,cross_links,full_views,messages,link_changes\n");
   const auto row = [](const hypar::sim::PartitionSample& s) {

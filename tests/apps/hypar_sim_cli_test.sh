@@ -26,23 +26,38 @@ check "protocol options are the node's (range)" expect_exit 2 "--k-active must b
 check "protocol options are the node's (duration)" expect_exit 2 'bad duration "1h" for --shuffle-period' \
   churn --shuffle-period 1h
 
-out1=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)
-out2=$("$sim" graph --nodes 300 --rounds 5 --seed 3 --quiet)
-out3=$("$sim" graph --nodes 300 --rounds 5 --seed 4 --quiet)
+out1=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)
+out2=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)
+out3=$(run_sim graph --nodes 300 --rounds 5 --seed 4 --quiet)
 check "graph prints the metric,value header" test "$(head -1 <<<"$out1")" = "metric,value"
 for metric in connected symmetric clustering_coefficient avg_shortest_path diameter active_size_ passive_size_ in_degree_; do
   check "graph prints $metric" grep -q "^$metric" <<<"$out1"
 done
+for metric in degree connected clustering_coefficient avg_shortest_path diameter; do
+  check "graph prints the random regular baseline's $metric" grep -q "^random_regular_$metric," <<<"$out1"
+done
+check "graph: the baseline has the overlay's degree and is connected" \
+  bash -c "grep -qx 'random_regular_degree,5' <<<'$out1' && grep -qx 'random_regular_connected,true' <<<'$out1'"
+check "graph: --active-size sets the baseline's degree" \
+  bash -c "'$sim' graph --nodes 100 --rounds 1 --active-size 4 --quiet | grep -qx 'random_regular_degree,4'"
+check "graph: another seed, another baseline" test "$(grep '^random_regular_avg' <<<"$out1")" != "$(grep '^random_regular_avg' <<<"$out3")"
 check "graph: connected and symmetric" bash -c "grep -qx 'connected,true' <<<'$out1' && grep -qx 'symmetric,true' <<<'$out1'"
 check "graph: same seed, same output" test "$out1" = "$out2"
 check "graph: another seed, another output" test "$out1" != "$out3"
 
-churn=$("$sim" churn --nodes 300 --rounds 5 --fail 30 --observe-s 20 --quiet)
+churn=$(run_sim churn --nodes 300 --rounds 5 --fail 30 --observe-s 20 --quiet)
 check "churn prints its header" test "$(head -1 <<<"$churn")" = \
   "time_s,alive,connected,symmetric,dead_in_active,full_active,short_by_one,avg_active"
 check "churn prints one row per second" test "$(wc -l <<<"$churn")" -eq 22
 check "churn heals: last row connected, symmetric, no dead neighbours" \
   bash -c "tail -1 <<<'$churn' | grep -q '^20,210,true,true,0,'"
+# --latency reaches every command's simulator (plumtree, failures and partition are checked in their tests).
+check "graph --latency 20,20 changes the overlay" \
+  test "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet --latency 20,20)" != "$out1"
+check "churn --latency 20,20 changes the repair" \
+  test "$(run_sim churn --nodes 300 --rounds 5 --fail 30 --observe-s 20 --quiet --latency 20,20)" != "$churn"
+
+check "no link-model anomaly in any run" no_anomalies
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all checks passed"

@@ -21,9 +21,9 @@ check "an unwritable plot exits 1" expect_exit 1 "cannot open" \
   failures --nodes 50 --rounds 2 --fail 10 --messages 2 --quiet --plot "$tmp/no/such/dir.svg"
 
 args=(failures --nodes 500 --rounds 20 --fail 10,50,90,95 --messages 30 --quiet)
-out1=$("$sim" "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
-out2=$("$sim" "${args[@]}" --seed 1)
-out3=$("$sim" "${args[@]}" --seed 2)
+out1=$(run_sim "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
+out2=$(run_sim "${args[@]}" --seed 1)
+out3=$(run_sim "${args[@]}" --seed 2)
 check "prints the CSV header" test "$(head -1 <<<"$out1")" = "failed_pct,avg_reliability,first_msg_reliability,msgs_until_full"
 check "prints one row per level, in order" test "$(cut -d, -f1 <<<"$out1" | tail -n +2 | tr '\n' ' ')" = "10 50 90 95 "
 check "reliabilities are percentages, msgs_until_full in 0..30" all_rows "$out1" \
@@ -43,8 +43,28 @@ check "our average and first-broadcast series have a point per level" test "$(po
 check "the paper's series has its ten levels" test "$(points_of 2)" -eq 10
 check "the paper's series is in the legend" grep -q 'HyParView paper' "$tmp/failures.svg"
 
-on_send=$("$sim" failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
+on_send=$(run_sim failures --nodes 500 --rounds 20 --fail 50 --messages 30 --quiet --crash-notice on-send)
 check "--crash-notice on-send: one row" test "$(wc -l <<<"$on_send")" -eq 2
+# --broadcast plumtree: at 90 % failed Plumtree's IHAVE/GRAFT recovers the first broadcast within
+# its round, which the flood loses; a first GRAFT timeout longer than the round loses it too.
+pt=(failures --nodes 300 --rounds 10 --fail 90 --messages 10 --quiet)
+flood=$(run_sim "${pt[@]}")
+plum=$(run_sim "${pt[@]}" --broadcast plumtree)
+late_graft=$(run_sim "${pt[@]}" --broadcast plumtree --graft-timeout-1 2000ms)
+check "--broadcast plumtree: one row" test "$(wc -l <<<"$plum")" -eq 2
+check "--broadcast plumtree: the first broadcast reaches every survivor, the flood's does not" \
+  bash -c "tail -1 <<<'$plum' | grep -q '^90,100.000,100.000,1$' && ! tail -1 <<<'$flood' | grep -q '^90,[0-9.]*,100.000,'"
+check "--graft-timeout-1 2000ms on failures: the first broadcast is not recovered in its round" \
+  all_rows "$late_graft" '$3 < 100'
+check "Plumtree options on failures need --broadcast plumtree" expect_exit 2 \
+  "--graft-timeout-1 on failures needs --broadcast plumtree" failures --graft-timeout-1 10ms
+check "--broadcast is for failures" expect_exit 2 "--broadcast is for failures" plumtree --broadcast flood
+check "a bad --broadcast exits 2" expect_exit 2 'bad value "gossip" for --broadcast' failures --broadcast gossip
+# --latency: 200 ms a hop leaves a flood over 300 nodes unfinished in a 500 ms round.
+slow=$(run_sim failures --nodes 300 --rounds 10 --fail 10 --messages 5 --quiet --latency 200,200)
+check "--latency 200,200: even 10% failed averages below 100%" all_rows "$slow" '$2 < 100'
+
+check "no link-model anomaly in any run" no_anomalies
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all checks passed"

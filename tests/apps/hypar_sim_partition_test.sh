@@ -15,7 +15,7 @@ check "--split with every node isolated exits 2" expect_exit 2 "must leave nodes
   partition --nodes 10 --split 10n
 check "--split is for partition only" expect_exit 2 "--split is for partition" churn --split 50
 
-run() { "$sim" partition --nodes 100 --cut-s 40 --observe-s 20 --quiet "$@"; }
+run() { run_sim partition --nodes 100 --cut-s 40 --observe-s 20 --quiet "$@"; }
 out1=$(run --seed 3)
 out2=$(run --seed 3)
 out3=$(run --seed 4)
@@ -34,6 +34,8 @@ check "without healing the sides stay apart" bash -c "tail -1 <<<'$off' | grep -
 one=$(run --seed 3 --split 1n)
 check "--split 1n isolates one node and it comes back" bash -c "
   sed -n 42p <<<'$one' | grep -q '^40,cut,2,0,' && tail -1 <<<'$one' | grep -q '^60,healed,1,5,'"
+check "--latency 30,30 changes the run" test "$(run --seed 3 --latency 30,30)" != "$out1"
+check "no link-model anomaly in any run" no_anomalies
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "all checks passed"

@@ -2,6 +2,8 @@
 # Shared by the hypar-sim black-box tests (sourced after `sim` is set): `check` runs one named
 # check and counts failures; `expect_exit` runs hypar-sim and matches its exit code and stderr;
 # `all_rows` checks a condition on every data row of a CSV; $tmp is a work directory removed on exit.
+# `run_sim ARGS...` runs hypar-sim keeping its stderr in $tmp/stderr, and `no_anomalies` then checks
+# that no run reported a link-model anomaly (the simulator's model says there are none).
 failures=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,3 +18,5 @@ expect_exit() {  # expect_exit CODE STDERR_PATTERN ARGS...
   err=$("$sim" "$@" 2>&1 >/dev/null); rc=$?
   [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$err"
 }
+run_sim() { "$sim" "$@" 2>>"$tmp/stderr"; }
+no_anomalies() { ! grep -q 'link-model anomal' "$tmp/stderr" 2>/dev/null; }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "hypar/sim/failure_experiment.hpp"
 
+#include <memory>
 #include <stdexcept>
 
 #include "hypar/rng.hpp"
 #include "hypar/sim/flood_sim.hpp"
 #include "hypar/sim/health.hpp"
+#include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
 
@@ -32,8 +34,17 @@ FailureResult run_failure_level(const FailureParams& params, double fail_percent
   config.options = params.options;
   config.options.keepalive_interval = Duration::zero();
   config.crash_notice = params.crash_notice;
+  config.latency_min = params.latency_min;
+  config.latency_max = params.latency_max;
   Simulator sim(config);
-  FloodSim flood(sim);
+  // One of the two rides on the simulator, attached before any node exists.
+  std::unique_ptr<FloodSim> flood;
+  std::unique_ptr<PlumtreeSim> plumtree;
+  if (params.broadcast == Broadcast::plumtree) {
+    plumtree = std::make_unique<PlumtreeSim>(sim, params.plumtree, params.seed);
+  } else {
+    flood = std::make_unique<FloodSim>(sim);
+  }
   if (!build_overlay(sim, params.nodes, params.rounds, params.join_interval, progress)) {
     throw std::runtime_error("the simulator's event bound stopped the run");
   }
@@ -49,16 +60,28 @@ FailureResult run_failure_level(const FailureParams& params, double fail_percent
   Rng sender_rng(mix_seed(params.seed, kSenderStream));
   double sum = 0;
   for (std::uint64_t m = 1; m <= params.messages; ++m) {
-    flood.broadcast(random_live(sim, sender_rng));
-    if (!sim.run_for(params.round_length)) throw std::runtime_error("the simulator's event bound stopped the run");
-    const double reliability = flood.reliability();
+    const std::size_t sender = random_live(sim, sender_rng);
+    double reliability = 0;
+    bool full = false;
+    if (plumtree) {
+      const RoundResult r = broadcast_round(sim, *plumtree, sender, params.round_length);
+      reliability = r.metrics.reliability;
+      full = reliability >= 100.0;
+      const BroadcastRecord& record = plumtree->records()[r.record];
+      if (record.last_delivery_at - record.sent_at >= params.round_length) ++result.late_messages;
+    } else {
+      flood->broadcast(sender);
+      if (!sim.run_for(params.round_length)) throw std::runtime_error("the simulator's event bound stopped the run");
+      reliability = flood->reliability();
+      full = flood->reached() == sim.alive_count();
+    }
     result.reliability.push_back(reliability);
     sum += reliability;
-    if (result.msgs_until_full == 0 && flood.reached() == sim.alive_count()) result.msgs_until_full = m;
+    if (result.msgs_until_full == 0 && full) result.msgs_until_full = m;
     if (progress) progress("message", m);
   }
   result.avg_reliability = sum / static_cast<double>(params.messages);
-  result.late_messages = flood.late_messages();
+  if (flood) result.late_messages = flood->late_messages();
   result.anomalies = sim.anomalies();
   return result;
 }

@@ -100,6 +100,8 @@ PartitionResult run_partition(const PartitionParams& params,
   Config config;
   config.seed = params.seed;
   config.options = params.options;
+  config.latency_min = params.latency_min;
+  config.latency_max = params.latency_max;
   Simulator sim(config);
   if (!build_overlay(sim, params.nodes, params.rounds, params.join_interval)) {
     throw std::runtime_error("partition: the simulator's event bound stopped the build");

@@ -547,8 +547,13 @@ std::optional<InputKind> Simulator::arrive(const Item& item, std::uint32_t link_
   switch (item.kind) {
     case ItemKind::syn: {
       if (!nodes_[link.node[dir]].alive) return std::nullopt;  // the initiator died before the handshake finished
-      if (side.state != SideState::none && side.state != SideState::joining) {
-        ++anomalies_;
+      const bool fresh = side.state == SideState::none || (side.state == SideState::joining && same_conn);
+      if (!fresh) {
+        // The receiver is busy with a connection of its own. That is only possible when the
+        // initiator closed this one while it was still opening (its FIN follows; the receiver
+        // then dialled, or joined a later dial of the initiator): a dial given up before its
+        // handshake completed, which the receiver never sees. Anything else breaks the model.
+        if (link.side[dir].conn == item.conn) ++anomalies_;
         return std::nullopt;
       }
       const bool was_joining = side.state == SideState::joining;

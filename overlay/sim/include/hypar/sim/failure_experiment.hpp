@@ -5,7 +5,9 @@
 //   2. `rounds` membership rounds (shuffle periods) stabilise the overlay;
 //   3. `fail_percent` % of the nodes crash at once;
 //   4. `messages` broadcasts from random live nodes, each flooded over the active views
-//      (FloodSim), each given `round_length` of virtual time before the next one starts.
+//      (FloodSim), or with Broadcast::plumtree sent with Plumtree (PlumtreeSim, `plumtree`
+//      options) over the same overlay, each given `round_length` of virtual time before the
+//      next one starts.
 // "No membership rounds between messages": from the crash on, shuffle timers are held
 // (Simulator::hold_timers), so passive views are not refreshed; the reactive part of the core
 // still runs: crashes are noticed through the links (per `crash_notice`), a lost neighbour is
@@ -25,10 +27,14 @@
 #include <vector>
 
 #include "hypar/hyparview/options.hpp"
+#include "hypar/plumtree/options.hpp"
 #include "hypar/sim/simulator.hpp"
 #include "hypar/time.hpp"
 
 namespace hypar::sim {
+
+// How the broadcasts travel: flooded over the active views (the HyParView paper), or by Plumtree.
+enum class Broadcast : std::uint8_t { flood, plumtree };
 
 struct FailureParams {
   std::size_t nodes = 1000;
@@ -39,6 +45,10 @@ struct FailureParams {
   std::uint64_t seed = 1;
   CrashNotice crash_notice = CrashNotice::reset;
   hyparview::Options options;  // keepalive is turned off whatever this says
+  Duration latency_min = milliseconds(1);  // the simulator's link latency (Config)
+  Duration latency_max = milliseconds(10);
+  Broadcast broadcast = Broadcast::flood;
+  plumtree::Options plumtree;  // with Broadcast::plumtree
 };
 
 struct FailureResult {
@@ -48,7 +58,9 @@ struct FailureResult {
   double avg_reliability = 0;
   // 1-based index of the first broadcast that reached every live node; 0 if none did.
   std::size_t msgs_until_full = 0;
-  std::uint64_t late_messages = 0;  // flood copies that outlived their round (should be 0)
+  // Flood copies that outlived their round (should be 0); with Plumtree, broadcasts whose last
+  // delivery came after their round ended.
+  std::uint64_t late_messages = 0;
   std::uint64_t anomalies = 0;      // the simulator's link-model anomalies (must be 0)
 };
 

@@ -37,6 +37,8 @@ struct PartitionParams {
   Duration observe = seconds(120);           // after the heal
   std::uint64_t seed = 1;
   hyparview::Options options;                // keepalive must be on: it is what notices the cut
+  Duration latency_min = milliseconds(1);    // the simulator's link latency (Config)
+  Duration latency_max = milliseconds(10);
 };
 
 // One virtual second; `time_s` counts from the cut (0: the row just before it).

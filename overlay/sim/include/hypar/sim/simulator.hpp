@@ -21,6 +21,10 @@
 //     latency plus connect_fail_delay;
 //   - Send queues on the link, also while it opens; dropped without a link;
 //   - Close: the peer gets link_down after everything queued before; the closer gets nothing;
+//   - Close while opening (a dial given up): the handshake still travels; a peer with no link of
+//     its own to the closer accepts it (link_up, then link_down on the close that follows); a peer
+//     that meanwhile dialled the closer itself, or joined a later dial of the closer, ignores it
+//     and keeps its own connection;
 //   - kill(node): the node stops at once; messages it already sent are still delivered. Its
 //     live peers learn of it per Config::crash_notice: with `reset` (the default) each gets
 //     link_down (or connect_failed) one latency later; with `on_send` a peer whose link is open
@@ -201,7 +205,7 @@ class Simulator {
   std::uint64_t connects() const { return connects_; }
   std::size_t pending_events() const { return heap_.size(); }
   std::size_t open_links() const { return links_.size() - free_links_.size(); }
-  // Inputs that arrived in a state the model says cannot happen (should stay 0).
+  // Inputs that arrived in a state the model says cannot happen (must stay 0; the tests check it).
   std::uint64_t anomalies() const { return anomalies_; }
   // A hash of every input handed to a core so far (time, node, kind, peer, message type).
   std::uint64_t trace_hash() const { return trace_hash_; }
