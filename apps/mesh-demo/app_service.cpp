@@ -74,7 +74,11 @@ asio::awaitable<void> AppService::session(asio::ip::tcp::socket client) {
   if (first.index() == 1) {
     log::warn("mesh-demo: app client {} sent no hello within {} s: closed", from, kHelloTimeout.count());
   } else if (const auto [error, n] = std::get<0>(first); error) {
-    if (error != asio::error::eof) log::warn("mesh-demo: app client {}: bad hello ({}): closed", from, error.message());
+    if (error == asio::error::not_found) {
+      log::warn("mesh-demo: app client {}: no hello line in its first {} bytes: closed", from, kMaxHelloBytes);
+    } else if (error != asio::error::eof) {
+      log::warn("mesh-demo: app client {}: {}: closed", from, error.message());
+    }
   } else {
     const std::string_view text = std::string_view(line).substr(0, n - 1);  // without the '\n'
     if (text.starts_with(kHello)) node = Address::parse(text.substr(kHello.size()));

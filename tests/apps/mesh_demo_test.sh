@@ -10,7 +10,8 @@
 #      form one component, the same holds for every survivor and no active peer, connection,
 #      endpoint or inbound client is a killed node;
 #   3. SIGTERM: every survivor prints {"event":"left"} and exits 0.
-# Also: a bad or missing --app-listen exits 2 with one line. Bounded: every wait has a limit.
+# Also: a bad or missing --app-listen exits 2 with one line; clients of a node's service that send
+# a bad hello are logged and closed. Bounded: every wait has a limit.
 # Usage: mesh_demo_test.sh PATH/TO/hypar-mesh-demo
 set -u
 export LC_ALL=C
@@ -90,6 +91,18 @@ total_connections() {
   for i in "$@"; do t=$((t + $(mesh_field "$i" connected | grep -c .))); done
   echo "$t"
 }
+
+# Clients of node 0's service that are not nodes: a wrong hello line, and 200 bytes without a
+# newline. Each is logged and closed; the check below shows node 0 still serving its peers.
+app0=${APP_OF[${IDS[0]}]}
+for junk in 'GARBAGE 1.2.3.4:5\n' "$(printf 'x%.0s' {1..200})"; do
+  { exec 3<>"/dev/tcp/${app0%:*}/${app0##*:}" && printf "$junk" >&3 && sleep 0.2; exec 3>&-; } 2>/dev/null
+done
+if wait_until 5 grep -q 'bad hello line: closed' "${ERRS[0]}" && wait_until 5 grep -q 'no hello line in its first 128 bytes: closed' "${ERRS[0]}"; then
+  ok "node 0 logged and closed the clients that sent a bad hello"
+else
+  fail "node 0 did not log the bad hellos"; tail -3 "${ERRS[0]}"
+fi
 
 ALL=($(seq 0 $((N - 1))))
 settled() { connected "$@" && all_mesh_ok "$@"; }
