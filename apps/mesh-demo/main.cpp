@@ -49,8 +49,9 @@ using Mesh = PartialMesh<AppLink>;
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 
 // Feeds the mesh the changes of the active view, from the node's event stream. The only code that
-// knows where membership events come from: with node.subscribe() it becomes a loop over the
-// subscription (PeerUp -> peer_up, PeerDown -> peer_down, a lag's snapshot -> reset).
+// knows where membership events come from: with node.subscribe() (the `subscribe` branch), the two
+// mesh calls go and main() also spawns hypar::follow_membership(subscription, mesh)
+// (hypar/mesh/follow.hpp), which handles a lagging subscriber with reset().
 asio::awaitable<void> drive_mesh(Node& node, app::NodeApp& node_app, Mesh& mesh) {
   while (const std::optional<Event> event = co_await node.next_event()) {
     if (const auto* up = std::get_if<LinkUp>(&*event)) {
