@@ -239,4 +239,6 @@ ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv)
   return finish(app, app, argc, argv, args, "plumcast");
 }
 
+void add_node_app_options(CLI::App& app, CommonArgs& args) { add_common_options(app, args); }
+
 }  // namespace hypar::cli

@@ -77,4 +77,8 @@ ParseResult<FlooderArgs> parse_flooder_args(int argc, const char* const* argv);
 // argv[0] is the program name.
 ParseResult<PlumcastArgs> parse_plumcast_args(int argc, const char* const* argv);
 
+// The options every node app has (--listen, deployment, --name, --secret-file, --metrics-listen,
+// --meta, hooks), for an app that parses its own extra options (apps/mesh-demo).
+void add_node_app_options(CLI::App& app, CommonArgs& args);
+
 }  // namespace hypar::cli
