@@ -35,6 +35,7 @@
 #include "app_link.hpp"
 #include "app_service.hpp"
 #include "args.hpp"
+#include "hypar/mesh/follow.hpp"
 #include "hypar/mesh/partial_mesh.hpp"
 #include "hypar/node/node.hpp"
 #include "json_events.hpp"
@@ -48,18 +49,15 @@ using Mesh = PartialMesh<AppLink>;
 
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 
-// Feeds the mesh the changes of the active view, from the node's event stream. The only code that
-// knows where membership events come from: with node.subscribe() (the `subscribe` branch), the two
-// mesh calls go and main() also spawns hypar::follow_membership(subscription, mesh)
-// (hypar/mesh/follow.hpp), which handles a lagging subscriber with reset().
-asio::awaitable<void> drive_mesh(Node& node, app::NodeApp& node_app, Mesh& mesh) {
+// The node's own event stream: the JSON lines and the event hooks of each link change. It must be
+// drained even though the mesh follows a subscription of its own (main): the node stops reading
+// from its peers while its events wait.
+asio::awaitable<void> report_links(Node& node, app::NodeApp& node_app) {
   while (const std::optional<Event> event = co_await node.next_event()) {
     if (const auto* up = std::get_if<LinkUp>(&*event)) {
-      node_app.link_up(*up);  // its JSON line and the event hooks
-      mesh.peer_up({.address = up->peer.address, .name = up->peer.name, .metadata = up->metadata});
+      node_app.link_up(*up);
     } else if (const auto* down = std::get_if<LinkDown>(&*event)) {
       node_app.link_down(*down);
-      mesh.peer_down(down->peer.address);
     }  // Received: the demo sends nothing over the overlay itself
   }
 }
@@ -144,7 +142,10 @@ int main(int argc, char** argv) {
 
   node_app.leave_on_signal(*node);
   node_app.spawn(service->serve());
-  node_app.spawn(drive_mesh(*node, node_app, mesh));
+  // The mesh follows a membership subscription (a lagging one resets it to the active view).
+  MembershipSubscription members = node->subscribe();
+  node_app.spawn(follow_membership(members, mesh));
+  node_app.spawn(report_links(*node, node_app));
   node_app.join_in_background(*node, args);
   node_app.spawn(print_mesh(*node, mesh, *service, args.status_every));
   const int status = node_app.run();
