@@ -54,6 +54,8 @@ class NodeApp {
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
+    config.handshake_limits = args.handshake_limits;
+    if (args.handshake_timeout) config.handshake_timeout = *args.handshake_timeout;
     start_hooks({.on_peer_up = args.on_peer_up, .on_peer_down = args.on_peer_down, .timeout = args.hook_timeout});
     if (auto problem = apply_deploy_args(deploy_args(args), config)) {
       exit_status_ = usage_error(program_, *problem);

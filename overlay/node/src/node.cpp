@@ -56,6 +56,10 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
     throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
   }
   if (auto problem = metadata_problem(config.metadata)) throw std::invalid_argument("node " + *problem);
+  if (auto problem = transport::limits_problem(config.handshake_limits)) {
+    throw std::invalid_argument("handshake limits: " + *problem);
+  }
+  admission = transport::HandshakeAdmission(config.handshake_limits);
   if (!config.secret.empty()) {
     secret.emplace(std::vector<std::uint8_t>(config.secret.begin(), config.secret.end()));
   }

@@ -41,6 +41,7 @@
 #include "hypar/runtime/runtime.hpp"
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
+#include "hypar/transport/handshake_limits.hpp"
 
 namespace hypar {
 
@@ -66,6 +67,9 @@ struct NodeConfig {
   std::size_t event_queue_byte_limit = 32u << 20;  // or undelivered message bytes reach this
   Duration connect_timeout = seconds(2);     // TCP connect
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
+  // Caps on inbound connections still in their handshake, in all and per source address
+  // (hypar/transport/handshake_limits.hpp); one accepted over a cap is closed at once.
+  transport::HandshakeLimits handshake_limits{};
   // 0: microseconds since the epoch at start, and above the saved one when state_dir has one
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
