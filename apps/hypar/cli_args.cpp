@@ -171,10 +171,11 @@ void add_common_options(CLI::App& app, CommonArgs& args) {
             });
   add_value(app, "--secret-file", "FILE",
             "cluster secret (at least 16 bytes; one trailing newline is ignored);\n"
-            "only peers with the same secret are accepted [no secret]",
+            "only peers with the same secret are accepted [no secret]; repeatable:\n"
+            "the first proves this node, any is accepted (to roll a secret)",
             [&args](const std::string& text) {
               if (text.empty()) reject("--secret-file needs a file name");
-              args.secret_file = text;
+              args.secret_files.push_back(text);
             });
   add_limit_options(app, args);
   add_value(app, "--metrics-listen", "IP:PORT",

@@ -133,3 +133,38 @@ TEST_CASE("limits: invalid handshake limits are refused at construction") {
   CHECK_THROWS_AS(Node(io, limited("a", {.max_handshakes = 2, .max_handshakes_per_source = 3}, seconds(1))),
                   std::invalid_argument);
 }
+
+// The keyring (NodeConfig::accepted_secrets), in process: the process test of a whole roll is
+// tests/transport/secret_roll_test.sh.
+TEST_CASE("keyring: nodes one round apart link up, two rounds apart they are refused") {
+  const std::string old_secret = "the old cluster secret", new_secret = "the new cluster secret";
+  asio::io_context io;
+  NodeConfig round1 = fast_config("round1"), round2 = fast_config("round2"), round0 = fast_config("round0");
+  round0.secret = old_secret;
+  round1.secret = old_secret;
+  round1.accepted_secrets = {new_secret};
+  round2.secret = new_secret;
+  round2.accepted_secrets = {old_secret};
+  Node a(io, round1), b(io, round2), c(io, round0);
+  asio::co_spawn(io, join_into(b, {a.id().address}, nullptr), asio::detached);
+  REQUIRE(run_until(io, [&] { return has_peer(a, b.id().address) && has_peer(b, a.id().address); }, seconds(5)));
+  CHECK(refusals(a, HandshakeRefusal::wrong_secret) == 0);
+  CHECK(refusals(b, HandshakeRefusal::wrong_secret) == 0);
+
+  std::optional<bool> c_joined;
+  asio::co_spawn(io, join_into(c, {b.id().address}, &c_joined), asio::detached);
+  REQUIRE(run_until(io, [&] { return c_joined.has_value(); }, seconds(5)));
+  CHECK_FALSE(*c_joined);
+  CHECK(refusals(c, HandshakeRefusal::wrong_secret) >= 1);  // c cannot check b's proof (new)
+  CHECK_FALSE(has_peer(b, c.id().address));
+}
+
+TEST_CASE("keyring: accepted secrets need a secret to prove with") {
+  asio::io_context io;
+  NodeConfig c = fast_config("a");
+  c.accepted_secrets = {"an accepted secret only"};
+  CHECK_THROWS_AS(Node(io, c), std::invalid_argument);
+  c.secret = "the proving secret";
+  c.accepted_secrets = {""};
+  CHECK_THROWS_AS(Node(io, c), std::invalid_argument);
+}

@@ -97,7 +97,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::optional<PeerId> join_contact;           // who let us in (JoinSucceeded)
   std::optional<saved_state::State> last_saved;
   PeerId self;
-  std::optional<transport::Secret> secret;
+  std::optional<transport::Keyring> secret;  // config.secret first, then config.accepted_secrets
   // Inbound handshakes in progress (NodeConfig::handshake_limits), and the throttles that keep a
   // flood of refused connections from becoming a log line each.
   transport::HandshakeAdmission admission{transport::HandshakeLimits{}};

@@ -61,6 +61,9 @@ struct NodeConfig {
   Metadata metadata{};
   hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
   std::string secret;                // cluster secret; empty: no authentication
+  // Older or newer secrets also accepted in a peer's proof (never used to prove), to roll the
+  // secret node by node (docs/protocol.md); requires `secret`.
+  std::vector<std::string> accepted_secrets;
   std::uint32_t max_frame_size = 1u << 20;   // larger frames from a peer close its connection
   std::size_t send_queue_limit = 8192;       // application frames queued per peer
   std::size_t event_queue_limit = 65536;     // undelivered events before receiving pauses
