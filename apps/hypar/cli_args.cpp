@@ -11,7 +11,7 @@ namespace {
 const char* const kHyparDescription =
     "usage: hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME]\n"
     "                  [--join HOST:PORT]... [--join-srv NAME]... [--join-file FILE]...\n"
-    "                  [--state-dir DIR] [--secret-file FILE] [--transport epoll|uring]\n"
+    "                  [--state-dir DIR] [--secret-file FILE]... [--transport epoll|uring]\n"
     "                  [protocol options] [--status-every D] [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "       hypar --version\n"
@@ -28,7 +28,7 @@ const char* const kNodeFooter =
 const char* const kFlooderDescription =
     "usage: flooder --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "               [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
-    "               [--secret-file FILE] [--metrics-listen IP:PORT]\n"
+    "               [--secret-file FILE]... [--metrics-listen IP:PORT]\n"
     "               [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
@@ -40,7 +40,7 @@ const char* const kFlooderDescription =
 const char* const kPlumcastDescription =
     "usage: plumcast --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "                [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
-    "                [--secret-file FILE] [protocol options] [--metrics-listen IP:PORT]\n"
+    "                [--secret-file FILE]... [protocol options] [--metrics-listen IP:PORT]\n"
     "                [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"

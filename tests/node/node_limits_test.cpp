@@ -71,7 +71,7 @@ NodeConfig limited(const std::string& name, transport::HandshakeLimits limits, D
 
 }  // namespace
 
-TEST_CASE("limits: a flood from one source hits its cap; links stay up and another peer joins") {
+TEST_CASE("limits: a flood from one source hits its cap, links stay up and another peer joins") {
   asio::io_context io;
   // A long timeout keeps the flood's admitted connections in handshake for the whole check.
   Node a(io, limited("a", {.max_handshakes = 64, .max_handshakes_per_source = 8}, seconds(4)));
@@ -106,7 +106,7 @@ TEST_CASE("limits: a flood from one source hits its cap; links stay up and anoth
   CHECK(refusals(a, HandshakeRefusal::source_limit) == 92);  // nothing else was refused at a cap
 }
 
-TEST_CASE("limits: the total cap holds across sources; a peer gets in once the flood times out") {
+TEST_CASE("limits: the total cap holds across sources, a peer gets in once the flood times out") {
   asio::io_context io;
   Node a(io, limited("a", {.max_handshakes = 6, .max_handshakes_per_source = 6}, seconds(2)));
   Flood flood;
@@ -123,6 +123,17 @@ TEST_CASE("limits: the total cap holds across sources; a peer gets in once the f
   REQUIRE(run_until(io, [&] { return has_peer(a, b.id().address); }, seconds(10)));
   CHECK(refusals(a, HandshakeRefusal::timeout) == 6);
   CHECK(refusals(a, HandshakeRefusal::handshake_limit) >= 6);
+  CHECK(a.metrics().inbound_handshakes == 0);
+}
+
+TEST_CASE("limits: a first frame longer than a handshake frame is refused as soon as its length arrives") {
+  asio::io_context io;
+  Node a(io, limited("a", {}, seconds(30)));  // a timeout that the test would notice
+  asio::ip::tcp::socket s(io);
+  s.connect({asio::ip::make_address("127.0.0.1"), a.id().address.port});
+  const std::vector<std::uint8_t> header{0, 0, 0x10, 0x01};  // 4097 bytes: within max_frame_size, not a HELLO
+  asio::write(s, asio::buffer(header));
+  REQUIRE(run_until(io, [&] { return refusals(a, HandshakeRefusal::frame_too_large) == 1; }, seconds(5)));
   CHECK(a.metrics().inbound_handshakes == 0);
 }
 

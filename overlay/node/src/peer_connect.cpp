@@ -3,6 +3,7 @@
 // attaching an established connection to its Peer, which starts the connection's supervisor
 // (peer_ctl.cpp). The Peer's state changes here: dialling -> handshaking -> active.
 #include <asio/system_error.hpp>
+#include <algorithm>
 #include <asio/use_awaitable.hpp>
 
 #include "hypar/node/frame_type.hpp"
@@ -59,6 +60,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
 }
 
 asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
+  conn.decoder.set_max_frame_size(std::min(config.max_frame_size, transport::kMaxHandshakeFrameSize));
   transport::Hello own;
   own.sender = self;
   own.nonce = transport::random_nonce();
@@ -115,6 +117,7 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
     }
   }
   conn.peer_metadata = std::make_shared<const Metadata>(hello.hello().metadata);
+  conn.decoder.set_max_frame_size(config.max_frame_size);
   co_return Handshake{peer, {}};
 }
 
