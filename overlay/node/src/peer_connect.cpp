@@ -3,8 +3,9 @@
 // attaching an established connection to its Peer, which starts the connection's supervisor
 // (peer_ctl.cpp). The Peer's state changes here: dialling -> handshaking -> active.
 #include <asio/system_error.hpp>
-#include <algorithm>
 #include <asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 #include "hypar/node/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
@@ -60,6 +61,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
 }
 
 asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
+  // HELLO and AUTH are small: until the handshake is done a peer cannot make us buffer a long frame.
   conn.decoder.set_max_frame_size(std::min(config.max_frame_size, transport::kMaxHandshakeFrameSize));
   transport::Hello own;
   own.sender = self;
