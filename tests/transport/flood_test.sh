@@ -9,7 +9,8 @@
 #      in handshake), closed the connections over them at once (hypar_handshake_refusals_total
 #      {reason="source_limit"}), timed out the others, and logged a bounded number of lines;
 #   4. after the flood no handshake is left in progress; every node leaves gracefully.
-# Usage: flood_test.sh PATH/TO/hypar PATH/TO/hypar-test-flood
+# Usage: flood_test.sh PATH/TO/hypar PATH/TO/hypar-test-flood [epoll|uring]
+# (the transport of every node; default: the node's own choice, io_uring where it works)
 set -u
 HYPAR=$1
 FLOOD=$2
@@ -18,7 +19,7 @@ source "$(dirname "$0")/../apps/procs.sh"
 N=5
 JOINER=5
 METRICS_OFFSET=1000
-NODE_ARGS=(--keepalive 500ms --status-every 500ms --shuffle-period 2s)
+NODE_ARGS=(--keepalive 500ms --status-every 500ms --shuffle-period 2s ${3:+--transport "$3"})
 TARGET_ARGS=(--max-handshakes 256 --max-handshakes-per-source 16 --handshake-timeout 1s)
 with_metrics() { printf '%s\n' --listen "127.0.0.1:$1" --metrics-listen "127.0.0.1:$(($1 + METRICS_OFFSET))"; }
 
@@ -42,6 +43,9 @@ for ((i = 1; i < N; i++)); do
     { fail "node $i could not start"; exit 1; }
 done
 ALL=($(seq 0 $((N - 1))))
+transport=$(sed -n 's/.*listening on .*(\(.*\) transport).*/\1/p' "${ERRS[0]}" | head -1)
+echo "     transport: $transport"
+[ -z "${3:-}" ] || [ "$transport" = "$3" ] || { fail "node 0 runs the $transport transport, not $3"; exit 1; }
 
 # With 5 nodes and active views of 5, the overlay settles as a full mesh: 4 peers each.
 full_mesh() {
