@@ -48,7 +48,7 @@ for i in "${PEERS[@]}"; do
   [ "$i" -gt 0 ] && joins+=(--join "${IDS[0]}")
   [ "$i" -gt 1 ] && joins+=(--join "${IDS[$((i - 1))]}")
   start_in_ns "$i" "$NS" 127.0.0.1 $((7000 + i)) "$input" "$PLUMCAST" --name "n$i" --keepalive 500ms \
-    --shuffle-period 2s "${joins[@]}" || { fail "node $i did not start"; exit 1; }
+    --shuffle-period 2s --metrics-listen "127.0.0.1:$((7200 + i))" "${joins[@]}" || { fail "node $i did not start"; exit 1; }
 done
 start_in_ns "$S" "$NS" 127.0.0.1 7100 /dev/null "$CONSUMER" --join "${IDS[0]}" --join "${IDS[1]}" \
   --read-for-ms 600000 --keepalive-ms 500 || { fail "consumer S did not start"; exit 1; }
@@ -67,6 +67,12 @@ flood() {
 }
 count_of() { grep -c "\"data\":\"$2-" "${OUTS[$1]}"; }  # count_of INDEX PREFIX: deliveries
 all_have() { local i; for i in "${PEERS[@]}"; do [ "$(count_of "$i" "$1")" -ge "$2" ] || return 1; done; }
+
+# plumtree_losses INDEX: the node's Plumtree counters that explain a message it never delivered.
+plumtree_losses() {
+  ip netns exec "$NS" curl -s --max-time 2 "http://127.0.0.1:$((7200 + $1))/metrics" |
+    grep -E '^hypar_plumtree_(dropped|missing_overflow|expired|congested|grafts)' | tr '\n' ' '
+}
 
 # Samples the RSS of consumer WATCH into MAX_RSS; kills it past 4x its bound (a safety stop, so
 # that a node without a bound cannot take the machine's memory).
@@ -89,7 +95,9 @@ flood_and_watch() {
   MAX_RSS=0
   flood "$1" "$2" "$3"
   if ! wait_until "$FLOOD_WAIT_S" flooded "$1" "$2"; then
-    for i in "${PEERS[@]}"; do echo "  node $i delivered $(count_of "$i" "$1")/$2"; done
+    for i in "${PEERS[@]}"; do
+      echo "  node $i delivered $(count_of "$i" "$1")/$2; $(plumtree_losses "$i")"
+    done
     fail "the $2 lines of $3 bytes did not reach every plumcast node in $FLOOD_WAIT_S s"
   fi
   T=$(echo "$(date +%s.%N) - $t" | bc)

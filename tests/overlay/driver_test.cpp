@@ -30,6 +30,35 @@ struct Fired {
 
 }  // namespace
 
+// Carrying out a timer's outputs takes time, and may feed the core at a fresh Clock::now() (the
+// Broadcaster tells its core of a congested peer from inside a send): the next timer of the same
+// pass must not hand the core an earlier time. (A plumcast node aborted on "time never goes
+// backwards" when an IHAVE flush congested a peer.)
+TEST_CASE("driver: timers due in one pass never see time go backwards") {
+  VirtualClock clock;
+  asio::io_context io;
+  const Instant start = Clock::now();
+  driver::CoreTimers<FakeTimer> timers(io.get_executor());
+  std::vector<Instant> seen;
+  Instant latest_input = start;
+  timers.schedule({1}, start + 1s);
+  timers.schedule({2}, start + 1s);
+  const auto timer_task = [&]() -> asio::awaitable<void> {
+    co_await timers.run([&](const FakeTimer&, Instant now) {
+      seen.push_back(now);
+      CHECK(now >= latest_input);
+      clock.advance(5ms);  // the time a timer's outputs take
+      latest_input = Clock::now();  // an input fed to the core while carrying them out
+    });
+  };
+  TaskGroup tasks(io.get_executor());
+  tasks.spawn(timer_task());
+  REQUIRE(clock.run_until(io, [&] { return seen.size() == 2; }, 10s));
+  CHECK(seen[1] >= seen[0] + 5ms);
+  timers.stop();
+  clock.run_for(io, 1ms);
+}
+
 TEST_CASE("driver: CoreTimers fires each timer at its deadline, earliest first, until stopped") {
   VirtualClock clock;
   asio::io_context io;

@@ -30,12 +30,15 @@ void Broadcaster::Impl::register_metrics() {
     out.counter("hypar_plumtree_ihaves_total", "IHAVE messages sent (lazy announcements).").add({}, n(s.ihaves_sent));
     out.counter("hypar_plumtree_gossip_sent_total", "GOSSIP (payload) messages sent.").add({}, n(c.payload_sent));
     out.counter("hypar_plumtree_dropped_total", "Messages not sent, by reason.")
-        .add({{"reason", "ihave_queue_full"}}, n(s.ihave_dropped))
+        .add({{"reason", "ihave_backlog_full"}}, n(s.ihave_dropped))
         .add({{"reason", "backlog_full"}}, n(s.backlog_dropped))
         .add({{"reason", "send_failed"}}, n(s.send_failed));
     out.counter("hypar_plumtree_congested_total",
                 "Times a peer's full backlog moved it to lazy push until it drained (backlog_byte_limit).")
         .add({}, n(s.peers_congested));
+    out.counter("hypar_plumtree_missing_overflow_total",
+                "IHAVE entries ignored because max_missing missing messages were already tracked.")
+        .add({}, n(c.missing_overflow));
     out.counter("hypar_plumtree_expired_total", "GOSSIP or IHAVE entries ignored: older than payload_cache_ttl.")
         .add({}, n(c.expired_dropped));
     out.gauge("hypar_plumtree_duplicates_per_delivery",

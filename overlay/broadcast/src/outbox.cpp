@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Sending the core's messages through the node. A message goes straight into the peer's node
-// queue with try_send; when that queue is full, IHAVEs are dropped and the other messages wait in
-// a per-peer backlog that one drain coroutine sends in order with co_await node.send().
+// queue with try_send; when that queue is full, it waits in a per-peer backlog that one drain
+// coroutine sends in order with co_await node.send().
 #include <utility>
 
 #include "broadcaster_impl.hpp"
@@ -29,18 +29,19 @@ void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message
     }
   }
   // The peer's queue is full, or earlier messages already wait for it.
-  if (std::holds_alternative<plumtree::IHave>(message)) {
-    ++stats.ihave_dropped;
-    return;
-  }
   if (it == backlogs.end()) it = backlogs.emplace(to, std::make_shared<Backlog>(to)).first;
   const std::shared_ptr<Backlog>& backlog = it->second;
-  // The byte bound applies to payloads (GOSSIP): GRAFT and PRUNE are a few dozen bytes, and
-  // dropping them would lose a graft nobody repeats; they are bounded by the message count only.
+  // The byte bound applies to payloads (GOSSIP) and announcements (an IHAVE of a whole cache is
+  // kilobytes): dropping either is made good once the peer drains, when it is told of every cached
+  // message. GRAFT and PRUNE are a few dozen bytes, and dropping them would lose a graft nobody
+  // repeats; they are bounded by the message count only. An IHAVE is never dropped silently: no
+  // other neighbour repeats it once the flood is over (chaos-slow_consumer lost messages that way).
+  const bool announcement = std::holds_alternative<plumtree::IHave>(message);
   const bool payload = plumtree::is_payload(message);
-  if (backlog->messages.size() >= config.backlog_limit || (payload && backlog->bytes >= config.backlog_byte_limit)) {
-    ++stats.backlog_dropped;
-    if (payload && !backlog->congested) {
+  const bool byte_bound = payload || announcement;
+  if (backlog->messages.size() >= config.backlog_limit || (byte_bound && backlog->bytes >= config.backlog_byte_limit)) {
+    ++(announcement ? stats.ihave_dropped : stats.backlog_dropped);
+    if (byte_bound && !backlog->congested) {
       // Stop pushing payloads to it: it gets IHAVEs (dropped while the backlog lasts), and once
       // the backlog has drained, the ids of the cached messages, so it grafts what is dropped here.
       backlog->congested = true;
@@ -54,6 +55,7 @@ void Broadcaster::Impl::send(const Address& to, const plumtree::Message& message
   backlog->bytes += scratch.size();
   backlog->messages.push_back(scratch);
   ++stats.backlogged;
+  if (announcement) ++stats.ihaves_sent;  // sent once the backlog reaches it
   if (!backlog->draining) {
     backlog->draining = true;
     spawn(drain(backlog), "backlog drain");

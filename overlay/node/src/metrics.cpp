@@ -64,6 +64,9 @@ void write_prometheus(prom::Families& out, const NodeMetrics& m, const prom::Lab
   out.gauge("hypar_event_queue_depth", "Events the application has not taken yet.").add(labels, n(m.event_queue_depth));
   out.gauge("hypar_inbound_handshakes", "Inbound connections in their handshake now.")
       .add(labels, n(m.inbound_handshakes));
+  out.counter("hypar_subscriber_lags_total", "Times a membership subscriber fell behind and got a snapshot.")
+      .add(labels, n(c.subscriber_lags));
+  out.gauge("hypar_membership_subscribers", "Open membership subscriptions.").add(labels, n(m.membership_subscribers));
   out.gauge("hypar_uptime_seconds", "Seconds since the node started.")
       .add(labels, std::chrono::duration<double>(m.uptime).count());
 }
@@ -104,6 +107,8 @@ void write_json(JsonWriter& j, const NodeMetrics& m) {
   j.key("send_queue_max_messages").value(std::uint64_t{m.send_queue_max_messages});
   j.key("event_queue_depth").value(std::uint64_t{m.event_queue_depth});
   j.key("inbound_handshakes").value(std::uint64_t{m.inbound_handshakes});
+  j.key("membership_subscribers").value(std::uint64_t{m.membership_subscribers});
+  j.key("subscriber_lags").value(c.subscriber_lags);
   j.end_object();
 }
 
@@ -118,6 +123,7 @@ NodeMetrics Node::Impl::snapshot() const {
   }
   m.event_queue_depth = events.size();
   m.inbound_handshakes = admission.in_progress();
+  m.membership_subscribers = membership->subscribers();
   m.uptime = now() - started;
   return m;
 }

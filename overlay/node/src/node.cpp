@@ -48,6 +48,7 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
                                       : transport::make_default_transport(io.get_executor())),
       core(self, config.options, driver::pick_seed(config.seed)),
       timers(io.get_executor()),
+      membership(std::make_shared<MembershipHub>(io.get_executor(), config.name)),
       event_ready(io.get_executor()),
       event_space(io.get_executor()),
       join_done(io.get_executor()),
@@ -128,6 +129,7 @@ void Node::Impl::shutdown() {
   event_ready.notify();
   event_space.notify();
   join_done.notify();
+  membership->stop();
   tasks.cancel();
 }
 
@@ -216,9 +218,12 @@ void Node::Impl::apply(hyparview::Output& output) {
           timers.schedule(o.timer, o.at);
         } else if constexpr (std::is_same_v<T, PeerUp>) {
           const auto it = peers.find(o.peer.address);
-          events.push_link_up(o.peer, 0, it != peers.end() ? it->second->metadata : nullptr);
+          std::shared_ptr<const Metadata> metadata = it != peers.end() ? it->second->metadata : nullptr;
+          counters.subscriber_lags += membership->publish(LinkUp{o.peer, metadata ? *metadata : Metadata{}});
+          events.push_link_up(o.peer, 0, std::move(metadata));
           event_ready.notify();
         } else if constexpr (std::is_same_v<T, PeerDown>) {
+          counters.subscriber_lags += membership->publish(LinkDown{o.peer, o.reason});
           events.push_link_down(o.peer, 0, o.reason);
           event_ready.notify();
         } else if constexpr (std::is_same_v<T, JoinSucceeded>) {
@@ -374,6 +379,10 @@ asio::awaitable<bool> Node::next_events(EventBatch& batch) {
 }
 
 std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(batch); }
+
+MembershipSubscription Node::subscribe(std::size_t capacity) {
+  return impl_->membership->subscribe(capacity, impl_->config.options.active_size + 2);
+}
 
 asio::awaitable<void> Node::leave() {
   auto impl = impl_;

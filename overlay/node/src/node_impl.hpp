@@ -22,6 +22,7 @@
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
 #include "hypar/transport/handshake_limits.hpp"
+#include "membership_hub.hpp"
 #include "peer.hpp"
 
 namespace hypar {
@@ -117,6 +118,8 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
     using EventBatch::push_link_up;
     using EventBatch::push_message;
   } events;
+  // Membership subscribers (Node::subscribe), fed next to `events` with every LinkUp / LinkDown.
+  std::shared_ptr<MembershipHub> membership;
   asio::awaitable<bool> wait_for_events();  // false: stopped, none left
   std::optional<Event> take_event();
   std::size_t take_events(EventBatch& batch);  // every pending event; 0 (batch emptied) if none

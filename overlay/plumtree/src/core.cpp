@@ -247,7 +247,7 @@ void Core::deliver(const MessageId& id, std::uint16_t hops, const std::optional<
   if (auto old = cache_.find(id); old != cache_.end()) cache_expiry_.erase({old->second.expires, id});
   cache_[id] = Cached{hops, payload, born, cached_until};
   cache_expiry_.emplace(cached_until, id);
-  missing_.erase(id);  // its graft timer is now stale
+  if (missing_.erase(id) != 0 && !waiting_.empty()) admit_waiting(now);  // its graft timer is now stale
   ensure_sweep(now);
   ++stats_.delivered;
   outputs_.push_back(Deliver{id, hops, payload});
@@ -314,19 +314,40 @@ void Core::on_flush_timer(const Timer& timer, Instant now) {
 void Core::announce_missing(const Address& from, const IHaveEntry& entry, Instant born, Instant now) {
   if (!is_neighbor(from)) return;  // we could not graft it
   if (missing_.size() >= options_.max_missing && !missing_.contains(entry.id)) {
-    ++stats_.missing_overflow;
+    // No room to track it now: it waits rather than being forgotten, since nobody repeats an
+    // announcement (a lost one is a message lost for good once the flood is over).
+    if (waiting_.size() < options_.max_waiting_announcements) {
+      waiting_.push_back(WaitingAnnouncement{entry.id, from, entry.hops, born});
+    } else {
+      ++stats_.missing_overflow;
+    }
     return;
   }
-  const auto [slot, added] = missing_.try_emplace(entry.id);
+  track_missing(from, entry.id, entry.hops, born, now);
+}
+
+void Core::track_missing(const Address& from, const MessageId& id, std::uint16_t hops, Instant born, Instant now) {
+  const auto [slot, added] = missing_.try_emplace(id);
   Missing& missing = slot->second;
   missing.born = added ? born : std::min(missing.born, born);  // the oldest estimate
   const bool known = std::any_of(missing.announcers.begin(), missing.announcers.end(),
                                  [&](const Announcer& a) { return a.peer == from; });
-  if (!known) missing.announcers.push_back(Announcer{from, entry.hops});
+  if (!known) missing.announcers.push_back(Announcer{from, hops});
   if (missing.token != 0) return;
   // The payload may still be on its way along the tree: give it graft_timeout_1 (paper, 3.5).
   missing.token = next_token_++;
-  schedule(Timer{TimerKind::graft, entry.id, missing.token}, now + options_.graft_timeout_1);
+  schedule(Timer{TimerKind::graft, id, missing.token}, now + options_.graft_timeout_1);
+}
+
+// Tracks waiting announcements, oldest first, while there is room; drops those delivered, dead or
+// from a peer that is no longer a neighbour meanwhile.
+void Core::admit_waiting(Instant now) {
+  while (!waiting_.empty() && missing_.size() < options_.max_missing) {
+    const WaitingAnnouncement w = std::move(waiting_.front());
+    waiting_.pop_front();
+    if (seen_.contains(w.id) || !alive(w.born, now) || !is_neighbor(w.from)) continue;
+    track_missing(w.from, w.id, w.hops, w.born, now);
+  }
 }
 
 void Core::on_graft_timer(const Timer& timer, Instant now) {
@@ -336,6 +357,7 @@ void Core::on_graft_timer(const Timer& timer, Instant now) {
   if (!alive(missing.born, now)) {
     // Dead by now: no announcer still caches it, and it must not be delivered any more.
     missing_.erase(it);
+    admit_waiting(now);
     return;
   }
   while (!missing.announcers.empty()) {
@@ -353,6 +375,7 @@ void Core::on_graft_timer(const Timer& timer, Instant now) {
   }
   // Nobody left to ask; a later IHAVE starts over.
   missing_.erase(it);
+  admit_waiting(now);
 }
 
 // An IHAVE for a message we have, over a path at least optimization_threshold hops shorter than

@@ -37,6 +37,10 @@ std::vector<std::string> Core::check_invariants() const {
   // process-level run 25 times slower; unit-test states hold far fewer, so they are checked whole.
   constexpr std::size_t kMissingChecked = 256;
   if (missing_.size() > options_.max_missing) fail("more missing messages tracked than max_missing");
+  if (waiting_.size() > options_.max_waiting_announcements) fail("more announcements waiting than max_waiting_announcements");
+  if (!waiting_.empty() && missing_.size() < options_.max_missing) {
+    fail("announcements waiting while there is room to track them");
+  }
   std::size_t examined = 0;
   for (const auto& [id, missing] : missing_) {
     if (++examined > kMissingChecked) break;

@@ -26,12 +26,11 @@
 // Time: the core's timers run on one hypar::Timer re-armed at the earliest deadline, so the
 // Broadcaster runs in virtual time under a VirtualClock like the node itself.
 //
-// Backpressure: a send that finds the peer's node queue full is handled by kind. IHAVE (a lazy
-// announcement, repeated for every later message and backed up by the other neighbours) is
-// dropped. GOSSIP, GRAFT and PRUNE go to a per-peer backlog, sent in order with co_await
-// node.send(), and every later message to that peer queues behind them (IHAVEs are then dropped).
-// A backlog holds at most backlog_limit messages, and takes a GOSSIP only while it holds less than
-// backlog_byte_limit bytes (GRAFT and PRUNE, a few dozen bytes, count against backlog_limit only):
+// Backpressure: a send that finds the peer's node queue full goes to a per-peer backlog, sent in
+// order with co_await node.send(), and every later message to that peer queues behind it.
+// A backlog holds at most backlog_limit messages, and takes a GOSSIP or an IHAVE only while it
+// holds less than backlog_byte_limit bytes (GRAFT and PRUNE, a few dozen bytes, count against
+// backlog_limit only):
 // that is the memory bound per peer (docs/api.md). Past it, further messages are dropped and the
 // peer is congested: the core makes its link lazy (plumtree::Core::peer_congested), so it gets no
 // more payloads from us, only IHAVEs; once its backlog has drained it is told of every cached
@@ -84,7 +83,7 @@ using BroadcastResult = plumtree::BroadcastResult;
 struct BroadcasterStats {
   std::uint64_t decode_errors = 0;     // Plumtree-range messages that failed to decode (ignored)
   std::uint64_t foreign_dropped = 0;   // non-Plumtree messages dropped (forward_node_events off)
-  std::uint64_t ihave_dropped = 0;     // IHAVEs not sent because the peer's queue was full
+  std::uint64_t ihave_dropped = 0;     // IHAVEs not sent because the peer's backlog was full (congested)
   std::uint64_t backlogged = 0;        // messages that had to wait in a peer's backlog
   std::uint64_t backlog_dropped = 0;   // messages dropped because a backlog was full
   std::uint64_t peers_congested = 0;   // times a peer's full backlog moved it to lazy push

@@ -42,7 +42,9 @@ class CoreTimers {
 
   // Until stop(): sleeps until the earliest deadline, then hands every due timer to
   // fire(const CoreTimer&, Instant now), earliest first. A timer scheduled by fire() for a time
-  // already past fires in the same pass.
+  // already past fires in the same pass. Each fire gets the clock as it runs, not the pass's start:
+  // carrying out one timer's outputs can feed the core again at a later Clock::now() (the
+  // Broadcaster's peer_congested), and a core's inputs never go back in time.
   template <class Fire>
   asio::awaitable<void> run(Fire fire) {
     while (!stopped_) {
@@ -54,7 +56,7 @@ class CoreTimers {
       while (!timers_.empty() && timers_.begin()->first <= now) {
         const CoreTimer timer = timers_.begin()->second;
         timers_.erase(timers_.begin());
-        fire(timer, now);
+        fire(timer, Clock::now());
       }
     }
   }

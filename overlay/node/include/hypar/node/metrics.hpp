@@ -71,6 +71,7 @@ struct NodeCounters {
   std::array<std::uint64_t, kConnectFailures> connect_failures{};
   std::array<std::uint64_t, kHandshakeRefusals> handshake_refusals{};
   std::array<std::uint64_t, kProtocolViolations> protocol_violations{};
+  std::uint64_t subscriber_lags = 0;         // membership subscribers that fell behind (each a Lagged)
 };
 
 // A snapshot: the counters and the gauges of the moment.
@@ -82,6 +83,7 @@ struct NodeMetrics {
   std::size_t send_queue_max_bytes = 0;     // the most bytes (control and data) queued for one peer
   std::size_t event_queue_depth = 0;        // events the application has not taken yet
   std::size_t inbound_handshakes = 0;       // inbound connections in their handshake now
+  std::size_t membership_subscribers = 0;   // open Node::subscribe() subscriptions
   Duration uptime{};
 };
 

@@ -37,6 +37,7 @@
 #include "hypar/node/event_batch.hpp"
 #include "hypar/node/events.hpp"
 #include "hypar/node/metrics.hpp"
+#include "hypar/node/subscription.hpp"
 #include "hypar/peer_id.hpp"
 #include "hypar/runtime/runtime.hpp"
 #include "hypar/time.hpp"
@@ -141,6 +142,13 @@ class Node {
   // how many it took (0: none, batch emptied).
   asio::awaitable<bool> next_events(EventBatch& batch);
   std::size_t poll_events(EventBatch& batch);
+
+  // A new, independent stream of the active view's changes (hypar/node/subscription.hpp): it
+  // starts with the current active view as LinkUps, then every LinkUp / LinkDown in order, in a
+  // buffer of `capacity` events (raised to options.active_size + 2 if smaller). A subscriber
+  // that falls behind gets Lagged and a fresh snapshot, never slowing the node. Any number may
+  // exist; each unregisters when closed or destroyed. Independent of next_event(s).
+  MembershipSubscription subscribe(std::size_t capacity = kDefaultSubscriptionCapacity);
 
   // Operations (hypar/node/metrics.hpp, docs/operations.md): the counters and gauges of the
   // moment, the active links with their age, traffic and queue, and the HTTP endpoint's address

@@ -109,7 +109,7 @@ struct Stats {
   std::uint64_t prunes_sent = 0;
   std::uint64_t optimizations = 0;      // lazy link grafted in place of a longer eager path
   std::uint64_t oversized_dropped = 0;  // GOSSIP above max_payload_bytes, not delivered
-  std::uint64_t missing_overflow = 0;   // IHAVE entries ignored because max_missing were tracked
+  std::uint64_t missing_overflow = 0;   // IHAVE entries ignored: max_missing tracked, max_waiting_announcements waiting
   std::uint64_t expired_dropped = 0;    // GOSSIP or IHAVE entries older than payload_cache_ttl, ignored
 };
 
@@ -164,6 +164,7 @@ class Core {
   std::size_t cached_count() const { return cache_.size(); }
   // Messages announced by IHAVE but not yet received, waiting on a graft timer.
   std::size_t missing_count() const { return missing_.size(); }
+  std::size_t waiting_announcements() const { return waiting_.size(); }
 
   // ---- self-check ----
   // Every invariant of the core's state that does not hold, one sentence each; empty when sound
@@ -198,6 +199,13 @@ class Core {
     std::uint64_t token = 0;           // of the armed graft timer
     Instant born{};                    // from the first announcement; not grafted once dead
   };
+  // An announcement of a missing message waiting for room among the tracked ones.
+  struct WaitingAnnouncement {
+    MessageId id;
+    Address from;
+    std::uint16_t hops = 0;
+    Instant born{};
+  };
   // An IHAVE entry waiting for the batch: its age is computed when the batch is sent.
   struct QueuedIHave {
     MessageId id;
@@ -222,6 +230,8 @@ class Core {
   void deliver(const MessageId& id, std::uint16_t hops, const std::optional<Address>& from,
                const std::vector<std::uint8_t>& payload, Instant born, Instant now);
   void announce_missing(const Address& from, const IHaveEntry& entry, Instant born, Instant now);
+  void track_missing(const Address& from, const MessageId& id, std::uint16_t hops, Instant born, Instant now);
+  void admit_waiting(Instant now);
   void maybe_optimize(const Address& from, const IHaveEntry& entry);
   void queue_ihave(const Address& to, const QueuedIHave& entry, Instant now);
   void announce_cache(const Address& to, Instant now);
@@ -257,6 +267,9 @@ class Core {
   // delivery order is not expiry order. Exactly one entry per cache_ entry.
   std::set<std::pair<Instant, MessageId>> cache_expiry_;
   std::map<MessageId, Missing> missing_;
+  // Announcements that found missing_ full, oldest first; admitted as entries leave missing_, so
+  // that none is lost to a burst. Non-empty only while missing_ is full.
+  std::deque<WaitingAnnouncement> waiting_;
   std::map<Address, std::vector<QueuedIHave>> ihave_queue_;
 
   std::uint64_t next_seq_ = 0;

@@ -44,6 +44,11 @@ struct Options {
   // of further ones are ignored until some arrive or are given up (a guess, to bound what a peer
   // flooding IHAVEs for made-up ids can make us hold).
   std::size_t max_missing = 10'000;
+  // Announcements that find max_missing messages tracked wait, in arrival order, for room (a node
+  // catching up after an outage is told of a whole cache at once: a link coming up announces every
+  // cached message); at most this many, past which they are ignored (missing_overflow). About 64
+  // bytes each.
+  std::size_t max_waiting_announcements = 100'000;
   // Expired cache and seen entries are dropped by a sweep every interval (iroh-gossip: 1 s).
   Duration sweep_interval = seconds(1);
   IdScheme id_scheme = IdScheme::sequence;
