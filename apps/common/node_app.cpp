@@ -22,14 +22,20 @@ NodeApp::NodeApp(const Program& program, const cli::CommonArgs& args) : program_
   use_log_format(args.log_format);
 }
 
-bool NodeApp::load_secret(const std::string& file, NodeConfig& config) {
-  std::string error;
-  auto secret = cli::load_secret(file, error);
-  if (!secret) {
-    exit_status_ = usage_error(program_, error);
-    return false;
+bool NodeApp::load_secrets(const std::vector<std::string>& files, NodeConfig& config) {
+  for (const auto& file : files) {
+    std::string error;
+    auto secret = cli::load_secret(file, error);
+    if (!secret) {
+      exit_status_ = usage_error(program_, error);
+      return false;
+    }
+    if (config.secret.empty()) {
+      config.secret = std::move(*secret);
+    } else {
+      config.accepted_secrets.push_back(std::move(*secret));
+    }
   }
-  config.secret = std::move(*secret);
   return true;
 }
 

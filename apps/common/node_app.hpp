@@ -53,7 +53,9 @@ class NodeApp {
     config.metadata = args.metadata;
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
-    if (!args.secret_file.empty() && !load_secret(args.secret_file, config)) return std::nullopt;
+    if (!load_secrets(args.secret_files, config)) return std::nullopt;
+    config.handshake_limits = args.handshake_limits;
+    if (args.handshake_timeout) config.handshake_timeout = *args.handshake_timeout;
     start_hooks({.on_peer_up = args.on_peer_up, .on_peer_down = args.on_peer_down, .timeout = args.hook_timeout});
     if (auto problem = apply_deploy_args(deploy_args(args), config)) {
       exit_status_ = usage_error(program_, *problem);
@@ -102,7 +104,8 @@ class NodeApp {
   void link_down(const LinkDown& down);
 
  private:
-  bool load_secret(const std::string& file, NodeConfig& config);
+  // The first file's secret into config.secret, the others' into config.accepted_secrets.
+  bool load_secrets(const std::vector<std::string>& files, NodeConfig& config);
   void start_hooks(HookCommands commands);
   void on_exit(std::exception_ptr error);
   asio::awaitable<void> wait_and_leave(Node& node);

@@ -11,7 +11,7 @@ namespace {
 const char* const kHyparDescription =
     "usage: hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME]\n"
     "                  [--join HOST:PORT]... [--join-srv NAME]... [--join-file FILE]...\n"
-    "                  [--state-dir DIR] [--secret-file FILE] [--transport epoll|uring]\n"
+    "                  [--state-dir DIR] [--secret-file FILE]... [--transport epoll|uring]\n"
     "                  [protocol options] [--status-every D] [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "       hypar --version\n"
@@ -28,7 +28,7 @@ const char* const kNodeFooter =
 const char* const kFlooderDescription =
     "usage: flooder --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "               [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
-    "               [--secret-file FILE] [--metrics-listen IP:PORT]\n"
+    "               [--secret-file FILE]... [--metrics-listen IP:PORT]\n"
     "               [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
@@ -40,7 +40,7 @@ const char* const kFlooderDescription =
 const char* const kPlumcastDescription =
     "usage: plumcast --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "                [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
-    "                [--secret-file FILE] [protocol options] [--metrics-listen IP:PORT]\n"
+    "                [--secret-file FILE]... [protocol options] [--metrics-listen IP:PORT]\n"
     "                [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
@@ -140,6 +140,22 @@ void add_metadata_and_hook_options(CLI::App& app, CommonArgs& args) {
                });
 }
 
+// The limits on inbound connections still in their handshake (hypar/transport/handshake_limits.hpp).
+void add_limit_options(CLI::App& app, CommonArgs& args) {
+  const transport::HandshakeLimits defaults;
+  add_uint(app, "--max-handshakes", args.handshake_limits.max_handshakes, 1, 1'000'000,
+           "inbound connections in their handshake at once; more are closed\nat once [" +
+               std::to_string(defaults.max_handshakes) + "]");
+  add_uint(app, "--max-handshakes-per-source", args.handshake_limits.max_handshakes_per_source, 1, 1'000'000,
+           "of them from one IP address (IPv6: one /64) [" + std::to_string(defaults.max_handshakes_per_source) +
+               ", at most --max-handshakes]");
+  add_duration(app, "--handshake-timeout", "a connection without a complete handshake within D is closed [2s]",
+               [&args](Duration d) {
+                 if (d <= Duration::zero()) reject("--handshake-timeout must be above 0");
+                 args.handshake_timeout = d;
+               });
+}
+
 void add_common_options(CLI::App& app, CommonArgs& args) {
   add_value(app, "--listen", "IP:PORT", "address to listen on (0.0.0.0 or [::]: every interface) (required)",
             [&args](const std::string& text) { args.listen = parse_address(text, "--listen"); });
@@ -155,11 +171,13 @@ void add_common_options(CLI::App& app, CommonArgs& args) {
             });
   add_value(app, "--secret-file", "FILE",
             "cluster secret (at least 16 bytes; one trailing newline is ignored);\n"
-            "only peers with the same secret are accepted [no secret]",
+            "only peers with the same secret are accepted [no secret]; repeatable:\n"
+            "the first proves this node, any is accepted (to roll a secret)",
             [&args](const std::string& text) {
               if (text.empty()) reject("--secret-file needs a file name");
-              args.secret_file = text;
+              args.secret_files.push_back(text);
             });
+  add_limit_options(app, args);
   add_value(app, "--metrics-listen", "IP:PORT",
             "serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"
             "over HTTP at IP:PORT [off]; see docs/operations.md",
@@ -183,6 +201,15 @@ ParseResult<Args> finish(CLI::App& app, const CLI::App& usage_of, int argc, cons
     return result;
   }
   if constexpr (requires { args.options; }) result.error = protocol_problems(args.options);
+  auto& limits = args.handshake_limits;
+  if (limits.max_handshakes_per_source > limits.max_handshakes) {
+    if (usage_of.count("--max-handshakes-per-source") == 0) {
+      limits.max_handshakes_per_source = limits.max_handshakes;  // the default follows a lower total
+    } else if (result.error.empty()) {
+      result.error = "--max-handshakes-per-source (" + std::to_string(limits.max_handshakes_per_source) +
+                     ") is above --max-handshakes (" + std::to_string(limits.max_handshakes) + ")";
+    }
+  }
   if (result.error.empty()) result.args = args;
   return result;
 }

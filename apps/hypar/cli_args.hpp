@@ -21,6 +21,7 @@
 #include "hypar/hyparview/options.hpp"
 #include "hypar/log.hpp"
 #include "hypar/time.hpp"
+#include "hypar/transport/handshake_limits.hpp"
 
 namespace hypar::cli {
 
@@ -36,7 +37,11 @@ struct CommonArgs {
   std::vector<std::string> join_srv;    // DNS SRV names whose targets are contacts
   std::vector<std::string> join_files;  // files of contacts, re-read at every join attempt
   std::string state_dir;                // where the node keeps its state across restarts
-  std::string secret_file;     // empty: no cluster secret
+  // --secret-file, repeatable: the first proves this node, any of them is accepted from a peer
+  // (rolling a secret, docs/protocol.md); none: no cluster secret.
+  std::vector<std::string> secret_files;
+  transport::HandshakeLimits handshake_limits;  // --max-handshakes, --max-handshakes-per-source
+  std::optional<Duration> handshake_timeout;    // --handshake-timeout; none: NodeConfig's default
   std::optional<Address> metrics_listen;  // --metrics-listen: HTTP /metrics, /status, / (none: off)
   Metadata metadata;                    // --meta KEY=VALUE: advertised to neighbours
   std::string on_peer_up;               // --on-peer-up CMD: run per neighbour gained (empty: none)

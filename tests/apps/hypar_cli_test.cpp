@@ -72,7 +72,10 @@ TEST_CASE("hypar node: minimal arguments take the defaults") {
   CHECK(a.listen == addr("127.0.0.1:7000"));
   CHECK(a.name.empty());
   CHECK(a.joins.empty());
-  CHECK(a.secret_file.empty());
+  CHECK(a.secret_files.empty());
+  CHECK(a.handshake_limits.max_handshakes == transport::HandshakeLimits{}.max_handshakes);
+  CHECK(a.handshake_limits.max_handshakes_per_source == transport::HandshakeLimits{}.max_handshakes_per_source);
+  CHECK_FALSE(a.handshake_timeout);
   CHECK(a.transport == TransportKind::automatic);
   CHECK(a.status_every == Duration::zero());
   CHECK(a.log_level == log::Level::info);
@@ -99,7 +102,7 @@ TEST_CASE("hypar node: every option") {
   CHECK(a.joins[0] == HostPort::of(addr("127.0.0.1:7000")));
   CHECK(a.joins[1] == HostPort::of(addr("[::1]:7002")));
   CHECK(a.joins[2] == HostPort::of(addr("10.0.0.1:9")));
-  CHECK(a.secret_file == "/tmp/s");
+  CHECK(a.secret_files == std::vector<std::string>{"/tmp/s"});
   CHECK(a.transport == TransportKind::uring);
   CHECK(a.options.active_size == 4);
   CHECK(a.options.passive_size == 20);
@@ -243,7 +246,7 @@ TEST_CASE("flooder: arguments") {
   REQUIRE(r.args->joins.size() == 2);
   CHECK(r.args->joins[1] == HostPort::of(addr("127.0.0.1:7002")));
   CHECK(r.args->name == "f");
-  CHECK(r.args->secret_file == "s");
+  CHECK(r.args->secret_files == std::vector<std::string>{"s"});
   CHECK(r.args->log_level == log::Level::warn);
 
   CHECK(flooder_args({"--help"}).help);
@@ -346,4 +349,36 @@ TEST_CASE("hypar node: missing values and unknown words, in hypar's words") {
   const auto ten = hypar_args({"node", "--listen", "127.0.0.1:7000", "--active-size", "010"});
   REQUIRE(ten.args);
   CHECK(ten.args->options.active_size == 10);
+}
+
+TEST_CASE("hypar node: secret keyring and handshake limits") {
+  const auto r = hypar_args({"node", "--listen", "127.0.0.1:7000", "--secret-file", "new", "--secret-file", "old",
+                             "--max-handshakes", "100", "--max-handshakes-per-source", "10", "--handshake-timeout",
+                             "500ms"});
+  INFO(r.error);
+  REQUIRE(r.args);
+  CHECK(r.args->secret_files == std::vector<std::string>{"new", "old"});  // in order: the first proves
+  CHECK(r.args->handshake_limits.max_handshakes == 100);
+  CHECK(r.args->handshake_limits.max_handshakes_per_source == 10);
+  CHECK(r.args->handshake_timeout == 500ms);
+  CHECK(r.usage.find("--max-handshakes-per-source") != std::string::npos);
+  CHECK(r.usage.find("--handshake-timeout") != std::string::npos);
+
+  SECTION("a total below the default per-source cap lowers it") {
+    const auto low = hypar_args({"node", "--listen", "127.0.0.1:7000", "--max-handshakes", "4"});
+    REQUIRE(low.args);
+    CHECK(low.args->handshake_limits.max_handshakes_per_source == 4);
+  }
+  SECTION("bad values: one sentence each") {
+    auto problem = [](std::vector<std::string> extra) {
+      std::vector<std::string> words{"node", "--listen", "127.0.0.1:7000"};
+      words.insert(words.end(), extra.begin(), extra.end());
+      return hypar_args(words).error;
+    };
+    CHECK(problem({"--max-handshakes", "4", "--max-handshakes-per-source", "5"}) ==
+          "--max-handshakes-per-source (5) is above --max-handshakes (4)");
+    CHECK_FALSE(problem({"--max-handshakes", "0"}).empty());
+    CHECK_FALSE(problem({"--max-handshakes-per-source", "x"}).empty());
+    CHECK(problem({"--handshake-timeout", "0s"}) == "--handshake-timeout must be above 0");
+  }
 }

@@ -36,7 +36,7 @@ TEST_CASE("plumcast: node options and protocol options") {
   REQUIRE(r.args->joins.size() == 2);
   CHECK(r.args->joins[1] == HostPort::of(addr("127.0.0.1:7002")));
   CHECK(r.args->name == "p");
-  CHECK(r.args->secret_file == "s");
+  CHECK(r.args->secret_files == std::vector<std::string>{"s"});
   CHECK(r.args->options.active_size == 4);
   CHECK(r.args->options.passive_size == 20);
   CHECK(r.args->options.shuffle_period == 2s);

@@ -195,3 +195,18 @@ TEST_CASE("HELLO error descriptions are distinct", "[handshake]") {
   std::sort(texts.begin(), texts.end());
   CHECK(std::adjacent_find(texts.begin(), texts.end()) == texts.end());
 }
+
+TEST_CASE("the longest valid HELLO fits in a handshake frame", "[handshake]") {
+  Hello hello;
+  hello.sender = PeerId{*Address::parse("[2001:db8::1]:7000"), std::string(kMaxNameLength, 'n'), ~0ull};
+  for (std::size_t i = 0; i < kMaxMetadataEntries; ++i) {
+    const std::string key = std::string("k") + static_cast<char>('0' + i / 10) + static_cast<char>('0' + i % 10);
+    hello.metadata[key] = std::string(kMaxMetadataBytes / kMaxMetadataEntries - key.size(), 'v');
+  }
+  REQUIRE_FALSE(metadata_problem(hello.metadata));
+  Bytes payload;
+  encode_hello(hello, payload);
+  CHECK(payload.size() == 1252);  // the figure handshake.hpp gives
+  CHECK(payload.size() <= kMaxHandshakeFrameSize);
+  CHECK(decode_hello(payload).ok());
+}

@@ -206,6 +206,17 @@ bool check_auth_proof(const Secret& secret, const Hello& own, const Hello& peer,
   return verify_proof(secret, own.nonce, peer.nonce, peer.sender, proof);
 }
 
+Proof make_auth_proof(const Keyring& keyring, const Hello& own, const Hello& peer) {
+  return make_auth_proof(keyring.proving(), own, peer);
+}
+
+bool check_auth_proof(const Keyring& keyring, const Hello& own, const Hello& peer,
+                      std::span<const std::uint8_t, kProofSize> proof) {
+  bool matched = false;
+  for (const Secret& secret : keyring.secrets()) matched |= check_auth_proof(secret, own, peer, proof);
+  return matched;
+}
+
 // ---- the AUTH frame ----
 
 void encode_auth(std::span<const std::uint8_t, kProofSize> proof, std::vector<std::uint8_t>& out) {

@@ -11,7 +11,8 @@ namespace hypar {
 const char* refusal_name(HandshakeRefusal reason) {
   static constexpr const char* kNames[] = {
       "frame_too_large", "bad_frame", "closed",       "not_hello", "malformed_hello", "bad_magic",         "bad_version",
-      "self_address",    "auth_mismatch", "bad_auth", "wrong_secret", "timeout",      "stale_incarnation", "io_error"};
+      "self_address",    "auth_mismatch", "bad_auth", "wrong_secret", "timeout",      "stale_incarnation", "io_error",
+      "handshake_limit", "source_limit"};
   static_assert(std::size(kNames) == kHandshakeRefusals);
   return kNames[static_cast<std::size_t>(reason)];
 }
@@ -61,6 +62,8 @@ void write_prometheus(prom::Families& out, const NodeMetrics& m, const prom::Lab
       .add(labels, n(m.send_queue_max_messages));
   out.gauge("hypar_send_queue_max_bytes", "The most bytes queued for one peer.").add(labels, n(m.send_queue_max_bytes));
   out.gauge("hypar_event_queue_depth", "Events the application has not taken yet.").add(labels, n(m.event_queue_depth));
+  out.gauge("hypar_inbound_handshakes", "Inbound connections in their handshake now.")
+      .add(labels, n(m.inbound_handshakes));
   out.counter("hypar_subscriber_lags_total", "Times a membership subscriber fell behind and got a snapshot.")
       .add(labels, n(c.subscriber_lags));
   out.gauge("hypar_membership_subscribers", "Open membership subscriptions.").add(labels, n(m.membership_subscribers));
@@ -103,6 +106,7 @@ void write_json(JsonWriter& j, const NodeMetrics& m) {
   j.end_object();
   j.key("send_queue_max_messages").value(std::uint64_t{m.send_queue_max_messages});
   j.key("event_queue_depth").value(std::uint64_t{m.event_queue_depth});
+  j.key("inbound_handshakes").value(std::uint64_t{m.inbound_handshakes});
   j.key("membership_subscribers").value(std::uint64_t{m.membership_subscribers});
   j.key("subscriber_lags").value(c.subscriber_lags);
   j.end_object();
@@ -118,6 +122,7 @@ NodeMetrics Node::Impl::snapshot() const {
     m.send_queue_max_bytes = std::max(m.send_queue_max_bytes, peer->data.size() + peer->control.size());
   }
   m.event_queue_depth = events.size();
+  m.inbound_handshakes = admission.in_progress();
   m.membership_subscribers = membership->subscribers();
   m.uptime = now() - started;
   return m;

@@ -57,8 +57,20 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
     throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
   }
   if (auto problem = metadata_problem(config.metadata)) throw std::invalid_argument("node " + *problem);
+  if (auto problem = transport::limits_problem(config.handshake_limits)) {
+    throw std::invalid_argument("handshake limits: " + *problem);
+  }
+  admission = transport::HandshakeAdmission(config.handshake_limits);
   if (!config.secret.empty()) {
-    secret.emplace(std::vector<std::uint8_t>(config.secret.begin(), config.secret.end()));
+    std::vector<transport::Secret> keyring;
+    keyring.emplace_back(std::vector<std::uint8_t>(config.secret.begin(), config.secret.end()));
+    for (const auto& accepted : config.accepted_secrets) {
+      if (accepted.empty()) throw std::invalid_argument("an accepted secret is empty");
+      keyring.emplace_back(std::vector<std::uint8_t>(accepted.begin(), accepted.end()));
+    }
+    secret.emplace(std::move(keyring));
+  } else if (!config.accepted_secrets.empty()) {
+    throw std::invalid_argument("accepted secrets given without a secret to prove with");
   }
 }
 

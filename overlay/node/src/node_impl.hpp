@@ -21,6 +21,7 @@
 #include "hypar/transport/auth.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
+#include "hypar/transport/handshake_limits.hpp"
 #include "membership_hub.hpp"
 #include "peer.hpp"
 
@@ -43,7 +44,10 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   // ---- establishing connections (peer_connect.cpp) ----
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> dial(std::shared_ptr<Peer> peer);
-  asio::awaitable<void> inbound(std::shared_ptr<Conn> conn);
+  asio::awaitable<void> inbound(std::shared_ptr<Conn> conn, transport::HandshakeAdmission::Ticket slot);
+  void admit(std::unique_ptr<transport::Connection> io_conn);  // an accepted connection: within the caps?
+  void refused_at_cap(transport::HandshakeAdmission::Verdict verdict, const std::string& remote);
+  void log_inbound_refusal(const Conn& conn, const std::string& why);
   // Exchanges HELLO (and AUTH): the peer's identity, or why the handshake failed.
   struct Handshake {
     std::optional<PeerId> id;
@@ -94,7 +98,12 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::optional<PeerId> join_contact;           // who let us in (JoinSucceeded)
   std::optional<saved_state::State> last_saved;
   PeerId self;
-  std::optional<transport::Secret> secret;
+  std::optional<transport::Keyring> secret;  // config.secret first, then config.accepted_secrets
+  // Inbound handshakes in progress (NodeConfig::handshake_limits), and the throttles that keep a
+  // flood of refused connections from becoming a log line each.
+  transport::HandshakeAdmission admission{transport::HandshakeLimits{}};
+  transport::LogThrottle cap_log{1, seconds(1)};
+  transport::LogThrottle inbound_refusal_log{10, seconds(1)};
   std::unique_ptr<transport::Transport> transport;
   std::unique_ptr<transport::Listener> listener;
   hyparview::Core core;

@@ -5,6 +5,8 @@
 #include <asio/system_error.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
+
 #include "hypar/node/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
@@ -48,8 +50,7 @@ asio::awaitable<void> Node::Impl::accept_loop() {
       auto io_conn = co_await listener->accept();
       if (stopped) break;
       ++counters.connections_accepted;
-      auto conn = std::make_shared<Conn>(Conn{std::move(io_conn), transport::FrameDecoder(config.max_frame_size)});
-      spawn(inbound(conn), "inbound handshake");
+      admit(std::move(io_conn));
     } catch (const std::exception& e) {
       if (stopped) break;
       log::warn("{}: accept failed: {}", self.name, e.what());
@@ -60,6 +61,8 @@ asio::awaitable<void> Node::Impl::accept_loop() {
 }
 
 asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
+  // HELLO and AUTH are small: until the handshake is done a peer cannot make us buffer a long frame.
+  conn.decoder.set_max_frame_size(std::min(config.max_frame_size, transport::kMaxHandshakeFrameSize));
   transport::Hello own;
   own.sender = self;
   own.nonce = transport::random_nonce();
@@ -116,6 +119,7 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
     }
   }
   conn.peer_metadata = std::make_shared<const Metadata>(hello.hello().metadata);
+  conn.decoder.set_max_frame_size(config.max_frame_size);
   co_return Handshake{peer, {}};
 }
 
@@ -197,23 +201,52 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   attach(peer, conn, *id);
 }
 
-asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn) {
+// Over a cap the connection is closed before it costs a buffer, a coroutine or a log line of its own.
+void Node::Impl::admit(std::unique_ptr<transport::Connection> io_conn) {
+  auto admitted = admission.admit(transport::source_of(io_conn->remote()));
+  if (!admitted) {
+    refused_at_cap(admitted.verdict, io_conn->remote());
+    io_conn->close();
+    return;
+  }
+  auto conn = std::make_shared<Conn>(Conn{std::move(io_conn), transport::FrameDecoder(config.max_frame_size)});
+  spawn(inbound(conn, std::move(admitted.ticket)), "inbound handshake");
+}
+
+void Node::Impl::refused_at_cap(transport::HandshakeAdmission::Verdict verdict, const std::string& remote) {
+  using Verdict = transport::HandshakeAdmission::Verdict;
+  refused(verdict == Verdict::over_source ? HandshakeRefusal::source_limit : HandshakeRefusal::handshake_limit);
+  if (cap_log.allow(now())) {
+    log::warn("{}: refused connection from {}: over {}, closed at once{}", who(), remote,
+              transport::describe_cap(verdict, admission.limits()), cap_log.suppressed_note());
+  }
+}
+
+void Node::Impl::log_inbound_refusal(const Conn& conn, const std::string& why) {
+  if (inbound_refusal_log.allow(now())) {
+    log::warn("refused connection from {}: {}{}", conn.io->remote(), why, inbound_refusal_log.suppressed_note());
+  }
+}
+
+// `slot` counts the connection among the inbound handshakes in progress until the handshake ends.
+asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn, transport::HandshakeAdmission::Ticket slot) {
   auto keep = shared_from_this();
   std::optional<PeerId> id;
   try {
     auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
     if (!result) {
       refused(HandshakeRefusal::timeout);
-      log::warn("refused connection from {}: no handshake within the timeout", conn->io->remote());
+      log_inbound_refusal(*conn, "no handshake within the timeout");
     } else if (!result->id) {
-      if (!stopped) log::warn("refused connection from {}: {}", conn->io->remote(), result->failure);
+      if (!stopped) log_inbound_refusal(*conn, result->failure);
     } else {
       id = result->id;
     }
   } catch (const std::exception& e) {
     if (!stopped) refused(HandshakeRefusal::io_error);
-    if (!stopped) log::warn("refused connection from {}: {}", conn->io->remote(), exception_reason(e));
+    if (!stopped) log_inbound_refusal(*conn, exception_reason(e));
   }
+  slot.reset();
   if (!id || stopped) {
     conn->io->close();
     co_return;

@@ -70,6 +70,22 @@ class Secret {
   std::vector<std::uint8_t> bytes_;
 };
 
+// The secrets a node knows: the first proves this node to its peers, and a peer's proof made with
+// any of them is accepted. A cluster rolls its secret node by node in three rounds, each node
+// restarted in turn (docs/protocol.md, "Rolling the secret"):
+//   [old] -> [old, new] -> [new, old] -> [new]
+// Any two nodes at most one round apart accept each other; [old] and [new, old] do not.
+class Keyring {
+ public:
+  // Precondition: at least one secret.
+  explicit Keyring(std::vector<Secret> secrets) : secrets_(std::move(secrets)) {}
+  const Secret& proving() const { return secrets_.front(); }
+  std::span<const Secret> secrets() const { return secrets_; }
+
+ private:
+  std::vector<Secret> secrets_;
+};
+
 struct SecretFileResult {
   std::variant<Secret, std::string> value;  // the secret, or an error message naming the file
   // Set on success when the file is accessible to its group or to others: worth a log warning.
@@ -114,6 +130,13 @@ std::optional<std::string> auth_refusal(const Hello& own, const Hello& peer);
 Proof make_auth_proof(const Secret& secret, const Hello& own, const Hello& peer);
 // ...and checks the peer's proof, which answers this side's nonce.
 bool check_auth_proof(const Secret& secret, const Hello& own, const Hello& peer,
+                      std::span<const std::uint8_t, kProofSize> proof);
+
+// The same with a keyring: the proof is made with keyring.proving(); a peer's proof is accepted if
+// it was made with any secret of the keyring. Every secret is tried, so the time taken does not
+// tell which one matched.
+Proof make_auth_proof(const Keyring& keyring, const Hello& own, const Hello& peer);
+bool check_auth_proof(const Keyring& keyring, const Hello& own, const Hello& peer,
                       std::span<const std::uint8_t, kProofSize> proof);
 
 // AUTH payload (no frame header): [u8 type 0x0F][32-byte proof].

@@ -66,6 +66,9 @@ class FrameDecoder {
   // Bytes received but not yet returned as frames.
   std::size_t buffered() const { return end_ - begin_; }
   std::uint32_t max_frame_size() const { return max_frame_size_; }
+  // Applies to every frame whose length is checked from now on (e.g. a lower limit during the
+  // handshake, restored once it is done).
+  void set_max_frame_size(std::uint32_t max_frame_size) { max_frame_size_ = max_frame_size; }
 
  private:
   void make_room(std::size_t n);

@@ -25,6 +25,11 @@ inline constexpr std::uint8_t kProtocolVersion = 2;
 inline constexpr std::uint8_t kHelloFlagAuthChallenge = 0x01;
 inline constexpr std::uint8_t kHelloKnownFlags = kHelloFlagAuthChallenge;
 inline constexpr std::size_t kNonceSize = 32;
+// The longest frame a receiver accepts during the handshake (HELLO, AUTH). The longest valid HELLO
+// (an IPv6 sender with a 64-byte name and metadata at its limits) is 1,252 bytes. A longer frame is
+// refused as soon as its length arrives, so a connection in handshake never makes its receiver
+// buffer more than one read (a flood of them cannot hold max_handshakes x max_frame_size).
+inline constexpr std::uint32_t kMaxHandshakeFrameSize = 4096;
 
 struct Hello {
   std::uint8_t version = kProtocolVersion;

@@ -33,8 +33,10 @@ enum class HandshakeRefusal : std::uint8_t {
   timeout,            // no complete handshake within handshake_timeout
   stale_incarnation,  // an older life of a peer we know in a newer one
   io_error,           // the connection failed during the handshake
+  handshake_limit,    // accepted at NodeConfig::handshake_limits.max_handshakes: closed at once
+  source_limit,       // accepted at max_handshakes_per_source from its source: closed at once
 };
-inline constexpr std::size_t kHandshakeRefusals = 14;
+inline constexpr std::size_t kHandshakeRefusals = 16;
 const char* refusal_name(HandshakeRefusal reason);
 
 // Why a connection this node dialled did not become a link.
@@ -80,6 +82,7 @@ struct NodeMetrics {
   std::size_t send_queue_max_messages = 0;  // the most application messages queued for one peer
   std::size_t send_queue_max_bytes = 0;     // the most bytes (control and data) queued for one peer
   std::size_t event_queue_depth = 0;        // events the application has not taken yet
+  std::size_t inbound_handshakes = 0;       // inbound connections in their handshake now
   std::size_t membership_subscribers = 0;   // open Node::subscribe() subscriptions
   Duration uptime{};
 };

@@ -42,6 +42,7 @@
 #include "hypar/runtime/runtime.hpp"
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
+#include "hypar/transport/handshake_limits.hpp"
 
 namespace hypar {
 
@@ -61,12 +62,18 @@ struct NodeConfig {
   Metadata metadata{};
   hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
   std::string secret;                // cluster secret; empty: no authentication
+  // Older or newer secrets also accepted in a peer's proof (never used to prove), to roll the
+  // secret node by node (docs/protocol.md); requires `secret`.
+  std::vector<std::string> accepted_secrets;
   std::uint32_t max_frame_size = 1u << 20;   // larger frames from a peer close its connection
   std::size_t send_queue_limit = 8192;       // application frames queued per peer
   std::size_t event_queue_limit = 65536;     // undelivered events before receiving pauses
   std::size_t event_queue_byte_limit = 32u << 20;  // or undelivered message bytes reach this
   Duration connect_timeout = seconds(2);     // TCP connect
   Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
+  // Caps on inbound connections still in their handshake, in all and per source address
+  // (hypar/transport/handshake_limits.hpp); one accepted over a cap is closed at once.
+  transport::HandshakeLimits handshake_limits{};
   // 0: microseconds since the epoch at start, and above the saved one when state_dir has one
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
