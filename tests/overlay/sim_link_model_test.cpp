@@ -8,6 +8,7 @@
 
 #include "hypar/sim/failure_experiment.hpp"
 #include "hypar/sim/simulator.hpp"
+#include "sim_test_helpers.hpp"
 
 using namespace hypar;
 using hyparview::Message;
@@ -15,20 +16,10 @@ using hyparview::ShuffleReply;
 using sim::InputEvent;
 using sim::InputKind;
 using sim::Simulator;
+using sim::testing::numbered;
+using sim::testing::quiet_config;
 
 namespace {
-
-sim::Config quiet_config(std::uint64_t seed) {
-  sim::Config config;
-  config.seed = seed;
-  config.options.keepalive_interval = Duration::zero();
-  return config;
-}
-
-// An unsolicited SHUFFLE_REPLY is ignored by the core: a harmless numbered message.
-hyparview::Send numbered(const Simulator& s, std::size_t to, std::uint32_t id) {
-  return hyparview::Send{s.address_of(to), Message{ShuffleReply{id, {}}}};
-}
 
 // What each of two nodes saw from the other: link events, and ids of numbered messages.
 struct Seen {

@@ -9,6 +9,7 @@
 
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/scenarios.hpp"
+#include "sim_test_helpers.hpp"
 
 using namespace hypar;
 using hyparview::Message;
@@ -16,15 +17,10 @@ using hyparview::ShuffleReply;
 using sim::InputEvent;
 using sim::InputKind;
 using sim::Simulator;
+using sim::testing::numbered;
+using sim::testing::quiet_config;
 
 namespace {
-
-sim::Config quiet_config(std::uint64_t seed) {
-  sim::Config config;
-  config.seed = seed;
-  config.options.keepalive_interval = Duration::zero();
-  return config;
-}
 
 // What one node saw from one peer: link events and the ids of ShuffleReply messages.
 struct Seen {
@@ -32,11 +28,6 @@ struct Seen {
   std::uint32_t id = 0;
   Instant at{};
 };
-
-// An unsolicited SHUFFLE_REPLY is ignored by the core: a harmless numbered message.
-hyparview::Send numbered(const Simulator& s, std::size_t to, std::uint32_t id) {
-  return hyparview::Send{s.address_of(to), Message{ShuffleReply{id, {}}}};
-}
 
 std::vector<std::vector<std::size_t>> all_active(const Simulator& s) {
   std::vector<std::vector<std::size_t>> views;
