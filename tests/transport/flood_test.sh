@@ -64,7 +64,15 @@ if wait_until 30 full_mesh; then
 else
   fail "no full mesh within 30 s"; show_views "${ALL[@]}"; exit 1
 fi
-sleep 1  # settled: no change in flight
+# Settled: every node has reported its views twice more since the mesh was full (no change in flight).
+statuses_since() {  # statuses_since K COUNTS...: node i printed K status lines beyond COUNTS[i]
+  local k=$1 i=0 c
+  shift
+  for c in "$@"; do [ "$(status_count "$i")" -ge $((c + k)) ] || return 1; i=$((i + 1)); done
+}
+status_counts() { local i; for i in "${ALL[@]}"; do status_count "$i"; done; }
+counts=($(status_counts))
+wait_until 10 statuses_since 2 "${counts[@]}" || { fail "the nodes stopped reporting their views"; exit 1; }
 # The active views among the cluster's own nodes (the joiner left out).
 views_among_cluster() {
   local i p
@@ -81,7 +89,9 @@ downs_before=$(cat "${OUTS[@]:0:$N}" | grep -c '"event":"link_down"')
 FLOOD_PID=$!
 HELPER_PIDS+=("$FLOOD_PID")
 wait_until 5 has_line "$WORK/flood.out" flooding || { fail "the flood did not start"; cat "$WORK/flood.err"; exit 1; }
-sleep 1.5
+# The joiner comes in once node 0 is saturated: its handshake slots from the flood's sources are in use.
+saturated() { [ "$(metric hypar_inbound_handshakes)" -ge 64 ] 2>/dev/null; }
+wait_until 5 saturated || fail "node 0 never had 64 flood connections in handshake at once"
 
 # 1. A legitimate node joins through the flooded node while the flood goes on.
 start_proc "$JOINER" /dev/null "$HYPAR" node --name joiner "${NODE_ARGS[@]}" --join "127.0.0.1:${PORTS[0]}" ||
@@ -105,8 +115,10 @@ closed=$(sed -n 's/.*closed_by_target=\([0-9]*\).*/\1/p' <<<"$summary")
 [ "${connections:-0}" -ge 3000 ] && ok "the flood opened $connections connections" ||
   fail "the flood opened only ${connections:-0} connections"
 
-# 2. The cluster's links are untouched.
-sleep 1
+# 2. The cluster's links are untouched: checked once every node reported its views six times
+# (3 s, past the 2.5 s keepalive timeout) after the flood ended; a link the flood starved is down by then.
+counts=($(status_counts))
+wait_until 10 statuses_since 6 "${counts[@]}" || fail "the nodes stopped reporting their views after the flood"
 downs_after=$(cat "${OUTS[@]:0:$N}" | grep -c '"event":"link_down"')
 [ "$downs_after" -eq "$downs_before" ] && ok "no link went down during the flood" ||
   { fail "$((downs_after - downs_before)) link_down lines during the flood"; grep -h link_down "${OUTS[@]:0:$N}"; }
