@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Configures and builds one flavour of hypar with its preset in CMakePresets.json: `release`
-# (default), `asan` (ASan+UBSan), `tsan` or `clang` (clang++, everything).
+# (default), `asan` (clang++ with ASan+UBSan), `tsan` or `clang` (clang++, everything).
 # Usage: scripts/build.sh [release|asan|tsan|clang] [TARGET...]   -> prints the build directory on stdout.
 # With TARGETs only those are built (and what they need); otherwise everything.
 set -euo pipefail

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and runs each for SECONDS.
+# Builds the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and runs each for SECONDS, one
+# target per core at a time (FUZZ_JOBS overrides).
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default 30 s, every target)
 #   scripts/fuzz.sh 20                 what CI runs
 #   scripts/fuzz.sh 3600 hyparview_core   a long run of one target
@@ -49,24 +50,41 @@ else
 fi
 
 mkdir -p "$dir/artifacts"
-failed=()
 for target in "${targets[@]}"; do
-  [ -n "$target" ] || continue
-  binary=$dir/tests/fuzz/hypar_fuzz_$target
-  if [ ! -x "$binary" ]; then
+  if [ -n "$target" ] && [ ! -x "$dir/tests/fuzz/hypar_fuzz_$target" ]; then
     echo "fuzz: unknown target '$target' (targets: $(tr '\n' ' ' < "$dir/tests/fuzz/fuzz_targets.txt"))" >&2
     exit 2
   fi
-  work=$dir/corpus/$target
+done
+
+# fuzz_one TARGET: one libFuzzer run; its log in $dir/fuzz-TARGET.log, its verdict in the exit code.
+fuzz_one() {
+  local target=$1 work=$dir/corpus/$1 seeds=()
   mkdir -p "$work"
-  seeds=()  # a new target may have no committed seeds yet
+  # a new target may have no committed seeds yet
   if [ -d "tests/fuzz/corpus/$target" ]; then seeds=("tests/fuzz/corpus/$target"); fi
-  echo "== fuzzing $target for ${seconds}s" >&2
   # -timeout: an input taking over 10 s is a hang; -rss_limit_mb: memory growth is a failure too.
   # shellcheck disable=SC2086
-  if "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$dir/artifacts/$target-" ${FUZZ_FLAGS:-} "$work" "${seeds[@]}" \
-      > "$dir/fuzz-$target.log" 2>&1; then
+  "$dir/tests/fuzz/hypar_fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$dir/artifacts/$target-" ${FUZZ_FLAGS:-} "$work" "${seeds[@]}" \
+    > "$dir/fuzz-$target.log" 2>&1
+}
+
+# The targets run FUZZ_JOBS at a time (default: one per core); each is single-threaded.
+jobs=${FUZZ_JOBS:-$(nproc)}
+ran=()
+for target in "${targets[@]}"; do
+  [ -n "$target" ] || continue
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  echo "== fuzzing $target for ${seconds}s" >&2
+  rm -f "$dir/fuzz-$target.rc"
+  { rc=0; fuzz_one "$target" || rc=$?; echo "$rc" > "$dir/fuzz-$target.rc"; } &
+  ran+=("$target")
+done
+wait
+failed=()
+for target in "${ran[@]}"; do
+  if [ "$(cat "$dir/fuzz-$target.rc" 2>/dev/null)" = 0 ]; then
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
       "$dir/fuzz-$target.log" | sed "s/^/fuzz: $target: /" >&2
   else
