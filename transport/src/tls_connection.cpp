@@ -217,6 +217,13 @@ class TlsConnection final : public Connection {
     if (!first_byte_seen_) {
       first_byte_seen_ = true;
       if (bytes[0] != kHandshakeRecord) {
+        // A fatal handshake_failure alert in the clear: a plaintext hypar node reads it as a frame
+        // header too long for a HELLO and logs "TLS peer" (looks_like_tls).
+        static constexpr std::uint8_t kAlert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+        try {
+          co_await inner_->write_all(kAlert);
+        } catch (const std::exception&) {
+        }
         throw TlsError(bytes[0] == 0x00 ? std::string("TLS refused: plaintext peer (it sent a hypar frame, not a TLS handshake)")
                                         : fmt_tls("TLS refused: not a TLS peer (first byte 0x{:02x})", bytes[0]));
       }

@@ -49,6 +49,6 @@ std::unique_ptr<Transport> make_tls_transport(std::unique_ptr<Transport> inner, 
   return std::make_unique<TlsTransport>(std::move(inner), std::move(context));
 }
 
-bool looks_like_tls(std::uint8_t first, std::uint8_t second) { return first == 0x16 && second == 0x03; }
+bool looks_like_tls(std::uint8_t first, std::uint8_t second) { return (first == 0x15 || first == 0x16) && second == 0x03; }
 
 }  // namespace hypar::transport

@@ -71,8 +71,8 @@ class TlsContext {
 // time. name() is the inner one's followed by "+tls".
 std::unique_ptr<Transport> make_tls_transport(std::unique_ptr<Transport> inner, std::shared_ptr<TlsContext> context);
 
-// True when `first` (the first bytes received on a connection) starts like a TLS handshake record
-// (0x16 0x03): how a plaintext node recognises a TLS peer, and a TLS node a plaintext one.
+// True when `first`, `second` (the first bytes received on a connection) start a TLS handshake or
+// alert record (0x16 or 0x15, then 0x03): how a plaintext node recognises a TLS peer.
 bool looks_like_tls(std::uint8_t first, std::uint8_t second);
 
 }  // namespace hypar::transport
