@@ -3,6 +3,7 @@
 //
 //   bench-throughput [--transport uring|epoll|both] [--size BYTES]... [--connections N]
 //                    [--seconds S] [--level node|raw|both] [--repeat N] [--plot FILE.svg]
+//                    [--tls DIR]
 //
 // Two event loops on two threads: the receiving side on one, every sender on the other.
 // - node level (rows "uring", "epoll"): the public hypar::Node API. N sender nodes; the receiver
@@ -20,6 +21,9 @@
 // user+system CPU time during the counted window (both threads; at most 2 x seconds).
 // --repeat N runs every case N times in a row and prints the median run (by msgs/s), with every
 // run's rate on a comment line. --plot writes an SVG of msgs/s by message size and transport.
+// --tls DIR adds, after each row, the same case over TLS 1.3 (rows "uring+tls", "epoll+tls",
+// "uring+tls-raw", ...) with DIR's node.pem, node.key and ca.pem (as tests/transport/
+// make_tls_certs.sh makes them): every node and connection authenticates with that certificate.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
@@ -50,6 +54,7 @@
 #include "hypar/runtime/timer.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
+#include "hypar/transport/tls.hpp"
 #include "svg_plot.hpp"
 
 namespace {
@@ -57,12 +62,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using hypar::Address;
 
-enum class Kind { uring, epoll };
-const char* name_of(Kind kind) { return kind == Kind::uring ? "uring" : "epoll"; }
+enum class Kind { uring, epoll, uring_tls, epoll_tls };
+const char* name_of(Kind kind) {
+  static constexpr const char* kNames[] = {"uring", "epoll", "uring+tls", "epoll+tls"};
+  return kNames[static_cast<int>(kind)];
+}
+bool is_tls(Kind kind) { return kind == Kind::uring_tls || kind == Kind::epoll_tls; }
+Kind with_tls(Kind kind) { return kind == Kind::uring ? Kind::uring_tls : Kind::epoll_tls; }
+
+// --tls DIR's files; set once by main() before any case runs.
+hypar::transport::TlsOptions tls_files;
 
 std::unique_ptr<hypar::transport::Transport> make_transport(Kind kind, const asio::any_io_executor& executor) {
-  return kind == Kind::uring ? hypar::transport::make_uring_transport(executor)
-                             : hypar::transport::make_tcp_transport(executor);
+  auto inner = kind == Kind::uring || kind == Kind::uring_tls ? hypar::transport::make_uring_transport(executor)
+                                                               : hypar::transport::make_tcp_transport(executor);
+  if (!is_tls(kind)) return inner;
+  return hypar::transport::make_tls_transport(std::move(inner), std::make_shared<hypar::transport::TlsContext>(tls_files));
 }
 
 double cpu_seconds() {
@@ -147,7 +162,7 @@ Result node_case(Kind kind, std::size_t size, std::size_t senders_count, double 
     c.options.active_size = active;
     c.options.passive_size = std::max<std::size_t>(30, active);
     c.make_transport = [kind](const asio::any_io_executor& ex) { return make_transport(kind, ex); };
-    return c;
+    return c;  // a TLS kind's transport is already wrapped: c.tls stays unset
   };
 
   asio::co_spawn(loops.tx, [&]() -> asio::awaitable<void> {
@@ -300,7 +315,8 @@ const char* const kDescription =
     "\n"
     "One-way message throughput on loopback, uring vs epoll, through hypar::Node (level node) and\n"
     "through the Transport alone (level raw). Prints a header and one CSV row per case:\n"
-    "transport,size,connections,msgs_per_s,mb_per_s,cpu_s (see docs/benchmarks.md).\n";
+    "transport,size,connections,msgs_per_s,mb_per_s,cpu_s (see docs/benchmarks.md).\n"
+    "--tls DIR adds a TLS 1.3 row after each row (DIR: node.pem, node.key, ca.pem).\n";
 
 // What to measure, from the command line.
 struct Settings {
@@ -312,6 +328,7 @@ struct Settings {
   std::string plot_path;
   bool node_level = true;
   bool raw_level = true;
+  std::string tls_dir;  // --tls: empty: plaintext rows only
 };
 
 // Parses the command line into `settings`; an exit status when the program should end at once
@@ -340,6 +357,9 @@ std::optional<int> parse_settings(int argc, char** argv, Settings& settings) {
   hypar::cli::add_uint(app, "--repeat", settings.repeat, 1, 99, "runs per case, the median is printed, 1 to 99 [1]");
   hypar::cli::add_value(app, "--plot", "FILE", "also write msgs/s by size and transport as an SVG chart",
                         [&settings](const std::string& path) { settings.plot_path = path; });
+  hypar::cli::add_value(app, "--tls", "DIR",
+                        "also run each case over TLS 1.3 with DIR/node.pem, node.key, ca.pem",
+                        [&settings](const std::string& dir) { settings.tls_dir = dir; });
   const hypar::cli::Parsed parsed = hypar::cli::parse(app, argc, argv);
   return hypar::cli::exit_status(parsed, "bench-throughput", app.help());
 }
@@ -406,6 +426,20 @@ int main(int argc, char** argv) {
   Settings settings;
   if (const auto status = parse_settings(argc, argv, settings)) return *status;
   hypar::log::set_level(hypar::log::Level::warn);
+  std::vector<Kind> kinds;
+  for (Kind kind : settings.kinds) {
+    kinds.push_back(kind);
+    if (!settings.tls_dir.empty()) kinds.push_back(with_tls(kind));
+  }
+  if (!settings.tls_dir.empty()) {
+    tls_files = {settings.tls_dir + "/node.pem", settings.tls_dir + "/node.key", settings.tls_dir + "/ca.pem", false};
+    try {
+      hypar::transport::TlsContext check(tls_files);
+    } catch (const hypar::transport::TlsError& e) {
+      std::fprintf(stderr, "bench-throughput: --tls: %s\n", e.what());
+      return 2;
+    }
+  }
   std::printf("# bench-throughput: one-way loopback throughput, %.1f s per case after 0.5 s of warm-up\n",
               settings.seconds);
   std::printf("# transport: uring/epoll = through hypar::Node (send -> Received events); *-raw = Transport only\n");
@@ -415,7 +449,7 @@ int main(int argc, char** argv) {
   for (const Case& c : cases_of(settings)) {
     for (int level = 0; level < 2; ++level) {
       if ((level == 0 && !settings.node_level) || (level == 1 && !settings.raw_level)) continue;
-      for (Kind kind : settings.kinds) {
+      for (Kind kind : kinds) {
         const std::string row = std::string(name_of(kind)) + (level == 0 ? "" : "-raw");
         try {
           const double rate = run_case(settings, c, level, kind, row);

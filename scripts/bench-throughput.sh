@@ -30,3 +30,9 @@ done
 
 mkdir -p docs/img
 "$dir/benchmarks/bench-throughput" --transport both --level both --repeat "$repeat" --plot docs/img/throughput.svg
+
+# Plaintext and TLS 1.3 side by side (rows uring/uring+tls, epoll/epoll+tls), with a throwaway PKI.
+pki=$(mktemp -d)
+trap 'rm -rf "$pki"' EXIT
+bash tests/transport/make_tls_certs.sh "$pki" >/dev/null
+"$dir/benchmarks/bench-throughput" --transport both --level both --repeat "$repeat" --tls "$pki"

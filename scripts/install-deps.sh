@@ -14,6 +14,7 @@ set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev libssl-dev catch2 libcli11-dev
           clang libclang-rt-dev dnsmasq-base)
 packages+=(iproute2 nftables)  # the chaos tests (tests/chaos/): network namespaces, veth, nft rules
+packages+=(openssl tcpdump)  # the TLS tests: a test CA made at test time, the loopback capture test
 for flag in "$@"; do
   case "$flag" in
     --bench) packages+=(iperf3) ;;

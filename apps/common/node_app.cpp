@@ -39,9 +39,32 @@ bool NodeApp::load_secrets(const std::vector<std::string>& files, NodeConfig& co
   return true;
 }
 
+bool NodeApp::load_tls(const cli::CommonArgs& args, NodeConfig& config) {
+  const int given = !args.tls_cert.empty() + !args.tls_key.empty() + !args.tls_ca.empty();
+  if (given == 0) {
+    if (!args.tls_verify_name) return true;
+    exit_status_ = usage_error(program_, "--tls-verify-name needs --tls-cert, --tls-key and --tls-ca");
+    return false;
+  }
+  if (given != 3) {
+    exit_status_ = usage_error(program_, "--tls-cert, --tls-key and --tls-ca go together (TLS needs all three)");
+    return false;
+  }
+  transport::TlsOptions tls{args.tls_cert, args.tls_key, args.tls_ca, args.tls_verify_name};
+  try {
+    transport::TlsContext check(tls);  // the node loads them again: a bad file is reported here
+  } catch (const transport::TlsError& e) {
+    exit_status_ = usage_error(program_, e.what());
+    return false;
+  }
+  config.tls = std::move(tls);
+  return true;
+}
+
 std::unique_ptr<Node> NodeApp::start_node(NodeConfig config) {
   const Address listen = config.listen;
   std::unique_ptr<Node> node;
+  node_has_tls_ = config.tls.has_value();
   try {
     node = std::make_unique<Node>(io_, std::move(config));
   } catch (const std::system_error& e) {
@@ -80,7 +103,22 @@ void NodeApp::on_exit(std::exception_ptr error) {
   io_.stop();
 }
 
-void NodeApp::leave_on_signal(Node& node) { spawn(wait_and_leave(node)); }
+void NodeApp::leave_on_signal(Node& node) {
+  spawn(wait_and_leave(node));
+  if (node_has_tls_) spawn(reload_tls_on_sighup(node));
+}
+
+asio::awaitable<void> NodeApp::reload_tls_on_sighup(Node& node) {
+  asio::signal_set signals(io_, SIGHUP);
+  for (;;) {
+    co_await signals.async_wait(asio::use_awaitable);
+    try {
+      node.reload_tls();  // logs the reload
+    } catch (const std::exception& e) {
+      log::Logger(program_.name).error("SIGHUP: TLS reload failed, keeping the files loaded before: {}", e.what());
+    }
+  }
+}
 
 asio::awaitable<void> NodeApp::wait_and_leave(Node& node) {
   asio::signal_set signals(io_, SIGINT, SIGTERM);

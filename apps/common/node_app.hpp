@@ -54,6 +54,7 @@ class NodeApp {
     if constexpr (requires { args.options; }) config.options = args.options;
     if constexpr (requires { args.metrics_listen; }) config.metrics_listen = args.metrics_listen;
     if (!load_secrets(args.secret_files, config)) return std::nullopt;
+    if (!load_tls(args, config)) return std::nullopt;
     config.handshake_limits = args.handshake_limits;
     if (args.handshake_timeout) config.handshake_timeout = *args.handshake_timeout;
     start_hooks({.on_peer_up = args.on_peer_up, .on_peer_down = args.on_peer_down, .timeout = args.hook_timeout});
@@ -84,7 +85,8 @@ class NodeApp {
   // error is logged and the program ends with exit status 1.
   void spawn(asio::awaitable<void> task);
 
-  // On SIGINT or SIGTERM: node.leave(), print {"event":"left"}, stop the io_context.
+  // On SIGINT or SIGTERM: node.leave(), print {"event":"left"}, stop the io_context. With TLS,
+  // also on SIGHUP: node.reload_tls() (logged; a failure keeps the files loaded before).
   void leave_on_signal(Node& node);
 
   // Joins in the background through the contacts of args (--join, --join-srv, --join-file) and the
@@ -106,6 +108,10 @@ class NodeApp {
  private:
   // The first file's secret into config.secret, the others' into config.accepted_secrets.
   bool load_secrets(const std::vector<std::string>& files, NodeConfig& config);
+  // --tls-cert, --tls-key, --tls-ca (all three or none) and --tls-verify-name into config.tls,
+  // the files checked now: false after reporting why (exit status 2).
+  bool load_tls(const cli::CommonArgs& args, NodeConfig& config);
+  asio::awaitable<void> reload_tls_on_sighup(Node& node);
   void start_hooks(HookCommands commands);
   void on_exit(std::exception_ptr error);
   asio::awaitable<void> wait_and_leave(Node& node);
@@ -114,6 +120,7 @@ class NodeApp {
   asio::io_context io_;
   bool leaving_ = false;  // set once a signal asked the node to leave: errors then end quietly
   int exit_status_ = 0;
+  bool node_has_tls_ = false;  // reload on SIGHUP
   std::unique_ptr<PeerHooks> hooks_;  // none without --on-peer-up/--on-peer-down
 };
 

@@ -12,6 +12,7 @@ const char* const kHyparDescription =
     "usage: hypar node --listen IP:PORT [--advertise HOST:PORT] [--name NAME]\n"
     "                  [--join HOST:PORT]... [--join-srv NAME]... [--join-file FILE]...\n"
     "                  [--state-dir DIR] [--secret-file FILE]... [--transport epoll|uring]\n"
+    "                  [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-verify-name]]\n"
     "                  [protocol options] [--status-every D] [--metrics-listen IP:PORT]\n"
     "                  [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "       hypar --version\n"
@@ -29,6 +30,7 @@ const char* const kFlooderDescription =
     "usage: flooder --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "               [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
     "               [--secret-file FILE]... [--metrics-listen IP:PORT]\n"
+    "               [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-verify-name]]\n"
     "               [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "A reliable flooding broadcaster on the hypar node API. Every line read on stdin is\n"
@@ -41,6 +43,7 @@ const char* const kPlumcastDescription =
     "usage: plumcast --listen IP:PORT [--advertise HOST:PORT] [--join HOST:PORT]... [--name NAME]\n"
     "                [--join-srv NAME]... [--join-file FILE]... [--state-dir DIR]\n"
     "                [--secret-file FILE]... [protocol options] [--metrics-listen IP:PORT]\n"
+    "                [--tls-cert FILE --tls-key FILE --tls-ca FILE [--tls-verify-name]]\n"
     "                [--log-level debug|info|warn|error] [--log-format text|json]\n"
     "\n"
     "Plumtree broadcast on the hypar node API. Every line read on stdin is broadcast to the\n"
@@ -156,6 +159,23 @@ void add_limit_options(CLI::App& app, CommonArgs& args) {
                });
 }
 
+// TLS 1.3 with mutual authentication (hypar/transport/tls.hpp); the files are read by the app.
+void add_tls_options(CLI::App& app, CommonArgs& args) {
+  const auto file = [&app](const char* name, const char* help, std::string& into) {
+    add_value(app, name, "FILE", help, [&into, name](const std::string& text) {
+      if (text.empty()) reject(std::string(name) + " needs a file name");
+      into = text;
+    });
+  };
+  file("--tls-cert", "TLS: this node's certificate chain (PEM); with --tls-key and --tls-ca,\n"
+                     "every connection is TLS 1.3, both sides authenticated [plaintext]", args.tls_cert);
+  file("--tls-key", "TLS: the certificate's private key (PEM)", args.tls_key);
+  file("--tls-ca", "TLS: the CA certificates (PEM) a peer's certificate must chain to;\n"
+                   "files re-read on SIGHUP for new connections", args.tls_ca);
+  app.add_flag_callback("--tls-verify-name", [&args] { args.tls_verify_name = true; },
+                        "TLS: a peer's certificate must name its address (IP SAN)");
+}
+
 void add_common_options(CLI::App& app, CommonArgs& args) {
   add_value(app, "--listen", "IP:PORT", "address to listen on (0.0.0.0 or [::]: every interface) (required)",
             [&args](const std::string& text) { args.listen = parse_address(text, "--listen"); });
@@ -177,6 +197,7 @@ void add_common_options(CLI::App& app, CommonArgs& args) {
               if (text.empty()) reject("--secret-file needs a file name");
               args.secret_files.push_back(text);
             });
+  add_tls_options(app, args);
   add_limit_options(app, args);
   add_value(app, "--metrics-listen", "IP:PORT",
             "serve GET /metrics (Prometheus), /status (JSON) and / (status page)\n"

@@ -40,6 +40,11 @@ struct CommonArgs {
   // --secret-file, repeatable: the first proves this node, any of them is accepted from a peer
   // (rolling a secret, docs/protocol.md); none: no cluster secret.
   std::vector<std::string> secret_files;
+  // --tls-cert, --tls-key, --tls-ca (all or none; none: plaintext) and --tls-verify-name.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool tls_verify_name = false;
   transport::HandshakeLimits handshake_limits;  // --max-handshakes, --max-handshakes-per-source
   std::optional<Duration> handshake_timeout;    // --handshake-timeout; none: NodeConfig's default
   std::optional<Address> metrics_listen;  // --metrics-listen: HTTP /metrics, /status, / (none: off)

@@ -76,6 +76,7 @@ bool FrameDecoder::check_length(std::uint32_t length) {
   }
   if (length > max_frame_size_) {
     error_ = Error::oversized;
+    refused_length_ = length;
     return false;
   }
   return true;

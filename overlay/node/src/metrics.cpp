@@ -12,7 +12,7 @@ const char* refusal_name(HandshakeRefusal reason) {
   static constexpr const char* kNames[] = {
       "frame_too_large", "bad_frame", "closed",       "not_hello", "malformed_hello", "bad_magic",         "bad_version",
       "self_address",    "auth_mismatch", "bad_auth", "wrong_secret", "timeout",      "stale_incarnation", "io_error",
-      "handshake_limit", "source_limit"};
+      "handshake_limit", "source_limit", "tls"};
   static_assert(std::size(kNames) == kHandshakeRefusals);
   return kNames[static_cast<std::size_t>(reason)];
 }

@@ -72,6 +72,10 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
   } else if (!config.accepted_secrets.empty()) {
     throw std::invalid_argument("accepted secrets given without a secret to prove with");
   }
+  if (config.tls) {
+    tls = std::make_shared<transport::TlsContext>(*config.tls);
+    transport = transport::make_tls_transport(std::move(transport), tls);
+  }
 }
 
 void Node::Impl::start() {
@@ -283,6 +287,13 @@ Node::Node(Runtime& runtime, NodeConfig config, std::size_t shard)
     : Node(runtime.shard(shard).context(), std::move(config)) {}
 
 Node::~Node() { impl_->shutdown(); }
+
+void Node::reload_tls() {
+  if (!impl_->tls) throw std::logic_error("reload_tls: this node runs without TLS");
+  impl_->tls->reload();
+  log::info("{}: TLS certificate, key and CA reloaded (load {}) for new connections", impl_->self.name,
+            impl_->tls->generation());
+}
 
 const PeerId& Node::id() const { return impl_->self; }
 asio::any_io_executor Node::get_executor() const { return impl_->io.get_executor(); }

@@ -99,6 +99,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::optional<saved_state::State> last_saved;
   PeerId self;
   std::optional<transport::Keyring> secret;  // config.secret first, then config.accepted_secrets
+  std::shared_ptr<transport::TlsContext> tls;  // config.tls loaded; wraps `transport`
   // Inbound handshakes in progress (NodeConfig::handshake_limits), and the throttles that keep a
   // flood of refused connections from becoming a log line each.
   transport::HandshakeAdmission admission{transport::HandshakeLimits{}};

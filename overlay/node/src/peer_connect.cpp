@@ -14,6 +14,7 @@
 #include "hypar/runtime/exception_reason.hpp"
 #include "hypar/runtime/timer.hpp"
 #include "hypar/transport/handshake.hpp"
+#include "hypar/transport/tls.hpp"
 #include "node_impl.hpp"
 
 namespace hypar {
@@ -32,6 +33,10 @@ asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn)
     conn.decoder.commit(n);
   }
 }
+
+// A TLS connection's refusal (transport::TlsError, possibly inside asio::multiple_exceptions): its
+// text starts with "TLS".
+bool is_tls_failure(const std::exception& e) { return exception_reason(e).starts_with("TLS"); }
 
 // The connection dialled by the node with the smaller address is the one both sides write on.
 bool wins_tie_break(const Conn& conn, const Address& self, const Address& remote) {
@@ -73,6 +78,12 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
   co_await conn.io->write_all(out);
 
   auto payload = co_await read_frame(conn);
+  if (!payload && conn.decoder.error() == transport::FrameDecoder::Error::oversized &&
+      transport::looks_like_tls(static_cast<std::uint8_t>(conn.decoder.refused_length() >> 24),
+                                static_cast<std::uint8_t>(conn.decoder.refused_length() >> 16))) {
+    refused(HandshakeRefusal::tls);  // a plaintext node (a TLS one never decodes a record as a frame)
+    co_return Handshake{{}, "TLS peer: it started a TLS handshake, this node runs without TLS"};
+  }
   if (!payload) {
     refused(!conn.decoder.failed()                                           ? HandshakeRefusal::closed
             : conn.decoder.error() == transport::FrameDecoder::Error::oversized ? HandshakeRefusal::frame_too_large
@@ -93,6 +104,10 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
   if (peer.address == self.address) {
     refused(HandshakeRefusal::self_address);
     co_return Handshake{{}, "it claims our own address " + self.address.to_string()};
+  }
+  if (auto problem = conn.io->peer_address_problem(peer.address)) {  // TLS with verify_name
+    refused(HandshakeRefusal::tls);
+    co_return Handshake{{}, peer.to_string() + ": " + *problem};
   }
   if (auto refusal = transport::auth_refusal(own, hello.hello())) {
     refused(HandshakeRefusal::auth_mismatch);
@@ -164,7 +179,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
           id = result->id;
         }
       } catch (const std::exception& e) {
-        refused(HandshakeRefusal::io_error);
+        refused(is_tls_failure(e) ? HandshakeRefusal::tls : HandshakeRefusal::io_error);
         failure = "handshake: " + exception_reason(e);
       }
       if (!id) connect_failed_because(ConnectFailure::handshake);
@@ -243,7 +258,9 @@ asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn, transport:
       id = result->id;
     }
   } catch (const std::exception& e) {
-    if (!stopped) refused(HandshakeRefusal::io_error);
+    if (!stopped) {
+      refused(is_tls_failure(e) ? HandshakeRefusal::tls : HandshakeRefusal::io_error);
+    }
     if (!stopped) log_inbound_refusal(*conn, exception_reason(e));
   }
   slot.reset();

@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ class Connection {
   virtual void close() = 0;
   // The remote endpoint as seen by the socket ("IP:PORT"), for logs.
   virtual std::string remote() const = 0;
+  // Why the peer may not claim `advertised` (the address in its HELLO), or nullopt: a TLS
+  // connection with name verification requires the peer's certificate to name it
+  // (hypar/transport/tls.hpp). Plain connections accept any address.
+  virtual std::optional<std::string> peer_address_problem(const Address& /*advertised*/) const { return std::nullopt; }
 
  private:
   std::vector<std::uint8_t> view_buffer_;  // the default read_view()'s

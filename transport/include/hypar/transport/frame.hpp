@@ -63,6 +63,9 @@ class FrameDecoder {
 
   bool failed() const { return error_ != Error::none; }
   Error error() const { return error_; }
+  // The length an oversized frame announced (its first 4 bytes): tells e.g. a TLS record (0x16 0x03
+  // ...) from a long frame. 0 unless error() is oversized.
+  std::uint32_t refused_length() const { return refused_length_; }
   // Bytes received but not yet returned as frames.
   std::size_t buffered() const { return end_ - begin_; }
   std::uint32_t max_frame_size() const { return max_frame_size_; }
@@ -83,6 +86,7 @@ class FrameDecoder {
   std::size_t end_ = 0;    // one past the last received byte
   std::uint32_t max_frame_size_;
   Error error_ = Error::none;
+  std::uint32_t refused_length_ = 0;
 };
 
 // Clear text for logs.

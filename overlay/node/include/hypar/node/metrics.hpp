@@ -35,8 +35,9 @@ enum class HandshakeRefusal : std::uint8_t {
   io_error,           // the connection failed during the handshake
   handshake_limit,    // accepted at NodeConfig::handshake_limits.max_handshakes: closed at once
   source_limit,       // accepted at max_handshakes_per_source from its source: closed at once
+  tls,                // TLS refused: unknown CA, expired, name mismatch, or a TLS/plaintext mismatch
 };
-inline constexpr std::size_t kHandshakeRefusals = 16;
+inline constexpr std::size_t kHandshakeRefusals = 17;
 const char* refusal_name(HandshakeRefusal reason);
 
 // Why a connection this node dialled did not become a link.

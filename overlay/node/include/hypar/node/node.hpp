@@ -43,6 +43,7 @@
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/handshake_limits.hpp"
+#include "hypar/transport/tls.hpp"
 
 namespace hypar {
 
@@ -74,6 +75,11 @@ struct NodeConfig {
   // Caps on inbound connections still in their handshake, in all and per source address
   // (hypar/transport/handshake_limits.hpp); one accepted over a cap is closed at once.
   transport::HandshakeLimits handshake_limits{};
+  // TLS 1.3 with mutual authentication on every connection (hypar/transport/tls.hpp): this node's
+  // certificate chain and key, the CA bundle a peer's chain must end at, and whether the peer's
+  // certificate must name its address. nullopt: plaintext. A TLS node and a plaintext node never
+  // link. The files are read by the constructor (transport::TlsError when one cannot be used).
+  std::optional<transport::TlsOptions> tls;
   // 0: microseconds since the epoch at start, and above the saved one when state_dir has one
   std::uint64_t incarnation = 0;
   std::uint64_t seed = 0;            // protocol RNG seed; 0: random
@@ -159,6 +165,11 @@ class Node {
   // Adds a layer's metrics to the node's endpoint; returns a handle for remove_metrics_source.
   std::uint64_t add_metrics_source(MetricsSource source);
   void remove_metrics_source(std::uint64_t handle);
+
+  // Re-reads NodeConfig::tls's files (certificate, key, CA) for the connections made from now on;
+  // links already up stay up. Throws transport::TlsError (keeping the current files' configuration)
+  // when they cannot be used, std::logic_error when the node runs without TLS.
+  void reload_tls();
 
   // Graceful leave: DISCONNECT(alive=false) to every active peer, flush, close every connection.
   // With a state directory, the views are saved first.
