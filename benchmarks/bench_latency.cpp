@@ -31,6 +31,7 @@
 // over the runs (every run's rows are printed first as comments). --plot writes round trip by
 // percentile as an SVG (idle and flood charts).
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -54,7 +55,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <future>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -155,7 +155,8 @@ struct Budget {
       : warmup(s.warmup), round_trips(s.round_trips),
         limit(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s.seconds))) {}
   void start() { warm_until = Clock::now() + kWarmupLimit; }
-  // Whether round trip `i` (0-based, warm-up included) is a warm-up one, given `measured` so far.
+  // Whether round trip `i` (0-based, warm-up included) is a warm-up one; the first that is not
+  // starts the measured time.
   bool warming(std::size_t i) {
     if (until != Clock::time_point{}) return false;
     if (i < warmup && Clock::now() < warm_until) return true;
