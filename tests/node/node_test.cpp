@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <thread>
 
 #include "hypar/runtime/timer.hpp"
 #include "node_test_support.hpp"
@@ -115,6 +116,59 @@ TEST_CASE("node: sending to a non-peer or too much is refused with a reason") {
   for (int i = 0; i < 4; ++i) REQUIRE(a.try_send(b.id().address, small) == SendResult::ok);
   REQUIRE(a.try_send(b.id().address, small) == SendResult::queue_full);  // bounded, nothing dropped silently
   REQUIRE(std::string(describe(SendResult::queue_full)).find("full") != std::string::npos);
+}
+
+// The receiver runs on a thread of its own (as in bench-latency, where the starvation showed): with
+// both nodes on one loop the flood stalls on its own and the second sender gets in regardless.
+TEST_CASE("node: a flooding sender does not starve another sender on the same peer") {
+  asio::io_context io;
+  NodeConfig config = fast_config("a");
+  config.send_queue_limit = 16;
+  Node a(io, config);
+  std::optional<asio::io_context> b_io{std::in_place, 1};
+  std::unique_ptr<Node> b = std::make_unique<Node>(*b_io, fast_config("b"));
+  const Address to = b->id().address;
+  std::atomic<bool> stop{false};
+  asio::co_spawn(*b_io, [&]() -> asio::awaitable<void> {  // drains b's events until stop
+    EventBatch batch;
+    while (!stop && co_await b->next_events(batch)) {
+    }
+  }, asio::detached);
+  auto b_work = asio::make_work_guard(*b_io);
+  std::thread b_thread([&] {
+    b_io->run();
+    b_io.reset();  // destroyed on the thread that ran it (io_uring)
+  });
+  std::optional<bool> joined;
+  asio::co_spawn(io, join_into(a, {to}, &joined), asio::detached);
+  const bool linked = run_until(io, [&] { return joined.value_or(false) && has_peer(a, to); }, seconds(5));
+
+  // The flood keeps the queue full: try_send until refused, then send() until there is space.
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    const std::vector<std::uint8_t> bulk(1000, 0xab);
+    while (!stop) {
+      if (a.try_send(to, bulk) == SendResult::queue_full && co_await a.send(to, bulk) != SendResult::ok) co_return;
+    }
+  }, asio::detached);
+  // Another coroutine's send() calls on the same link each get in within a bound.
+  int sent = 0;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await sleep_for(milliseconds(20));  // the flood has filled the queue
+    const std::vector<std::uint8_t> small{1, 2, 3};
+    for (int i = 0; i < 20 && !stop; ++i) {
+      if (a.try_send(to, small) == SendResult::queue_full && co_await a.send(to, small) != SendResult::ok) co_return;
+      ++sent;
+    }
+  }, asio::detached);
+  const bool all_sent = linked && run_until(io, [&] { return sent == 20; }, seconds(10));
+  stop = true;
+  asio::post(*b_io, [&] {
+    b.reset();
+    b_work.reset();
+  });
+  b_thread.join();
+  REQUIRE(linked);
+  REQUIRE(all_sent);
 }
 
 TEST_CASE("node: join reports could_not_connect when no contact answers") {

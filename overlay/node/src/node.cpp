@@ -326,18 +326,28 @@ SendResult Node::try_send(const Address& peer, std::span<const std::uint8_t> byt
   if (impl_->stopped) return SendResult::stopped;
   Peer* p = impl_->active_peer(peer);
   if (!p) return SendResult::not_a_peer;
+  if (p->senders_waiting > 0) return SendResult::queue_full;  // never overtakes a waiting send()
   return impl_->queue_data(*p, bytes);
 }
 
+// Fair between senders: a caller that finds others waiting for space queues behind them, so a
+// flooding sender (try_send until full, then send) cannot starve another one on the same peer.
 asio::awaitable<SendResult> Node::send(const Address& peer, std::span<const std::uint8_t> bytes) {
   auto impl = impl_;
-  for (;;) {
+  for (bool woken = false;; woken = true) {
     if (impl->stopped) co_return SendResult::stopped;
     Peer* p = impl->active_peer(peer);
     if (!p) co_return SendResult::not_a_peer;
-    const SendResult result = impl->queue_data(*p, bytes);
-    if (result != SendResult::queue_full) co_return result;
+    if (woken || p->senders_waiting == 0) {
+      const SendResult result = impl->queue_data(*p, bytes);
+      if (result != SendResult::queue_full) co_return result;
+    }
     const std::shared_ptr<Peer> waiting_on = impl->peers.at(peer);  // alive across the wait
+    ++waiting_on->senders_waiting;
+    struct Leave {
+      Peer& peer;
+      ~Leave() { --peer.senders_waiting; }
+    } leave{*waiting_on};
     co_await waiting_on->space.wait();
   }
 }

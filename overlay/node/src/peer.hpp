@@ -77,6 +77,7 @@ struct Peer {
   std::vector<std::uint8_t> control;
   std::vector<std::uint8_t> data;
   std::size_t data_frames = 0;
+  std::size_t senders_waiting = 0;     // send() calls waiting for space: try_send must not overtake them
   Instant since{};                     // when the link came up (attach)
   std::uint64_t bytes_sent = 0;        // on this link, after the handshake
   std::uint64_t bytes_received = 0;

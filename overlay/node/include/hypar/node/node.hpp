@@ -131,7 +131,9 @@ class Node {
   Metadata metadata_of(const Address& peer) const;
 
   // Queues `bytes` for an active peer. try_send never waits; send waits while the peer's queue
-  // is full (backpressure) and fails only if the peer goes away or the node stops. Messages to
+  // is full (backpressure) and fails only if the peer goes away or the node stops. Senders are
+  // served in turn: while a send() waits for space on a peer, try_send to it returns queue_full
+  // and a new send() waits behind it, so one flooding sender cannot starve another. Messages to
   // one peer are coalesced into one write per loop pass; sending to the same peer as the
   // previous call needs no lookup.
   SendResult try_send(const Address& peer, std::span<const std::uint8_t> bytes);
