@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // bench-scale: N real nodes over loopback TCP, spread over P processes (one shard, one thread each).
 //
-//   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--idle-seconds S] [--limit-seconds L]
+//   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]
+//               [--idle-seconds S] [--limit-seconds L]
 //
 // For each N (default 100, 1000, 5000) the parent forks P workers (scale_worker.hpp); node i runs
 // in worker i % P, listens on its own loopback address 127.100.x.y, and joins through a random
@@ -14,7 +15,8 @@
 //   - rss_kib_per_node: resident memory growth of the workers per node (/proc/self/statm, from
 //     before their nodes were created until convergence);
 //   - idle_cpu_us_per_node_s: CPU time per node per second over --idle-seconds (default 5) of
-//     an idle overlay: keepalives and shuffles only (default protocol timers: 1 s, 10 s).
+//     an idle overlay: keepalives and shuffles only (default protocol timers: keepalive 1 s,
+//     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S).
 // Prints a header and one CSV row per N. Each worker raises its soft open-file limit to the hard
 // one; an N one process's limit cannot serve is skipped with a message naming the P it needs.
 // --log-level debug|info|warn|error (default warn) sets the nodes' logging (stderr);
@@ -50,8 +52,8 @@ using WallClock = std::chrono::steady_clock;
 using hypar::bench::WorkerSpec;
 
 const char* const kDescription =
-    "usage: bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--idle-seconds S]\n"
-    "                   [--limit-seconds L] [--log-level debug|info|warn|error] [--dump-short]\n"
+    "usage: bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]\n"
+    "                   [--idle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error] [--dump-short]\n"
     "\n"
     "N real nodes over loopback TCP, spread over P processes of one thread each; node i joins through\n"
     "a random earlier node in any process. Prints a header and one CSV row per N: converge_s (until\n"
@@ -79,8 +81,8 @@ std::optional<std::string> read_line(FILE* in) {
 
 class Cluster {
  public:
-  Cluster(std::size_t nodes, std::size_t processes, std::string transport)
-      : nodes_(nodes), processes_(processes), transport_(std::move(transport)) {}
+  Cluster(std::size_t nodes, std::size_t processes, std::string transport, double keepalive_s)
+      : nodes_(nodes), processes_(processes), transport_(std::move(transport)), keepalive_s_(keepalive_s) {}
   ~Cluster() { stop(); }
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -103,7 +105,7 @@ class Cluster {
           std::fclose(w.commands);
           std::fclose(w.replies);
         }
-        WorkerSpec spec{nodes_, p, processes_, transport_, down[0], up[1]};
+        WorkerSpec spec{nodes_, p, processes_, transport_, keepalive_s_, down[0], up[1]};
         std::fflush(stderr);
         std::exit(hypar::bench::run_worker(spec));  // exit, not _Exit: profilers (heaptrack) flush at exit
       }
@@ -237,6 +239,7 @@ class Cluster {
 
   std::size_t nodes_, processes_;
   std::string transport_;
+  double keepalive_s_;
   std::vector<WorkerHandle> workers_;
   std::vector<std::string> addresses_;
   std::string failure_;
@@ -322,15 +325,15 @@ std::size_t processes_needed(std::size_t nodes, std::size_t active_size) {
 
 // Runs one case; false when a worker failed (said on stderr). A case the open-file limit cannot
 // serve with `processes` is skipped with a message, as before, and is no failure.
-bool run_case(std::size_t k, std::size_t processes, const std::string& transport, double idle_seconds,
-              double limit_seconds, bool dump) {
+bool run_case(std::size_t k, std::size_t processes, const std::string& transport, double keepalive_s,
+              double idle_seconds, double limit_seconds, bool dump) {
   const std::size_t active_size = hypar::hyparview::Options{}.active_size;
   if (const std::size_t needed = processes_needed(k, active_size); needed == 0 || needed > processes) {
     std::fprintf(stderr, "bench-scale: skipping %zu nodes over %zu processes: one process may open too few files "
                  "(RLIMIT_NOFILE hard limit); use --processes %zu or more\n", k, processes, needed);
     return true;
   }
-  Cluster cluster(k, processes, transport);
+  Cluster cluster(k, processes, transport, keepalive_s);
   if (!cluster.start()) {
     std::fprintf(stderr, "bench-scale: %zu nodes: %s\n", k, cluster.failure().c_str());
     return false;
@@ -376,7 +379,7 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   std::size_t processes = 1;
   std::string transport = "uring";
-  double idle_seconds = 5, limit_seconds = 300;
+  double idle_seconds = 5, limit_seconds = 300, keepalive_s = 0;
   bool dump = false;
   hypar::log::Level log_level = hypar::log::Level::warn;
   CLI::App app("", "bench-scale");
@@ -388,6 +391,9 @@ int main(int argc, char** argv) {
                        "processes the nodes are spread over, one thread each (1..64) [1]", "P");
   hypar::cli::add_choice(app, "--transport", {"uring", "epoll"}, "uring or epoll [uring]",
                          [&transport](const std::string& t) { transport = t; });
+  hypar::cli::add_real(app, "--keepalive", 0, 60,
+                       "KEEPALIVE interval in seconds, in (0, 60]; the timeout is 5x [1]",
+                       [&keepalive_s](double s) { keepalive_s = s; });
   hypar::cli::add_real(app, "--idle-seconds", 0, 600, "idle time measured per case, in (0, 600] [5]",
                        [&idle_seconds](double s) { idle_seconds = s; });
   hypar::cli::add_real(app, "--limit-seconds", 0, 3600, "longest wait for convergence, in (0, 3600] [300]",
@@ -403,7 +409,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int status = 0;
   for (const std::size_t k : sizes) {
-    if (!run_case(k, processes, transport, idle_seconds, limit_seconds, dump)) status = 1;
+    if (!run_case(k, processes, transport, keepalive_s, idle_seconds, limit_seconds, dump)) status = 1;
   }
   return status;
 }

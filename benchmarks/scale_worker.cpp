@@ -108,6 +108,11 @@ class Worker {
         config.listen = scale_address(i);
         config.name = "s" + std::to_string(i);
         config.seed = i + 1;
+        if (spec_.keepalive_s > 0) {
+          const auto interval = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(spec_.keepalive_s));
+          config.options.keepalive_interval = interval;
+          config.options.keepalive_timeout = 5 * interval;
+        }
         if (spec_.transport == "epoll") {
           config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
         } else {

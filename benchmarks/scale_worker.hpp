@@ -28,6 +28,7 @@ struct WorkerSpec {
   std::size_t process = 0;    // this worker's index, in [0, processes)
   std::size_t processes = 1;  // P
   std::string transport;      // "uring" or "epoll"
+  double keepalive_s = 0;     // KEEPALIVE interval in seconds (timeout 5x); 0: the default (1 s, 5 s)
   int command_fd = -1;        // read: the parent's commands
   int reply_fd = -1;          // written: the replies
 };
