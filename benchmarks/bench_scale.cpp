@@ -22,6 +22,8 @@
 // --log-level debug|info|warn|error (default warn) sets the nodes' logging (stderr);
 // --dump-short prints, on stderr, the health every second and lists the nodes still short when
 // a case ends (address, active and passive views).
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -62,21 +64,66 @@ const char* const kDescription =
 
 constexpr auto kCheckInterval = std::chrono::milliseconds(500);
 
+constexpr int kPipeBytes = 1 << 20;  // a worker's whole view report fits: it never waits on the parent
+
 // One worker process and its two pipe ends, seen from the parent.
 struct WorkerHandle {
   pid_t pid = -1;
   FILE* commands = nullptr;  // written
-  FILE* replies = nullptr;   // read
+  int replies = -1;          // read, through `pending`
+  std::string pending;       // received, not yet taken as lines
+  bool ended = false;        // the pipe reached its end
 };
 
-// The next line of a worker's replies, without its newline; nullopt at the end of the pipe.
-std::optional<std::string> read_line(FILE* in) {
-  std::string line;
-  for (int c = std::fgetc(in); c != EOF; c = std::fgetc(in)) {
-    if (c == '\n') return line;
-    line.push_back(static_cast<char>(c));
+// Reads what the worker sent; false at the end of the pipe (or an error).
+bool receive(WorkerHandle& w) {
+  char chunk[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(w.replies, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      w.ended = true;
+      return false;
+    }
+    w.pending.append(chunk, static_cast<std::size_t>(n));
+    return true;
   }
-  return std::nullopt;
+}
+
+// The next line of a worker's replies, without its newline; nullopt at the end of the pipe.
+std::optional<std::string> read_line(WorkerHandle& w) {
+  for (;;) {
+    if (const auto end = w.pending.find('\n'); end != std::string::npos) {
+      std::string line = w.pending.substr(0, end);
+      w.pending.erase(0, end + 1);
+      return line;
+    }
+    if (w.ended || !receive(w)) return std::nullopt;
+  }
+}
+
+// Reads every worker's reply up to its line `last`, all at once (poll), so that no worker waits
+// on a full pipe while the parent reads another; false if a worker's pipe ended first.
+bool receive_until(std::vector<WorkerHandle>& workers, const std::string& last) {
+  const std::string marker = "\n" + last + "\n";
+  auto done = [&](const WorkerHandle& w) {
+    return w.pending.starts_with(last + "\n") || w.pending.find(marker) != std::string::npos;
+  };
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<WorkerHandle*> waiting;
+    for (auto& w : workers) {
+      if (done(w)) continue;
+      if (w.ended) return false;
+      fds.push_back({w.replies, POLLIN, 0});
+      waiting.push_back(&w);
+    }
+    if (fds.empty()) return true;
+    if (poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) return false;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].revents != 0 && !receive(*waiting[i])) return false;
+    }
+  }
 }
 
 class Cluster {
@@ -103,7 +150,7 @@ class Cluster {
         ::close(up[0]);
         for (const auto& w : workers_) {  // the other workers' pipes: their ends must reach EOF
           std::fclose(w.commands);
-          std::fclose(w.replies);
+          ::close(w.replies);
         }
         WorkerSpec spec{nodes_, p, processes_, transport_, keepalive_s_, down[0], up[1]};
         std::fflush(stderr);
@@ -111,12 +158,14 @@ class Cluster {
       }
       ::close(down[0]);
       ::close(up[1]);
-      workers_.push_back({pid, fdopen(down[1], "w"), fdopen(up[0], "r")});
+      fcntl(up[0], F_SETPIPE_SZ, kPipeBytes);  // best effort: the parent reads all workers at once anyway
+      fcntl(down[1], F_SETPIPE_SZ, kPipeBytes);
+      workers_.push_back({pid, fdopen(down[1], "w"), up[0], {}, false});
     }
     addresses_.assign(nodes_, std::string());
     for (std::size_t p = 0; p < processes_; ++p) {
       for (;;) {
-        const auto line = read_line(workers_[p].replies);
+        const auto line = read_line(workers_[p]);
         if (!line) return fail("worker " + std::to_string(p) + " ended before its nodes listened");
         if (*line == "READY") break;
         if (line->starts_with("FAIL ")) return fail("worker " + std::to_string(p) + ": " + line->substr(5));
@@ -153,9 +202,13 @@ class Cluster {
     }
     std::unordered_map<std::string, View> out;
     out.reserve(nodes_);
+    if (!receive_until(workers_, "END")) {
+      fail("a worker ended");
+      return std::nullopt;
+    }
     for (std::size_t p = 0; p < processes_; ++p) {
       for (;;) {
-        const auto line = read_line(workers_[p].replies);
+        const auto line = read_line(workers_[p]);
         if (!line) {
           fail("worker " + std::to_string(p) + " ended");
           return std::nullopt;
@@ -190,7 +243,7 @@ class Cluster {
     }
     Idle sum;
     for (std::size_t p = 0; p < processes_; ++p) {
-      const auto line = read_line(workers_[p].replies);
+      const auto line = read_line(workers_[p]);
       std::istringstream in(line.value_or(""));
       std::string tag;
       Idle one;
@@ -212,7 +265,7 @@ class Cluster {
         std::fputs("QUIT\n", w.commands);
         std::fclose(w.commands);  // EOF also ends a worker
       }
-      if (w.replies) std::fclose(w.replies);
+      if (w.replies >= 0) ::close(w.replies);
     }
     const auto deadline = WallClock::now() + std::chrono::seconds(10);
     for (auto& w : workers_) {
@@ -344,7 +397,7 @@ bool run_case(std::size_t k, std::size_t processes, const std::string& transport
   double converge_s = 0, next_progress = 1.0;
   for (auto next_check = start + kCheckInterval;; next_check += kCheckInterval) {
     std::this_thread::sleep_until(next_check);
-    auto views = cluster.views(dump);
+    auto views = cluster.views(false);
     if (!views) {
       std::fprintf(stderr, "bench-scale: %zu nodes: %s\n", k, cluster.failure().c_str());
       return false;
@@ -355,9 +408,14 @@ bool run_case(std::size_t k, std::size_t processes, const std::string& transport
     if (dump && (converge_s >= next_progress || over)) {
       std::fprintf(stderr, "progress: %.1f s: %s, %zu full\n", converge_s, h.verdict().c_str(), h.full_views);
       next_progress += 1.0;
-      if (h.short_views <= 5 || over) dump_short(*views, active_size);
+      if (h.short_views <= 5 && !over) dump_short(*views, active_size);
     }
-    if (over) break;
+    if (over) {
+      if (dump && !h.healthy()) {  // the passive views too, once: they are 6 times the size
+        if (auto full = cluster.views(true)) dump_short(*full, active_size);
+      }
+      break;
+    }
   }
   const auto idle = cluster.idle(idle_seconds);
   if (!idle) {
