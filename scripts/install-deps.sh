@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # Usage: scripts/install-deps.sh [--bench] [--ops]
-#   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh
+#   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh, and valgrind (massif)
+#           and heaptrack for bench-scale's memory breakdown (docs/benchmarks.md)
 #   --ops   adds what the operations tests use (tests/ops/): prometheus (server + promtool) and
 #           chromium for the status page test (its npm driver: tests/ops/install-playwright.sh)
 # clang + libclang-rt-dev: the libFuzzer targets (scripts/fuzz.sh); libclang-rt-dev follows the
@@ -16,7 +17,7 @@ packages=(cmake ninja-build g++ pkg-config libasio-dev liburing-dev libfmt-dev l
 packages+=(iproute2 nftables)  # the chaos tests (tests/chaos/): network namespaces, veth, nft rules
 for flag in "$@"; do
   case "$flag" in
-    --bench) packages+=(iperf3) ;;
+    --bench) packages+=(iperf3 valgrind heaptrack) ;;
     --ops) packages+=(prometheus chromium curl) ;;
     *) echo "install-deps: unknown flag $flag" >&2; exit 2 ;;
   esac
