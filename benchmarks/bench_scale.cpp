@@ -232,7 +232,7 @@ class Cluster {
   }
 
   struct Idle {
-    double rss_kib = 0, cpu_s = 0;
+    double rss_kib = 0, cpu_s = 0, heap_used_kib = 0, heap_free_kib = 0;
     std::size_t open_files = 0;
   };
   // Every worker idles `seconds` at once; their sums.
@@ -247,13 +247,16 @@ class Cluster {
       std::istringstream in(line.value_or(""));
       std::string tag;
       Idle one;
-      if (!(in >> tag >> one.rss_kib >> one.cpu_s >> one.open_files) || tag != "IDLE") {
+      if (!(in >> tag >> one.rss_kib >> one.cpu_s >> one.open_files >> one.heap_used_kib >> one.heap_free_kib) ||
+          tag != "IDLE") {
         fail("worker " + std::to_string(p) + (line ? " said: " + *line : std::string(" ended")));
         return std::nullopt;
       }
       sum.rss_kib += one.rss_kib;
       sum.cpu_s += one.cpu_s;
       sum.open_files += one.open_files;
+      sum.heap_used_kib += one.heap_used_kib;
+      sum.heap_free_kib += one.heap_free_kib;
     }
     return sum;
   }
@@ -422,7 +425,10 @@ bool run_case(std::size_t k, std::size_t processes, const std::string& transport
     std::fprintf(stderr, "bench-scale: %zu nodes: %s\n", k, cluster.failure().c_str());
     return false;
   }
-  if (dump) std::fprintf(stderr, "open files: %zu in all\n", idle->open_files);
+  if (dump) {
+    std::fprintf(stderr, "open files: %zu in all; malloc heap per node: %.1f KiB in use, %.1f KiB free but kept\n",
+                 idle->open_files, idle->heap_used_kib / static_cast<double>(k), idle->heap_free_kib / static_cast<double>(k));
+  }
   cluster.stop();
   const double n = static_cast<double>(k);
   std::printf("%zu,%zu,%s,%.2f,%s,%.1f,%.1f,%.1f\n", k, processes, transport.c_str(), converge_s, h.verdict().c_str(),

@@ -9,6 +9,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/use_awaitable.hpp>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include <memory>
 #include <sstream>
 
+#include "hypar/node/event_batch.hpp"
 #include "hypar/node/node.hpp"
 #include "hypar/rng.hpp"
 #include "hypar/transport/connection.hpp"
@@ -30,6 +32,7 @@ namespace {
 
 constexpr std::size_t kJoinBurst = 20;                     // joins started together,
 constexpr auto kJoinBurstGap = std::chrono::milliseconds(5);  // then a pause: let them proceed
+constexpr auto kEventDrainPeriod = std::chrono::milliseconds(200);
 
 double cpu_seconds() {
   rusage usage{};
@@ -157,6 +160,7 @@ class Worker {
           }
         } else if (line == "GO") {
           asio::co_spawn(io_, start_joins(), asio::detached);
+          asio::co_spawn(io_, drain_events(), asio::detached);
         } else if (line == "VIEWS" || line == "VIEWS+") {
           if (!reply(spec_.reply_fd, views(line == "VIEWS+"))) break;
         } else if (line.starts_with("IDLE ")) {
@@ -166,7 +170,10 @@ class Worker {
           asio::steady_timer idle(io_, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
           co_await idle.async_wait(asio::use_awaitable);
           std::ostringstream out;
-          out << "IDLE " << rss << " " << (cpu_seconds() - cpu_before) << " " << open_files() << "\n";
+          const auto heap = mallinfo2();  // after the idle time: in use, and free but kept by malloc
+          out << "IDLE " << rss << " " << (cpu_seconds() - cpu_before) << " " << open_files() << " "
+              << static_cast<double>(heap.uordblks + heap.hblkhd) / 1024.0 << " " << static_cast<double>(heap.fordblks) / 1024.0
+              << "\n";
           if (!reply(spec_.reply_fd, out.str())) break;
         } else if (line == "QUIT") {
           break;
@@ -195,6 +202,17 @@ class Worker {
         pause.expires_after(kJoinBurstGap);
         co_await pause.async_wait(asio::use_awaitable);
       }
+    }
+  }
+
+  // Takes every node's events, as an application would (they would pile up in the node otherwise).
+  asio::awaitable<void> drain_events() {
+    EventBatch batch;
+    asio::steady_timer pause(io_);
+    for (;;) {
+      for (const auto& node : nodes_) node->poll_events(batch);
+      pause.expires_after(kEventDrainPeriod);
+      co_await pause.async_wait(asio::use_awaitable);
     }
   }
 
