@@ -30,8 +30,10 @@
 namespace hypar::bench {
 namespace {
 
-constexpr std::size_t kJoinBurst = 20;                     // joins started together,
-constexpr auto kJoinBurstGap = std::chrono::milliseconds(5);  // then a pause: let them proceed
+// Each worker starts kJoinBurst joins, then pauses kJoinBurstGap x P: over all workers, joins start
+// no faster than with one process.
+constexpr std::size_t kJoinBurst = 20;
+constexpr auto kJoinBurstGap = std::chrono::milliseconds(5);
 constexpr auto kEventDrainPeriod = std::chrono::milliseconds(200);
 
 double cpu_seconds() {
@@ -199,7 +201,7 @@ class Worker {
       if (i == 0) continue;  // the first node has nobody to join
       asio::co_spawn(io_, join_through(*nodes_[n], {table_.at(contacts[i])}), asio::detached);
       if (++started % kJoinBurst == 0) {
-        pause.expires_after(kJoinBurstGap);
+        pause.expires_after(kJoinBurstGap * static_cast<int>(spec_.processes));  // the global rate of one process
         co_await pause.async_wait(asio::use_awaitable);
       }
     }
