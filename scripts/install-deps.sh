@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # Usage: scripts/install-deps.sh [--bench] [--ops]
-#   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh, and sockperf, the
-#           round-trip floor of scripts/bench-latency.sh
+#   --bench adds iperf3, the loopback baseline of scripts/bench-throughput.sh, sockperf, the
+#           round-trip floor of scripts/bench-latency.sh, and valgrind (massif) and heaptrack for
+#           bench-scale's memory breakdown (docs/benchmarks.md)
 #   --ops   adds what the operations tests use (tests/ops/): prometheus (server + promtool) and
 #           chromium for the status page test (its npm driver: tests/ops/install-playwright.sh)
 # clang + libclang-rt-dev: the libFuzzer targets (scripts/fuzz.sh); libclang-rt-dev follows the
@@ -18,7 +19,7 @@ packages+=(iproute2 nftables)  # the chaos tests (tests/chaos/): network namespa
 packages+=(openssl tcpdump)  # the TLS tests: a test CA made at test time, the loopback capture test
 for flag in "$@"; do
   case "$flag" in
-    --bench) packages+=(iperf3 sockperf) ;;
+    --bench) packages+=(iperf3 sockperf valgrind heaptrack) ;;
     --ops) packages+=(prometheus chromium curl) ;;
     *) echo "install-deps: unknown flag $flag" >&2; exit 2 ;;
   esac

@@ -266,3 +266,22 @@ TEST_CASE("consume first delivers frames already fed so a reader can switch to i
   CHECK(got == payloads);
   CHECK(d.buffered() == 0);
 }
+
+TEST_CASE("consume frees a buffer grown by a long split frame once it is parsed, keeps a small one", "[frame]") {
+  Bytes frame{0, 2, 0, 0};  // one 128 KiB frame, split across two reads
+  frame.resize(4 + (128 << 10), 7);
+  FrameDecoder d;
+  std::size_t frames = 0;
+  auto count = [&](std::span<const std::uint8_t> f) {
+    frames += f.size() == (128u << 10) ? 1 : 0;
+    return true;
+  };
+  CHECK(d.consume(std::span(frame).first(1000), count));
+  CHECK(d.capacity() < 16 * 1024);  // a small partial frame costs a small buffer
+  CHECK(d.consume(std::span(frame).subspan(1000, 100'000), count));
+  CHECK(d.capacity() >= 100'000);  // the long frame is being assembled
+  CHECK(d.consume(std::span(frame).subspan(101'000), count));
+  CHECK(frames == 1);
+  CHECK(d.buffered() == 0);
+  CHECK(d.capacity() == 0);  // idle again: nothing held
+}

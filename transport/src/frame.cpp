@@ -32,6 +32,12 @@ void end_frame(std::vector<std::uint8_t>& out, std::size_t start) {
 
 FrameDecoder::FrameDecoder(std::uint32_t max_frame_size) : max_frame_size_(max_frame_size) {}
 
+void FrameDecoder::release_if_drained() {
+  if (begin_ != end_ || capacity_ <= kRetainedCapacity) return;
+  data_.reset();
+  capacity_ = begin_ = end_ = 0;
+}
+
 void FrameDecoder::make_room(std::size_t n) {
   if (begin_ == end_) begin_ = end_ = 0;  // everything parsed: start over at the front
   if (capacity_ - end_ >= n) return;
@@ -40,7 +46,7 @@ void FrameDecoder::make_room(std::size_t n) {
     // Enough space once the parsed prefix is dropped: slide the unparsed tail to the front.
     std::memmove(data_.get(), data_.get() + begin_, live);
   } else {
-    std::size_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
+    std::size_t capacity = capacity_ == 0 ? kInitialCapacity : capacity_ * 2;
     while (capacity < live + n) capacity *= 2;
     auto data = std::unique_ptr<std::uint8_t[]>(new std::uint8_t[capacity]);
     if (live > 0) std::memcpy(data.get(), data_.get() + begin_, live);

@@ -20,14 +20,17 @@
 namespace hypar {
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+// Handshake reads: HELLO and AUTH are small, and every connection keeps its decoder's buffer, so
+// the first reads ask for little (the decoder grows for a longer frame; frames after the handshake
+// are parsed in place by peer_recv).
+constexpr std::size_t kHandshakeReadChunk = 1024;
 
 // The next frame's payload, copied out of the decoder; nothing at end of stream or on a framing error.
 asio::awaitable<std::optional<std::vector<std::uint8_t>>> read_frame(Conn& conn) {
   for (;;) {
     if (auto frame = conn.decoder.next()) co_return std::vector<std::uint8_t>(frame->begin(), frame->end());
     if (conn.decoder.failed()) co_return std::nullopt;
-    auto buffer = conn.decoder.prepare(kReadChunk);
+    auto buffer = conn.decoder.prepare(kHandshakeReadChunk);
     const std::size_t n = co_await conn.io->read_some(buffer);
     if (n == 0) co_return std::nullopt;
     conn.decoder.commit(n);

@@ -68,12 +68,20 @@ class FrameDecoder {
   std::uint32_t refused_length() const { return refused_length_; }
   // Bytes received but not yet returned as frames.
   std::size_t buffered() const { return end_ - begin_; }
+  // The buffer's size (memory held by this decoder).
+  std::size_t capacity() const { return capacity_; }
   std::uint32_t max_frame_size() const { return max_frame_size_; }
   // Applies to every frame whose length is checked from now on (e.g. a lower limit during the
   // handshake, restored once it is done).
   void set_max_frame_size(std::uint32_t max_frame_size) { max_frame_size_ = max_frame_size; }
 
  private:
+  // The buffer starts small and grows by doubling; one grown past kRetainedCapacity (by a long
+  // frame split across reads) is freed once consume() has parsed everything, so an idle
+  // connection holds at most kRetainedCapacity bytes.
+  static constexpr std::size_t kInitialCapacity = 1024;
+  static constexpr std::size_t kRetainedCapacity = 16 * 1024;
+  void release_if_drained();
   void make_room(std::size_t n);
   // Bytes still missing to complete the buffered partial frame (or its header); 0 on an error.
   std::size_t missing();
@@ -122,6 +130,7 @@ bool FrameDecoder::consume(std::span<const std::uint8_t> bytes, OnFrame&& on_fra
     bytes = bytes.subspan(kFrameHeaderSize + length);
   }
   feed(bytes);  // a partial frame: kept for the next call
+  release_if_drained();
   return true;
 }
 
