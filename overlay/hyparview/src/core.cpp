@@ -226,6 +226,7 @@ void Core::leave(Instant now) {
   pending_.clear();
   passive_.clear();
   suspects_.clear();
+  early_walk_links_.clear();
   left_ = true;
 }
 
@@ -256,6 +257,7 @@ void Core::on_forward_join(const PeerId& from, const ForwardJoin& m, Instant now
   if (walk_ends) {
     if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address) && !is_quarantined(m.joiner, now)) {
       request_neighbor(m.joiner, Priority::high, now);
+      if (ttl > 0 || active_.size() < options_.active_size) remember_early_walk_link(m.joiner.address);
     }
     return;
   }
@@ -264,6 +266,7 @@ void Core::on_forward_join(const PeerId& from, const ForwardJoin& m, Instant now
     send(next->address, ForwardJoin{m.joiner, static_cast<std::uint8_t>(ttl - 1)});
   } else if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address)) {
     request_neighbor(m.joiner, Priority::high, now);  // nowhere to walk on: the walk ends here
+    remember_early_walk_link(m.joiner.address);
   }
 }
 
@@ -365,6 +368,7 @@ void Core::on_shuffle_timer(Instant now) {
   // whose join left it short, say through a contact that had few neighbours to walk it to, has
   // lost nobody, so nothing else would ever make it ask the passive peers that shuffles bring.
   fill_active(now);
+  replace_an_early_walk_link(now);
   if (active_.empty()) return;
   const PeerId target = active_[rng_.index(active_.size())].id;
   Shuffle shuffle;
@@ -457,6 +461,34 @@ void Core::on_probe_timer(Instant now) {
   request_neighbor(*pool[rng_.index(pool.size())], Priority::high, now);
 }
 
+// Joins that overlap link nodes that joined close together, and a node refilling its view then
+// asks spares from the same crowd. A node that saw such a join (it ended a walk early) swaps one
+// link a shuffle period, join_swaps times: it asks a random spare, insisting (a full node refuses
+// low priority), and add_active then evicts an early-walk peer if it has one, else a random one.
+// Every swap adds a link to a spare from further away; the swaps of all the crowd's nodes mix
+// their region of the graph like a random one.
+void Core::replace_an_early_walk_link(Instant now) {
+  std::erase_if(early_walk_links_, [&](const Address& a) { return !find_active(a) && !pending_.count(a); });
+  if (swaps_left_ == 0 || active_.size() < options_.active_size) return;
+  std::vector<const PeerId*> pool;
+  for (const PeerId& p : passive_) {
+    if (!pending_.count(p.address)) pool.push_back(&p);
+  }
+  if (pool.empty()) return;
+  --swaps_left_;
+  request_neighbor(*pool[rng_.index(pool.size())], Priority::high, now);
+}
+
+void Core::remember_early_walk_link(const Address& joiner) {
+  if (options_.join_swaps == 0) return;
+  if (!saw_overlapping_join_) {
+    saw_overlapping_join_ = true;
+    swaps_left_ = options_.join_swaps;
+  }
+  if (std::find(early_walk_links_.begin(), early_walk_links_.end(), joiner) != early_walk_links_.end()) return;
+  early_walk_links_.push_back(joiner);
+}
+
 void Core::on_sweep_timer(Instant now) {
   schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
   std::vector<Address> idle;
@@ -478,8 +510,15 @@ void Core::add_active(const PeerId& peer, Instant now) {
     remove_active(peer.address, DownReason::failed, now);
   }
   if (active_.size() >= options_.active_size) {
-    // Make room: the evicted peer stays alive and keeps us as a passive peer, and we it.
-    const ActivePeer evicted = active_[rng_.index(active_.size())];
+    // Make room: the evicted peer stays alive and keeps us as a passive peer, and we it. An
+    // early-walk link goes first (replace_an_early_walk_link), otherwise a random peer.
+    ActivePeer evicted = active_[rng_.index(active_.size())];
+    for (const Address& early : early_walk_links_) {
+      if (const ActivePeer* a = find_active(early)) {
+        evicted = *a;
+        break;
+      }
+    }
     send(evicted.id.address, Disconnect{true});
     remove_active(evicted.id.address, DownReason::evicted, now);
     close(evicted.id.address);
@@ -504,6 +543,7 @@ void Core::remove_active(const Address& peer, DownReason reason, Instant now) {
   if (it == active_.end()) return;
   const PeerId id = it->id;
   active_.erase(it);
+  std::erase(early_walk_links_, peer);
   if (auto link = links_.find(peer); link != links_.end()) link->second.purpose = Purpose::inbound;
   if (reason == DownReason::failed || reason == DownReason::timed_out) {
     quarantine(id, now);

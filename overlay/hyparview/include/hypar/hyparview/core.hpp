@@ -166,6 +166,8 @@ class Core {
   void on_sweep_timer(Instant now);
   void on_heal_timer(const Timer& timer, Instant now);
   void on_probe_timer(Instant now);
+  void replace_an_early_walk_link(Instant now);
+  void remember_early_walk_link(const Address& joiner);
 
   // views
   void add_active(const PeerId& peer, Instant now);
@@ -217,6 +219,11 @@ class Core {
   std::vector<SentShuffle> sent_shuffles_;  // the last few, newest last
   std::vector<Suspect> suspects_;           // oldest first, at most heal_memory
   std::uint64_t heal_token_ = 0;            // the valid heal timer, 0 if none is scheduled
+  // Joiners we asked because their FORWARD_JOIN walk ended early here (we had no other neighbour
+  // to walk it to), or while our own view was short: evicted first by the join_swaps.
+  std::vector<Address> early_walk_links_;
+  bool saw_overlapping_join_ = false;  // once per life: the join_swaps start
+  std::size_t swaps_left_ = 0;
   Instant heal_due_{};                      // when it fires
 
   std::vector<Address> contacts_;

@@ -61,6 +61,17 @@ struct Options {
   // active view asks one random passive peer with a high-priority NEIGHBOR (a link swap).
   Duration probe_period = Duration::zero();
 
+  // ---- joins that overlap (not in the paper; docs/paper.md, "Clustering and the join rate") ----
+  // A FORWARD_JOIN walk that reaches a node with no other neighbour ends there early and links it
+  // to the joiner (the paper's rule). When joins overlap, those nodes are the latest joiners, so
+  // nodes that joined close together end up densely linked to each other (a band: clustering 0.1
+  // and average paths three times a random graph's with 1 ms between joins). With join_swaps K > 0
+  // a node that ends such a walk (or any walk while its own active view is not full) swaps one link
+  // a shuffle period, K times once its active view is full: a high-priority NEIGHBOR to a random
+  // passive peer, evicting the peers of those walks first. 8 makes the graph random-looking at any
+  // join rate; the swaps go on for K shuffle periods after the joins. 0 (default): the paper's join.
+  std::size_t join_swaps = 0;
+
   // Every problem with these options, one sentence each; empty when valid.
   std::vector<std::string> validate() const;
 };
