@@ -16,7 +16,7 @@ endmacro()
 hypar_require(fmt libfmt-dev)
 hypar_require(Threads "libc6-dev")
 hypar_require(Asio libasio-dev)           # cmake/FindAsio.cmake: header-only, Asio::Asio
-hypar_require(OpenSSL libssl-dev COMPONENTS Crypto)  # HMAC-SHA256 and RAND_bytes (cluster secret)
+hypar_require(OpenSSL libssl-dev COMPONENTS SSL Crypto)  # TLS 1.3; HMAC-SHA256 and RAND_bytes (cluster secret)
 
 # liburing (io_uring transport): AUTO uses it when pkg-config finds it, ON insists, OFF never.
 set(HYPAR_WITH_URING AUTO CACHE STRING "Build the io_uring transport with liburing: AUTO, ON or OFF")
