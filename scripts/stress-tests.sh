@@ -12,9 +12,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 # Real sockets and processes: the node over both transports, io_uring, the broadcaster over TCP,
-# the process-level app tests (the connection flood, the secret roll, hooks, the mesh demo), the
+# the process-level app tests (the connection flood, TLS, the secret roll, hooks, the mesh demo), the
 # operations tests, the short chaos tests, and the doc programs.
-regex=${2:-'^(test-node\[|test-uring:|test-broadcast:.*TCP|test-mesh:|test-hooks:|test-node-deploy:|hypar-cluster$|flooder$|plumcast$|hypar-bad-input$|hypar-json-log$|hypar-deploy$|hypar-discovery$|hypar-flood|hypar-secret-roll$|hypar-hooks$|mesh-demo$|ops-|chaos-views$|chaos-stall$|doc:.*:run$)'}
+regex=${2:-'^(test-node\[|test-uring:|test-broadcast:.*TCP|test-mesh:|test-hooks:|test-node-deploy:|hypar-cluster$|flooder$|plumcast$|hypar-bad-input$|hypar-json-log$|hypar-deploy$|hypar-discovery$|hypar-flood|hypar-tls-|test-tls:|hypar-secret-roll$|hypar-hooks$|mesh-demo$|ops-|chaos-views$|chaos-stall$|doc:.*:run$)'}
 rounds=${STRESS_ROUNDS:-20}
 burners=${STRESS_BURNERS:-$(nproc)}
 jobs=${STRESS_JOBS:-2}
