@@ -23,6 +23,7 @@
 #include "hypar/transport/frame.hpp"
 #include "hypar/transport/tls.hpp"
 #include "hypar/transport/uring.hpp"
+#include "connection_helpers.hpp"
 #include "skip.hpp"
 
 namespace {
@@ -30,6 +31,9 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using hypar::Address;
 using hypar::seconds;
+using hypar::test::pattern;
+using hypar::test::read_exactly;
+using hypar::test::run;
 using hypar::transport::Connection;
 using hypar::transport::TlsContext;
 using hypar::transport::TlsOptions;
@@ -65,47 +69,6 @@ std::unique_ptr<Transport> inner(asio::io_context& io, const std::string& backen
 
 std::unique_ptr<Transport> tls(asio::io_context& io, const std::string& backend, TlsOptions o) {
   return hypar::transport::make_tls_transport(inner(io, backend), std::make_shared<TlsContext>(std::move(o)));
-}
-
-template <class Body>
-void run(Body&& body) {
-  asio::io_context io;
-  bool done = false;
-  std::exception_ptr error;
-  asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-    done = true;
-    error = e;
-  });
-  io.run_for(seconds(30));
-  REQUIRE(done);
-  if (error) std::rethrow_exception(error);
-}
-
-std::vector<std::uint8_t> pattern(std::size_t size, std::uint32_t seed) {
-  std::vector<std::uint8_t> bytes(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : bytes) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return bytes;
-}
-
-asio::awaitable<std::vector<std::uint8_t>> read_exactly(Connection& connection, std::size_t size, bool view) {
-  std::vector<std::uint8_t> out;
-  std::vector<std::uint8_t> buffer(64 * 1024);
-  while (out.size() < size) {
-    if (view) {
-      const auto bytes = co_await connection.read_view();
-      if (bytes.empty()) throw std::runtime_error("unexpected end of stream");
-      out.insert(out.end(), bytes.begin(), bytes.end());
-    } else {
-      const std::size_t n = co_await connection.read_some(buffer);
-      if (n == 0) throw std::runtime_error("unexpected end of stream");
-      out.insert(out.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-  }
-  co_return out;
 }
 
 // What a side of an exchange saw: "" when it completed, else its error (the connection closed).

@@ -20,6 +20,7 @@
 #include "hypar/transport/connection.hpp"
 #include "hypar/transport/frame.hpp"
 #include "hypar/transport/uring.hpp"
+#include "connection_helpers.hpp"
 #include "skip.hpp"
 
 namespace {
@@ -28,26 +29,14 @@ using namespace asio::experimental::awaitable_operators;
 using hypar::Address;
 using hypar::milliseconds;
 using hypar::seconds;
+using hypar::test::pattern;
+using hypar::test::read_exactly;
+using hypar::test::run;
 using hypar::transport::Connection;
 using hypar::transport::Listener;
 using hypar::transport::Transport;
 
 const Address kLoopback = Address::v4(127, 0, 0, 1, 0);
-
-// Runs `body(io)` on a fresh io_context for at most `limit`; fails if it did not finish.
-template <class Body>
-void run(Body&& body, hypar::Duration limit = seconds(30)) {
-  asio::io_context io;
-  bool done = false;
-  std::exception_ptr error;
-  asio::co_spawn(io, body(io), [&](std::exception_ptr e) {
-    done = true;
-    error = e;
-  });
-  io.run_for(limit);
-  REQUIRE(done);
-  if (error) std::rethrow_exception(error);
-}
 
 struct Pair {
   std::unique_ptr<Connection> client;
@@ -58,35 +47,6 @@ asio::awaitable<Pair> connect_pair(Transport& transport, Listener& listener) {
   const Address target = listener.local_address();
   auto [client, server] = co_await (transport.connect(target) && listener.accept());
   co_return Pair{std::move(client), std::move(server)};
-}
-
-std::vector<std::uint8_t> pattern(std::size_t size, std::uint32_t seed) {
-  std::vector<std::uint8_t> bytes(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : bytes) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return bytes;
-}
-
-// Reads exactly `size` bytes (with read_some, or read_view when `view`).
-asio::awaitable<std::vector<std::uint8_t>> read_exactly(Connection& connection, std::size_t size, bool view = false) {
-  std::vector<std::uint8_t> out;
-  out.reserve(size);
-  std::vector<std::uint8_t> buffer(64 * 1024);
-  while (out.size() < size) {
-    if (view) {
-      const auto bytes = co_await connection.read_view();
-      if (bytes.empty()) throw std::runtime_error("unexpected end of stream");
-      out.insert(out.end(), bytes.begin(), bytes.end());
-    } else {
-      const std::size_t n = co_await connection.read_some(buffer);
-      if (n == 0) throw std::runtime_error("unexpected end of stream");
-      out.insert(out.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-  }
-  co_return out;
 }
 
 }  // namespace
