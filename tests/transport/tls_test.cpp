@@ -24,6 +24,7 @@
 #include "hypar/transport/tls.hpp"
 #include "hypar/transport/uring.hpp"
 #include "connection_helpers.hpp"
+#include "test_pki.hpp"
 #include "skip.hpp"
 
 namespace {
@@ -32,6 +33,7 @@ using namespace asio::experimental::awaitable_operators;
 using hypar::Address;
 using hypar::seconds;
 using hypar::test::pattern;
+using hypar::test::pki;
 using hypar::test::read_exactly;
 using hypar::test::run;
 using hypar::transport::Connection;
@@ -40,20 +42,6 @@ using hypar::transport::TlsOptions;
 using hypar::transport::Transport;
 
 const Address kLoopback = Address::v4(127, 0, 0, 1, 0);
-
-// The PKI of this process, made once (each ctest case runs in a process of its own).
-const std::string& pki() {
-  static const std::string dir = [] {
-    std::string path = (std::filesystem::temp_directory_path() / "hypar-tls-test-XXXXXX").string();
-    if (mkdtemp(path.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    const std::string command = std::string("bash ") + HYPAR_TLS_CERTS_SCRIPT + " " + path + " >/dev/null";
-    const int status = std::system(command.c_str());
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 77) hypar::test::skip("no openssl command to make a test CA");
-    if (status != 0) throw std::runtime_error("make_tls_certs.sh failed");
-    return path;
-  }();
-  return dir;
-}
 
 TlsOptions options(const std::string& cert, const std::string& ca = "ca", bool verify_name = false) {
   return TlsOptions{pki() + "/" + cert + ".pem", pki() + "/" + cert + ".key", pki() + "/" + ca + ".pem", verify_name};

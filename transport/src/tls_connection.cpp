@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// A TLS connection over any inner Connection. OpenSSL sees one BIO of ours: reads take ciphertext
-// from the span the inner read_view() lent (no copy into a memory BIO), writes append records to
-// the send buffer that goes out in one inner write_all(). The handshake runs at the first read or
-// write; the first byte received tells a plaintext peer (a hypar frame) from a TLS one (0x16).
+// A TLS connection over any inner Connection. OpenSSL runs the handshake through one BIO of ours:
+// its reads take ciphertext from the span the inner read_view() lent, its writes append to the
+// send buffer. The handshake runs at the first read or write; the first byte received tells a
+// plaintext peer (a hypar frame) from a TLS one (0x16). Then hypar's record layer (tls_record.hpp)
+// takes over with the handshake's traffic secrets and OpenSSL's connection is freed: records are
+// sealed straight into the send buffer that goes out in one inner write_all() and opened straight
+// from the inner connection's view into the plaintext buffer.
 #include <arpa/inet.h>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
@@ -17,41 +20,32 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "tls_impl.hpp"
+#include "tls_record.hpp"
 
 namespace hypar::transport {
 
-std::string openssl_reason() {
-  std::string out;
-  while (const unsigned long code = ERR_get_error()) {
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    const char* reason = ERR_reason_error_string(code);
-    if (!out.empty()) out += "; ";
-    out += reason != nullptr ? reason : text;
-  }
-  return out.empty() ? "unknown error" : out;
-}
-
 namespace {
 
-constexpr std::size_t kPlainBufferSize = 64 * 1024;
+// read_view() returns up to 64 KiB of plaintext; a record starts only with room for the largest.
+constexpr std::size_t kPlainTarget = 64 * 1024;
+constexpr std::size_t kPlainCapacity = kPlainTarget + tls13::kMaxOpenedRecord;
 constexpr std::uint8_t kHandshakeRecord = 0x16;
 
 // Where OpenSSL's reads and writes go: set by the connection around each SSL call.
 struct BioIo {
   std::span<const std::uint8_t> source;  // received ciphertext not yet given to OpenSSL
   bool eof = false;                      // the inner connection ended
-  std::vector<std::uint8_t>* sink = nullptr;  // records to send
+  tls13::SendBuffer* sink = nullptr;      // handshake records to send
 };
 
 int bio_write(BIO* bio, const char* data, int length) {
   auto* io = static_cast<BioIo*>(BIO_get_data(bio));
   BIO_clear_retry_flags(bio);
-  io->sink->insert(io->sink->end(), reinterpret_cast<const std::uint8_t*>(data),
-                   reinterpret_cast<const std::uint8_t*>(data) + length);
+  io->sink->append({reinterpret_cast<const std::uint8_t*>(data), static_cast<std::size_t>(length)});
   return length;
 }
 
@@ -117,11 +111,15 @@ struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
 
+struct X509Free {
+  void operator()(X509* certificate) const { X509_free(certificate); }
+};
+
 class TlsConnection final : public Connection {
  public:
   TlsConnection(std::unique_ptr<Connection> inner, std::shared_ptr<TlsContext::Impl> context, const TlsOptions& options,
                 bool server, const Address* dialled)
-      : inner_(std::move(inner)), context_(std::move(context)), verify_name_(options.verify_name) {
+      : inner_(std::move(inner)), context_(std::move(context)), verify_name_(options.verify_name), server_(server) {
     ssl_.reset(SSL_new(context_->ctx.get()));
     if (!ssl_) throw TlsError(fmt_tls("TLS: cannot create a connection: {}", openssl_reason()));
     BIO* bio = BIO_new(bio_method());
@@ -129,6 +127,7 @@ class TlsConnection final : public Connection {
     BIO_set_data(bio, &io_);
     BIO_set_init(bio, 1);
     SSL_set_bio(ssl_.get(), bio, bio);  // one BIO for both directions; the SSL owns it
+    tls13::capture_traffic_secrets(ssl_.get(), &secrets_);
     io_.sink = &staging_;
     if (server) {
       SSL_set_accept_state(ssl_.get());
@@ -142,44 +141,46 @@ class TlsConnection final : public Connection {
   ~TlsConnection() override { inner_->close(); }
 
   asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) override {
-    if (!established_) co_await establish();
-    for (;;) {
-      std::size_t n = 0;
-      ERR_clear_error();  // SSL_get_error() reads the thread's error queue
-      if (SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n) == 1) co_return n;
-      if (!co_await after_failed_read()) co_return 0;
-    }
+    if (unread_.empty()) unread_ = co_await read_view();
+    const std::size_t n = std::min(buffer.size(), unread_.size());
+    if (n > 0) std::memcpy(buffer.data(), unread_.data(), n);
+    unread_ = unread_.subspan(n);
+    co_return n;
   }
 
-  // Decrypts as much as is received and fits, straight from the inner connection's view.
+  // Opens the records received so far (waiting for more only while none is whole), up to 64 KiB of
+  // plaintext, straight from the inner connection's view.
   asio::awaitable<std::span<const std::uint8_t>> read_view() override {
+    if (!unread_.empty()) co_return std::exchange(unread_, {});
     if (!established_) co_await establish();
-    if (plain_.size() != kPlainBufferSize) plain_.resize(kPlainBufferSize);
+    if (!plain_) plain_ = std::make_unique_for_overwrite<std::uint8_t[]>(kPlainCapacity);
     std::size_t filled = 0;
-    while (filled < plain_.size()) {
-      std::size_t n = 0;
-      ERR_clear_error();
-      if (SSL_read_ex(ssl_.get(), plain_.data() + filled, plain_.size() - filled, &n) == 1) {
-        filled += n;
+    while (!peer_closed_ && filled < kPlainTarget) {
+      if (io_.source.empty()) {
+        if (filled > 0) break;
+        if (io_.eof) {
+          if (opener_->in_record()) throw TlsError("TLS error: the connection ended inside a TLS record");
+          break;
+        }
+        co_await receive();
         continue;
       }
-      if (filled > 0 && SSL_get_error(ssl_.get(), 0) == SSL_ERROR_WANT_READ) break;
-      if (!co_await after_failed_read()) break;
+      // A record not whole in the bytes at hand is begun only when nothing waits to be returned.
+      if (filled > 0 && !opener_->in_record() && !tls13::RecordOpener::holds_whole_record(io_.source)) break;
+      const auto record = opener_->open(io_.source, plain_.get() + filled);
+      if (!record) continue;
+      if (record->kind == tls13::RecordOpener::Kind::data) filled += record->size;
+      if (record->kind == tls13::RecordOpener::Kind::closed) peer_closed_ = true;
+      if (record->update_requested) sealer_->answer_key_update();
     }
-    co_return std::span<const std::uint8_t>(plain_.data(), filled);
+    co_return std::span<const std::uint8_t>(plain_.get(), filled);
   }
 
-  // Encrypts `bytes` into records in the send buffer (with anything OpenSSL queued meanwhile) and
+  // Seals `bytes` into records in the send buffer (after any handshake bytes still unsent) and
   // sends them in one inner write.
   asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override {
     if (!established_) co_await establish();
-    if (!bytes.empty()) {
-      std::size_t written = 0;
-      ERR_clear_error();
-      if (SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), &written) != 1 || written != bytes.size()) {
-        throw TlsError(failure(SSL_get_error(ssl_.get(), 0)));
-      }
-    }
+    sealer_->seal(bytes, staging_);
     co_await flush();
   }
 
@@ -189,25 +190,14 @@ class TlsConnection final : public Connection {
 
   std::optional<std::string> peer_address_problem(const Address& advertised) const override {
     if (!verify_name_) return std::nullopt;
-    X509* certificate = SSL_get0_peer_certificate(ssl_.get());
     const std::string ip = ip_text(advertised);
-    if (certificate != nullptr && X509_check_ip_asc(certificate, ip.c_str(), 0) == 1) return std::nullopt;
+    if (peer_certificate_ && X509_check_ip_asc(peer_certificate_.get(), ip.c_str(), 0) == 1) return std::nullopt;
     return fmt_tls("TLS name mismatch: the peer's certificate does not name its advertised address {}", ip);
   }
 
  private:
-  // After SSL_read failed: waits for more ciphertext (true) or reports the end of the stream
-  // (false); throws on a TLS error.
-  asio::awaitable<bool> after_failed_read() {
-    const int error = SSL_get_error(ssl_.get(), 0);
-    if (error == SSL_ERROR_ZERO_RETURN) co_return false;
-    if (error != SSL_ERROR_WANT_READ) throw TlsError(failure(error));
-    co_await receive();
-    co_return true;
-  }
-
-  // Takes the inner connection's next received bytes as OpenSSL's source. Called only once
-  // OpenSSL consumed the previous ones (it asks for more only then), so the lent view is done with.
+  // Takes the inner connection's next received bytes as the source of OpenSSL's handshake or of
+  // the record opener. Called only once the previous ones are consumed, so the lent view is done with.
   asio::awaitable<void> receive() {
     const auto bytes = co_await inner_->read_view();
     if (bytes.empty()) {
@@ -231,16 +221,16 @@ class TlsConnection final : public Connection {
     io_.source = bytes;
   }
 
-  // Sends what OpenSSL queued (records, handshake messages) in one inner write. The buffers are
-  // swapped so that OpenSSL may queue more while this write is in flight (sent with the next).
+  // Sends what is queued (handshake messages, records) in one inner write. The buffers are
+  // swapped so that more may be queued while this write is in flight (sent with the next).
   asio::awaitable<void> flush() {
     if (staging_.empty()) co_return;
     std::swap(staging_, sending_);
     struct Clear {
-      std::vector<std::uint8_t>& buffer;
+      tls13::SendBuffer& buffer;
       ~Clear() { buffer.clear(); }
     } clear{sending_};
-    co_await inner_->write_all(sending_);
+    co_await inner_->write_all(sending_.bytes());
   }
 
   // Runs the handshake, or waits for the one a concurrent read or write started.
@@ -280,7 +270,23 @@ class TlsConnection final : public Connection {
                                         : "TLS handshake: the peer closed the connection before any TLS record");
       }
     }
+    take_over_records();
     established_ = true;  // the client's last flight goes out with its first write
+  }
+
+  // The handshake is done: the record layer takes the traffic secrets, and OpenSSL's connection
+  // (its buffers, its state) is freed; only the peer's certificate is kept. OpenSSL reads records
+  // one at a time (no read-ahead), so what it did not read is still in io_.source for the opener.
+  void take_over_records() {
+    if (SSL_has_pending(ssl_.get()) == 1) throw TlsError("TLS: data buffered inside OpenSSL after the handshake");
+    const SSL_CIPHER* suite = SSL_get_current_cipher(ssl_.get());  // OpenSSL's static table: outlives ssl_
+    if (suite == nullptr) throw TlsError("TLS: no cipher suite after the handshake");
+    tls13::Secret& ours = server_ ? secrets_.server : secrets_.client;
+    tls13::Secret& theirs = server_ ? secrets_.client : secrets_.server;
+    sealer_.emplace(suite, std::move(ours));
+    opener_.emplace(suite, std::move(theirs));
+    peer_certificate_.reset(SSL_get1_peer_certificate(ssl_.get()));
+    ssl_.reset();
   }
 
   asio::awaitable<void> flush_quietly() {
@@ -299,22 +305,29 @@ class TlsConnection final : public Connection {
     }
     if (reason.find("alert") != std::string::npos) return fmt_tls("TLS: the peer refused us: {}", reason);
     if (error == SSL_ERROR_SYSCALL && reason == "unknown error") reason = "the connection ended inside a TLS record";
-    return fmt_tls("TLS error{}: {}", established_ ? "" : " in the handshake", reason);
+    return fmt_tls("TLS error in the handshake: {}", reason);
   }
 
   std::unique_ptr<Connection> inner_;
   std::shared_ptr<TlsContext::Impl> context_;
-  std::unique_ptr<SSL, SslFree> ssl_;
+  std::unique_ptr<SSL, SslFree> ssl_;  // the handshake's; freed once it is done
+  tls13::TrafficSecrets secrets_;      // filled by the handshake, moved into the record layer
+  std::optional<tls13::RecordSealer> sealer_;
+  std::optional<tls13::RecordOpener> opener_;
+  std::unique_ptr<X509, X509Free> peer_certificate_;
   BioIo io_;
-  std::vector<std::uint8_t> staging_;  // records OpenSSL wrote, not yet sent
-  std::vector<std::uint8_t> sending_;  // the records of the write in flight
-  std::vector<std::uint8_t> plain_;    // read_view()'s decrypted bytes
+  tls13::SendBuffer staging_;  // handshake bytes and records not yet sent
+  tls13::SendBuffer sending_;  // the bytes of the write in flight
+  std::unique_ptr<std::uint8_t[]> plain_;  // read_view()'s opened records
+  std::span<const std::uint8_t> unread_;   // plaintext read_some() has not handed out yet
   bool verify_name_;
+  bool server_;
   bool handshaking_ = false;
   std::optional<asio::steady_timer> handshake_done_;  // wakes reads and writes waiting for the handshake
   std::optional<std::string> handshake_failure_;
   bool established_ = false;
   bool first_byte_seen_ = false;
+  bool peer_closed_ = false;  // close_notify received: the end of the stream
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "tls_impl.hpp"
+#include "tls_record.hpp"
 
 namespace hypar::transport {
 namespace {
@@ -45,6 +46,8 @@ std::shared_ptr<TlsContext::Impl> load(const TlsOptions& options) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  // The connections' record layer takes over from OpenSSL after the handshake (tls_record.hpp).
+  tls13::capture_traffic_secrets(ctx);
   // AES-128-GCM first: about a third less cipher time per byte than OpenSSL's default AES-256-GCM
   // with AES-NI (docs/benchmarks.md); the others stay acceptable to a peer that prefers them.
   SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");

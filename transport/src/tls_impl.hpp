@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// Internals shared by the TLS sources: the OpenSSL context behind a TlsContext, OpenSSL's error
-// text, and the TLS connection type.
+// Internals shared by the TLS sources: the OpenSSL context behind a TlsContext and the TLS
+// connection type.
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hypar/transport/tls.hpp"
+#include "tls_errors.hpp"
 
 namespace hypar::transport {
 
@@ -19,14 +20,6 @@ struct SslCtxFree {
 struct TlsContext::Impl {
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx;
 };
-
-template <class... Args>
-std::string fmt_tls(fmt::format_string<Args...> format, Args&&... args) {
-  return fmt::format(format, std::forward<Args>(args)...);
-}
-
-// OpenSSL's error queue as one line (emptied), or "unknown error".
-std::string openssl_reason();
 
 // Wraps `inner` as the client (dialled `dialled`) or the server end of a TLS connection.
 std::unique_ptr<Connection> make_tls_connection(std::unique_ptr<Connection> inner,

@@ -5,10 +5,13 @@
 // Connection. The TLS handshake runs in user space when the connection is first written or read
 // (so the node's handshake timeout and caps cover it), then the HELLO/AUTH handshake runs inside.
 //
-// Data path: the records go through a BIO of our own, not a memory BIO: SSL_write appends them to
-// the connection's send buffer (the node's coalesced frames become records in one buffer, sent in
-// one write), and SSL_read takes ciphertext straight from the inner connection's read_view() (on
-// uring the provided buffer itself). The only copies are OpenSSL's record layer's.
+// Data path: OpenSSL runs the handshake only, through a BIO of ours over the inner connection.
+// Then hypar's own TLS 1.3 record layer takes the handshake's traffic secrets (standard TLS 1.3
+// records, AEAD as negotiated, KeyUpdate both ways) and OpenSSL's connection is freed: a write's
+// coalesced frames are encrypted straight into the send buffer that goes out in one inner write,
+// and a read decrypts straight from the inner connection's read_view() (on uring the provided
+// buffer itself) into the plaintext the node parses. The cipher reads and writes each byte once;
+// there is no other copy.
 //
 // Both sides present a certificate and verify the other's chain against the trusted CA bundle
 // (TLS 1.3 only, no session tickets, no resumption). With verify_name the peer's certificate must
@@ -21,6 +24,7 @@
 
 #include "hypar/address.hpp"
 #include "hypar/transport/connection.hpp"
+#include "hypar/transport/tls_error.hpp"
 
 namespace hypar::transport {
 
@@ -31,13 +35,6 @@ struct TlsOptions {
   bool verify_name = false;  // the peer's certificate must name its address (IP SAN)
 
   friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
-};
-
-// A TLS configuration that cannot be loaded or a TLS failure on a connection; what() is one clear
-// line (the file and OpenSSL's reason, or the peer's refusal and why).
-class TlsError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 // The certificate, key and CA loaded from TlsOptions' files. reload() re-reads them for the
