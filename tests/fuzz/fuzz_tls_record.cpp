@@ -25,6 +25,7 @@
 namespace {
 
 using namespace hypar::transport::tls13;
+using hypar::transport::Secret;
 using Bytes = std::vector<std::uint8_t>;
 
 const SSL_CIPHER* aes128_gcm() {
@@ -77,9 +78,11 @@ Outcome open(std::span<const std::uint8_t> wire, std::span<const std::uint8_t> s
 }
 
 void hostile(std::span<const std::uint8_t> input) {
-  const std::size_t split = input.empty() ? 0 : input[0] % 16;
-  const auto sizes = input.subspan(std::min<std::size_t>(1, input.size())).first(std::min(split, input.size() > 0 ? input.size() - 1 : 0));
-  const auto wire = input.subspan(std::min(input.size(), 1 + sizes.size()));
+  // Layout: one byte n (mod 16), then up to n piece sizes, then the bytes on the wire.
+  if (input.empty()) return;
+  const auto rest = input.subspan(1);
+  const auto sizes = rest.first(std::min<std::size_t>(input[0] % 16, rest.size()));
+  const auto wire = rest.subspan(sizes.size());
   const Outcome whole = open(wire, {});
   const Outcome pieces = open(wire, sizes);
   FUZZ_CHECK(whole.failed == pieces.failed, "an error does not depend on how the bytes were split");

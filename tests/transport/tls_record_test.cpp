@@ -24,6 +24,7 @@ namespace {
 
 using hypar::test::pattern;
 using hypar::test::pki;
+using hypar::transport::Secret;
 using hypar::transport::TlsContext;
 using hypar::transport::TlsError;
 using hypar::transport::TlsOptions;
@@ -128,7 +129,7 @@ Opened open_all(RecordOpener& opener, std::span<const std::uint8_t> wire, std::s
 
 TEST_CASE("tls record: OpenSSL opens the records hypar seals, large and small", "[tls]") {
   Link link;
-  RecordSealer sealer(link.suite(), std::move(link.client.secrets.client));
+  RecordSealer sealer(link.suite(), std::move(*link.client.secrets.client));
   for (const std::size_t size : {std::size_t{1}, std::size_t{64}, std::size_t{16384}, std::size_t{100000}}) {
     const Bytes data = pattern(size, static_cast<std::uint32_t>(size));
     SendBuffer wire;
@@ -142,7 +143,7 @@ TEST_CASE("tls record: OpenSSL opens the records hypar seals, large and small", 
 
 TEST_CASE("tls record: hypar opens what OpenSSL seals, in pieces of any size", "[tls]") {
   Link link;
-  RecordOpener opener(link.suite(), std::move(link.client.secrets.server));
+  RecordOpener opener(link.suite(), std::move(*link.client.secrets.server));
   for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{5000}, std::size_t{1} << 20}) {
     const Bytes data = pattern(70000, static_cast<std::uint32_t>(piece));
     link.server.write(data);
@@ -155,8 +156,8 @@ TEST_CASE("tls record: hypar opens what OpenSSL seals, in pieces of any size", "
 
 TEST_CASE("tls record: a KeyUpdate asking for ours is followed and answered", "[tls]") {
   Link link;
-  RecordSealer sealer(link.suite(), std::move(link.client.secrets.client));
-  RecordOpener opener(link.suite(), std::move(link.client.secrets.server));
+  RecordSealer sealer(link.suite(), std::move(*link.client.secrets.client));
+  RecordOpener opener(link.suite(), std::move(*link.client.secrets.server));
   REQUIRE(SSL_key_update(link.server.ssl.get(), SSL_KEY_UPDATE_REQUESTED) == 1);
   const Bytes after = pattern(300, 3);
   link.server.write(after);
@@ -177,7 +178,7 @@ TEST_CASE("tls record: a KeyUpdate asking for ours is followed and answered", "[
 
 TEST_CASE("tls record: the sealer moves to the next key after records_per_key records", "[tls]") {
   Link link;
-  RecordSealer sealer(link.suite(), std::move(link.client.secrets.client), 2);
+  RecordSealer sealer(link.suite(), std::move(*link.client.secrets.client), 2);
   const Bytes data = pattern(5 * kMaxRecordPlaintext, 5);
   SendBuffer wire;
   sealer.seal(data, wire);
@@ -188,7 +189,7 @@ TEST_CASE("tls record: the sealer moves to the next key after records_per_key re
 
 TEST_CASE("tls record: close_notify ends the stream", "[tls]") {
   Link link;
-  RecordOpener opener(link.suite(), std::move(link.client.secrets.server));
+  RecordOpener opener(link.suite(), std::move(*link.client.secrets.server));
   link.server.write(pattern(10, 6));
   SSL_shutdown(link.server.ssl.get());
   const Opened opened = open_all(opener, link.server.take_written(), 4);
@@ -213,18 +214,18 @@ TEST_CASE("tls record: forged, oversized and unencrypted records are refused", "
   Bytes forged = link.server.take_written();
   forged[20] ^= 0x01;
   {
-    RecordOpener opener(link.suite(), Secret(Bytes(link.client.secrets.server.bytes().begin(), link.client.secrets.server.bytes().end())));
+    RecordOpener opener(link.suite(), *link.client.secrets.server);
     CHECK_THAT(open_error(opener, forged), Catch::Contains("failed authentication"));
   }
   {
-    RecordOpener opener(link.suite(), Secret(Bytes(link.client.secrets.server.bytes().begin(), link.client.secrets.server.bytes().end())));
+    RecordOpener opener(link.suite(), *link.client.secrets.server);
     CHECK_THAT(open_error(opener, {23, 3, 3, 0xff, 0xff, 0}), Catch::Contains("a record of 65535 bytes"));
   }
   {
-    RecordOpener opener(link.suite(), Secret(Bytes(link.client.secrets.server.bytes().begin(), link.client.secrets.server.bytes().end())));
+    RecordOpener opener(link.suite(), *link.client.secrets.server);
     CHECK_THAT(open_error(opener, {22, 3, 1, 0, 4, 1, 0, 0, 0}), Catch::Contains("not an encrypted record"));
   }
-  CHECK_THROWS_WITH(RecordOpener(link.suite(), Secret()), Catch::Contains("traffic secret is missing"));
+  CHECK_THROWS_WITH(RecordOpener(link.suite(), Secret(Bytes{})), Catch::Contains("traffic secret is missing"));
 }
 
 }  // namespace

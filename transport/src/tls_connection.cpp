@@ -117,10 +117,12 @@ struct X509Free {
 
 class TlsConnection final : public Connection {
  public:
-  TlsConnection(std::unique_ptr<Connection> inner, std::shared_ptr<TlsContext::Impl> context, const TlsOptions& options,
+  TlsConnection(std::unique_ptr<Connection> inner, const TlsContext::Impl& context, const TlsOptions& options,
                 bool server, const Address* dialled)
-      : inner_(std::move(inner)), context_(std::move(context)), verify_name_(options.verify_name), server_(server) {
-    ssl_.reset(SSL_new(context_->ctx.get()));
+      : inner_(std::move(inner)), verify_name_(options.verify_name), server_(server) {
+    // The SSL holds its own reference to the context until take_over_records() frees it, so a
+    // reloaded context replaces this one for new connections and the old one goes with its last handshake.
+    ssl_.reset(SSL_new(context.ctx.get()));
     if (!ssl_) throw TlsError(fmt_tls("TLS: cannot create a connection: {}", openssl_reason()));
     BIO* bio = BIO_new(bio_method());
     if (bio == nullptr) throw TlsError(fmt_tls("TLS: cannot create a BIO: {}", openssl_reason()));
@@ -281,10 +283,12 @@ class TlsConnection final : public Connection {
     if (SSL_has_pending(ssl_.get()) == 1) throw TlsError("TLS: data buffered inside OpenSSL after the handshake");
     const SSL_CIPHER* suite = SSL_get_current_cipher(ssl_.get());  // OpenSSL's static table: outlives ssl_
     if (suite == nullptr) throw TlsError("TLS: no cipher suite after the handshake");
-    tls13::Secret& ours = server_ ? secrets_.server : secrets_.client;
-    tls13::Secret& theirs = server_ ? secrets_.client : secrets_.server;
-    sealer_.emplace(suite, std::move(ours));
-    opener_.emplace(suite, std::move(theirs));
+    std::optional<Secret>& ours = server_ ? secrets_.server : secrets_.client;
+    std::optional<Secret>& theirs = server_ ? secrets_.client : secrets_.server;
+    if (!ours || !theirs) throw TlsError("TLS: the handshake's traffic secret is missing");
+    sealer_.emplace(suite, std::move(*ours));
+    opener_.emplace(suite, std::move(*theirs));
+    secrets_ = {};
     peer_certificate_.reset(SSL_get1_peer_certificate(ssl_.get()));
     ssl_.reset();
   }
@@ -309,7 +313,6 @@ class TlsConnection final : public Connection {
   }
 
   std::unique_ptr<Connection> inner_;
-  std::shared_ptr<TlsContext::Impl> context_;
   std::unique_ptr<SSL, SslFree> ssl_;  // the handshake's; freed once it is done
   tls13::TrafficSecrets secrets_;      // filled by the handshake, moved into the record layer
   std::optional<tls13::RecordSealer> sealer_;
@@ -333,9 +336,9 @@ class TlsConnection final : public Connection {
 }  // namespace
 
 std::unique_ptr<Connection> make_tls_connection(std::unique_ptr<Connection> inner,
-                                                std::shared_ptr<TlsContext::Impl> context, const TlsOptions& options,
-                                                bool server, const Address* dialled) {
-  return std::make_unique<TlsConnection>(std::move(inner), std::move(context), options, server, dialled);
+                                                const TlsContext::Impl& context, const TlsOptions& options, bool server,
+                                                const Address* dialled) {
+  return std::make_unique<TlsConnection>(std::move(inner), context, options, server, dialled);
 }
 
 }  // namespace hypar::transport

@@ -23,7 +23,7 @@ struct TlsContext::Impl {
 
 // Wraps `inner` as the client (dialled `dialled`) or the server end of a TLS connection.
 std::unique_ptr<Connection> make_tls_connection(std::unique_ptr<Connection> inner,
-                                                std::shared_ptr<TlsContext::Impl> context, const TlsOptions& options,
-                                                bool server, const Address* dialled);
+                                                const TlsContext::Impl& context, const TlsOptions& options, bool server,
+                                                const Address* dialled);
 
 }  // namespace hypar::transport

@@ -89,23 +89,13 @@ void on_key_log(const SSL* ssl, const char* line) {
   const auto random_end = label_end == std::string_view::npos ? label_end : text.find(' ', label_end + 1);
   if (random_end == std::string_view::npos) return;
   const std::string_view label = text.substr(0, label_end);
-  Secret* target = label == "CLIENT_TRAFFIC_SECRET_0"   ? &secrets->client
+  std::optional<Secret>* target = label == "CLIENT_TRAFFIC_SECRET_0"   ? &secrets->client
                    : label == "SERVER_TRAFFIC_SECRET_0" ? &secrets->server
                                                         : nullptr;
-  if (target != nullptr) *target = Secret(from_hex(text.substr(random_end + 1)));
+  if (target != nullptr) target->emplace(from_hex(text.substr(random_end + 1)));
 }
 
 }  // namespace
-
-Secret& Secret::operator=(Secret&& other) noexcept {
-  if (this != &other) {
-    OPENSSL_cleanse(bytes_.data(), bytes_.size());
-    bytes_ = std::move(other.bytes_);
-  }
-  return *this;
-}
-
-Secret::~Secret() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 void capture_traffic_secrets(SSL_CTX* ctx) { SSL_CTX_set_keylog_callback(ctx, on_key_log); }
 

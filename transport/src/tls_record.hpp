@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "hypar/transport/auth.hpp"
+
 namespace hypar::transport::tls13 {
 
 // At most this many application bytes per record (TLS 1.3's limit), and the most a received
@@ -30,26 +32,11 @@ inline constexpr std::size_t kRecordOverhead = 5 + 1 + 16;  // header, content t
 // RFC 8446 section 5.5: AES-GCM keys protect at most 2^24.5 full-size records; we rotate earlier.
 inline constexpr std::uint64_t kRecordsPerKey = std::uint64_t{1} << 24;
 
-// A traffic secret, wiped when dropped.
-class Secret {
- public:
-  Secret() = default;
-  explicit Secret(std::vector<std::uint8_t> bytes) : bytes_(std::move(bytes)) {}
-  Secret(Secret&& other) noexcept : bytes_(std::move(other.bytes_)) {}
-  Secret& operator=(Secret&& other) noexcept;
-  ~Secret();
-  std::span<const std::uint8_t> bytes() const { return bytes_; }
-  bool empty() const { return bytes_.empty(); }
-
- private:
-  std::vector<std::uint8_t> bytes_;
-};
-
 // What the handshake established: the cipher suite and both directions' first traffic secrets
 // (OpenSSL hands them to the key-log callback, the only place it exposes them).
 struct TrafficSecrets {
-  Secret client;
-  Secret server;
+  std::optional<Secret> client;  // empty until the key log names it
+  std::optional<Secret> server;
 };
 
 // Lets `ssl`'s handshake fill `secrets` (which must outlive the handshake); the context must have

@@ -14,7 +14,7 @@ class TlsListener final : public Listener {
   // The TLS handshake waits for the first read or write: accepting never waits on a peer.
   asio::awaitable<std::unique_ptr<Connection>> accept() override {
     auto connection = co_await inner_->accept();
-    co_return make_tls_connection(std::move(connection), context_->current(), context_->options(), true, nullptr);
+    co_return make_tls_connection(std::move(connection), *context_->current(), context_->options(), true, nullptr);
   }
   Address local_address() const override { return inner_->local_address(); }
   void close() override { inner_->close(); }
@@ -33,7 +33,7 @@ class TlsTransport final : public Transport {
   }
   asio::awaitable<std::unique_ptr<Connection>> connect(const Address& address) override {
     auto connection = co_await inner_->connect(address);
-    co_return make_tls_connection(std::move(connection), context_->current(), context_->options(), false, &address);
+    co_return make_tls_connection(std::move(connection), *context_->current(), context_->options(), false, &address);
   }
   const char* name() const override { return name_.c_str(); }
 
