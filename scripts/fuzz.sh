@@ -3,6 +3,7 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan, build-fuzz/) and runs each for SECONDS, one
 # target per core at a time (FUZZ_JOBS overrides).
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (default 30 s, every target)
+#        scripts/fuzz.sh --build-only                 builds the targets, runs none
 #   scripts/fuzz.sh 20                 what CI runs
 #   scripts/fuzz.sh 3600 hyparview_core   a long run of one target
 # Each target starts from its committed seeds (tests/fuzz/corpus/<target>/) and keeps what it
@@ -16,6 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=30
+build_only=0
+if [ "${1:-}" = --build-only ]; then build_only=1; shift; fi
 if [ $# -gt 0 ] && [[ "$1" =~ ^[0-9]+$ ]]; then seconds=$1; shift; fi
 if [ $# -gt 0 ] && [[ "$1" == -* ]]; then
   echo "usage: $0 [SECONDS] [TARGET...]" >&2
@@ -42,6 +45,7 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Re
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DHYPAR_FUZZ=ON -DHYPAR_BUILD_TESTS=OFF \
   -DHYPAR_BUILD_BENCHMARKS=OFF "${launcher[@]}" >&2
 cmake --build "$dir" -j "$(nproc)" --target hypar_fuzz_all >&2
+[ "$build_only" = 0 ] || exit 0
 
 if [ $# -gt 0 ]; then
   targets=("$@")

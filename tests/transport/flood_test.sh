@@ -136,8 +136,12 @@ for i in "${ALL[@]}" "$JOINER"; do alive "$i" || fail "node $i died"; done
 over_source=$(metric 'hypar_handshake_refusals_total{reason="source_limit"}')
 timeouts=$(metric 'hypar_handshake_refusals_total{reason="timeout"}')
 echo "     node 0: source_limit=${over_source:-?} timeout=${timeouts:-?} closed_by_target=${closed:-?}"
-[ "${over_source:-0}" -ge 1000 ] && ok "node 0 closed ${over_source} connections at once over the per-source cap" ||
-  fail "only ${over_source:-0} connections refused over the per-source cap"
+# How many of the flood's connections meet the cap depends on the machine's load (about 1,500 of
+# 4,000 in a release build, 665 under ASan beside three other tests, where more of them end with
+# another reason), so the bound is a tenth; without the cap it is 0.
+[ "${over_source:-0}" -ge $((${connections:-0} / 10)) ] && [ "${over_source:-0}" -gt 0 ] &&
+  ok "node 0 closed ${over_source} connections at once over the per-source cap" ||
+  fail "only ${over_source:-0} of ${connections:-0} connections refused over the per-source cap (at least a tenth expected)"
 [ "${timeouts:-0}" -ge 1 ] && ok "the connections admitted into a handshake timed out (${timeouts})" ||
   fail "no handshake timed out"
 lines=$(grep -c 'refused connection' "${ERRS[0]}")
