@@ -42,6 +42,7 @@ Row run(std::size_t nodes, std::uint64_t join_ms, std::uint64_t seed) {
   sim::Config config;
   config.seed = seed;
   config.options.keepalive_interval = Duration::zero();  // as hypar-sim graph
+  config.options.join_swaps = 0;  // the triangles of the paper's join, which the swaps would mix away
   sim::Simulator s(config);
   std::set<Edge> short_walk_edges;
   Row row;

@@ -33,7 +33,9 @@ sim::Config config_for(std::uint64_t seed) {
 // A simulator with Plumtree attached and an overlay of `nodes` nodes built through node 0.
 struct World {
   World(std::uint64_t seed, std::size_t nodes) : sim(config_for(seed)), plumtree(sim, plumtree::Options{}, seed) {
-    REQUIRE(sim::build_overlay(sim, nodes, 5, milliseconds(10)));
+    // Broadcasts start once the join swaps are over: links swapped under the tree cost redundant payload.
+    REQUIRE(sim::build_overlay(sim, nodes, std::max<std::uint64_t>(5, sim::join_swap_rounds(hyparview::Options{})),
+                               milliseconds(10)));
   }
   Simulator sim;
   PlumtreeSim plumtree;
