@@ -240,10 +240,6 @@ void add_healing_options(CLI::App& app, SimArgs& args) {
                 [&args](std::uint64_t v) { args.options.heal_retry_max = std::chrono::seconds(v); }, "T");
   cli::add_uint(app, "--probe-s", 0, 86'400, "ask a random spare with high priority every T s when full, 0: off [0]",
                 [&args](std::uint64_t v) { args.options.probe_period = std::chrono::seconds(v); }, "T");
-  cli::add_uint(app, "--join-swaps", args.options.join_swaps, 0, 1'000,
-                "a node that saw joins overlap swaps one link for a random spare a shuffle period, K times, "
-                "0: the paper's join; 8 for clusters that start at once [0]",
-                "K");
 }
 
 // --latency MIN,MAX in whole milliseconds, MIN <= MAX <= 60000.

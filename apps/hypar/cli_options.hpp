@@ -101,7 +101,8 @@ std::optional<log::Level> parse_log_level(std::string_view text);
 
 // The HyParView protocol options, with their defaults from hyparview::Options{}:
 // --active-size, --passive-size, --arwl, --prwl, --k-active, --k-passive, --shuffle-period,
-// --keepalive (interval D; a peer silent for 5 x D is declared failed; 0 disables keepalive).
+// --join-swaps, --keepalive (interval D; a peer silent for 5 x D is declared failed; 0 disables
+// keepalive).
 void add_protocol_options(CLI::App& app, hyparview::Options& options);
 
 // Every problem of the protocol options in one sentence ("invalid protocol options: ..."), or empty.

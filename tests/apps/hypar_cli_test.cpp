@@ -83,6 +83,7 @@ TEST_CASE("hypar node: minimal arguments take the defaults") {
   CHECK(a.options.active_size == defaults.active_size);
   CHECK(a.options.passive_size == defaults.passive_size);
   CHECK(a.options.shuffle_period == defaults.shuffle_period);
+  CHECK(a.options.join_swaps == defaults.join_swaps);
   CHECK(a.options.keepalive_interval == defaults.keepalive_interval);
   CHECK(a.options.keepalive_timeout == defaults.keepalive_timeout);
 }
@@ -92,7 +93,8 @@ TEST_CASE("hypar node: every option") {
                              "--join", "[::1]:7002", "--join", "10.0.0.1:9", "--secret-file", "/tmp/s",
                              "--transport", "uring", "--active-size", "4", "--passive-size", "20", "--arwl", "5",
                              "--prwl", "2", "--k-active", "2", "--k-passive", "3", "--shuffle-period", "2s",
-                             "--keepalive", "200ms", "--status-every", "500ms", "--log-level", "debug"});
+                             "--join-swaps", "3", "--keepalive", "200ms", "--status-every", "500ms",
+                             "--log-level", "debug"});
   INFO(r.error);
   REQUIRE(r.args);
   const NodeArgs& a = *r.args;
@@ -111,6 +113,7 @@ TEST_CASE("hypar node: every option") {
   CHECK(a.options.k_active == 2);
   CHECK(a.options.k_passive == 3);
   CHECK(a.options.shuffle_period == 2s);
+  CHECK(a.options.join_swaps == 3);
   CHECK(a.options.keepalive_interval == 200ms);
   CHECK(a.options.keepalive_timeout == 1s);  // 5 x --keepalive
   CHECK(a.status_every == 500ms);
@@ -168,6 +171,8 @@ TEST_CASE("hypar: bad arguments give one clear sentence") {
   CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--status-every", "fast"}).starts_with(
       "bad duration \"fast\" for --status-every"));
   CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--shuffle-period", "0"}) == "--shuffle-period must be above 0");
+  CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--join-swaps", "1001"}) ==
+        "--join-swaps must be between 0 and 1000 (got 1001)");
   CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--transport", "kqueue"}) ==
         "bad value \"kqueue\" for --transport (expected epoll or uring)");
   CHECK(error_of({"node", "--listen", "127.0.0.1:7000", "--log-level", "loud"}) ==
