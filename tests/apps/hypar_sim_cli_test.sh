@@ -25,6 +25,9 @@ check "--keepalive is refused where keepalive is off" expect_exit 2 "--keepalive
 check "protocol options are the node's (range)" expect_exit 2 "--k-active must be between 0 and 64" churn --k-active 65
 check "protocol options are the node's (duration)" expect_exit 2 'bad duration "1h" for --shuffle-period' \
   churn --shuffle-period 1h
+check "--join-swaps is the node's, default 8" bash -c "'$sim' --help | grep -A1 -- '--join-swaps' | grep -q '\[8\]'"
+check "--join-swaps 0 changes the graph" \
+  test "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet --join-swaps 0)" != "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)"
 
 out1=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)
 out2=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)

@@ -68,9 +68,10 @@ struct Options {
   // and average paths three times a random graph's with 1 ms between joins). With join_swaps K > 0
   // a node that ends such a walk (or any walk while its own active view is not full) swaps one link
   // a shuffle period, K times once its active view is full: a high-priority NEIGHBOR to a random
-  // passive peer, evicting the peers of those walks first. 8 makes the graph random-looking at any
-  // join rate; the swaps go on for K shuffle periods after the joins. 0 (default): the paper's join.
-  std::size_t join_swaps = 0;
+  // passive peer, evicting the peers of those walks first. 8 (default, a departure from the paper)
+  // makes the graph random-looking at any join rate; the swaps go on for K shuffle periods after
+  // the joins. 0: the paper's join.
+  std::size_t join_swaps = 8;
 
   // Every problem with these options, one sentence each; empty when valid.
   std::vector<std::string> validate() const;
