@@ -33,9 +33,12 @@ for flavour in release asan; do
     # scenarios), so the ThreadSanitizer and fuzzing builds start now, beside them, at the lowest
     # priority. Only a head start: the steps below build again (nothing left to do, or the rest)
     # and report any error; this log is not read.
+    # setsid gives them a process group to stop, and a scheduler autogroup of their own where the
+    # kernel groups by session (sched_autogroup_enabled): that group gets nice 19 too, or it
+    # would get half the CPU whatever the nice of its processes.
     echo "== building (tsan, fuzz) in the background, nice 19" >&2
-    setsid nice -n 19 bash -c 'scripts/build.sh tsan test-lib test-runtime test-hooks && scripts/fuzz.sh --build-only' \
-      >/dev/null 2>&1 &
+    setsid nice -n 19 bash -c '{ [ ! -w /proc/self/autogroup ] || echo 19 >/proc/self/autogroup; } 2>/dev/null
+      scripts/build.sh tsan test-lib test-runtime test-hooks && scripts/fuzz.sh --build-only' >/dev/null 2>&1 &
     side_builds=$!
     trap 'kill -- "-$side_builds" 2>/dev/null || true' EXIT  # a failed step stops them too
   fi
