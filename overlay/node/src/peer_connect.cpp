@@ -124,7 +124,8 @@ asio::awaitable<Node::Impl::Handshake> Node::Impl::handshake(Conn& conn) {
     auto auth_payload = co_await read_frame(conn);
     if (!auth_payload) {
       refused(HandshakeRefusal::bad_auth);
-      co_return Handshake{{}, peer.to_string() + " closed before its AUTH (wrong cluster secret?)"};
+      // Not a wrong secret: a peer sends its AUTH before it checks ours (transport/auth.hpp).
+      co_return Handshake{{}, peer.to_string() + " closed before its AUTH (it refused us, or it is stopping)"};
     }
     const auto auth = transport::decode_auth(*auth_payload);
     if (!auth) {
