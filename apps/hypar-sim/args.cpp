@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "cli_options.hpp"
+#include "hypar/sim/scenarios.hpp"
 
 namespace hypar::sim_app {
 namespace {
@@ -57,9 +58,11 @@ constexpr std::pair<std::string_view, Command> kCommands[] = {
     {"partition", Command::partition}};
 const std::string kExpected = " (expected \"graph\", \"churn\", \"plumtree\", \"failures\" or \"partition\")";
 
-// The defaults that depend on the command, for the options not given.
+// The defaults that depend on the command, for the options not given. plumtree and partition
+// measure a settled overlay: they build until the join swaps are over (5 rounds without them).
 void apply_command_defaults(SimArgs& args, const CLI::App& app) {
   const auto unset = [&app](const char* name) { return app.count(name) == 0; };
+  const std::uint64_t settled_rounds = std::max<std::uint64_t>(5, sim::join_swap_rounds(args.options));
   switch (args.command) {
     case Command::graph: break;
     case Command::churn:
@@ -68,7 +71,7 @@ void apply_command_defaults(SimArgs& args, const CLI::App& app) {
       break;
     case Command::plumtree:
       if (unset("--nodes")) args.nodes = 1000;
-      if (unset("--rounds")) args.rounds = 5;
+      if (unset("--rounds")) args.rounds = settled_rounds;
       args.fail_percent = 0;  // unless --fail (read after this)
       break;
     case Command::failures:
@@ -79,7 +82,7 @@ void apply_command_defaults(SimArgs& args, const CLI::App& app) {
       break;
     case Command::partition:
       if (unset("--nodes")) args.nodes = 1000;
-      if (unset("--rounds")) args.rounds = 5;
+      if (unset("--rounds")) args.rounds = settled_rounds;
       if (unset("--observe-s")) args.observe_s = 120;
       break;
   }
@@ -165,7 +168,8 @@ void add_run_options(CLI::App& app, SimArgs& args) {
   cli::add_uint(app, "--nodes", args.nodes, 1, 16'000'000,
                 "number of nodes (1..16000000) [graph: required; others: 1000]");
   cli::add_uint(app, "--rounds", args.rounds, 0, 1'000'000,
-                "shuffle rounds after the last join [graph: required; churn 20, plumtree 5, failures 50]", "R");
+                "shuffle rounds after the last join [graph: required; churn 20, failures 50;\n"
+                "plumtree, partition: --join-swaps + 7 (15), at least 5]", "R");
   cli::add_uint(app, "--seed", args.seed, 0, UINT64_MAX, "master seed; the same seed gives the same output [1]", "S");
 }
 

@@ -265,8 +265,8 @@ void add_protocol_options(CLI::App& app, hyparview::Options& options) {
                  if (d <= Duration::zero()) reject("--shuffle-period must be above 0");
                  options.shuffle_period = d;
                });
-  // Not in the paper (docs/paper.md, "The fix: join swaps"); the bound is validate()'s.
-  add_uint(app, "--join-swaps", options.join_swaps, 0, 1'000,
+  // Not in the paper (docs/paper.md, "The fix: join swaps").
+  add_uint(app, "--join-swaps", options.join_swaps, 0, hyparview::Options::kMaxJoinSwaps,
            with_default("link swaps for a random spare, one a shuffle period, after a node saw joins "
                         "overlap;\n0: the paper's join",
                         defaults.join_swaps),

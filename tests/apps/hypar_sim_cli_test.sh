@@ -28,6 +28,12 @@ check "protocol options are the node's (duration)" expect_exit 2 'bad duration "
 check "--join-swaps is the node's, default 8" bash -c "'$sim' --help | grep -A1 -- '--join-swaps' | grep -q '\[8\]'"
 check "--join-swaps 0 changes the graph" \
   test "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet --join-swaps 0)" != "$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)"
+# plumtree and partition measure a settled overlay: by default they build until the swaps are over.
+plumtree_run() { run_sim plumtree --nodes 60 --messages 3 --quiet "$@"; }
+check "plumtree builds join_swaps + 7 rounds by default" test "$(plumtree_run)" = "$(plumtree_run --rounds 15)"
+check "plumtree's default is not 5 rounds with swaps on" test "$(plumtree_run)" != "$(plumtree_run --rounds 5)"
+check "plumtree builds 5 rounds without join swaps" \
+  test "$(plumtree_run --join-swaps 0)" = "$(plumtree_run --join-swaps 0 --rounds 5)"
 
 out1=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)
 out2=$(run_sim graph --nodes 300 --rounds 5 --seed 3 --quiet)

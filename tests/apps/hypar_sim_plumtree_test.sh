@@ -11,12 +11,9 @@ check "--help documents the plumtree command" bash -c "'$sim' --help | grep -q '
 check "bad --senders exits 2" expect_exit 2 "--senders must be 1 or many" plumtree --senders 3
 check "--messages 0 exits 2" expect_exit 2 "--messages must be between 1" plumtree --messages 0
 
-# 15 rounds: the broadcasts start once the join swaps (8 by default) are over, so that no link
-# changes under the tree (sim::join_swap_rounds).
-settled=(--rounds 15)
-out1=$(run_sim plumtree --nodes 300 --messages 30 --seed 3 --quiet "${settled[@]}" --plot "$tmp/plumtree.svg")
-out2=$(run_sim plumtree --nodes 300 --messages 30 --seed 3 --quiet "${settled[@]}")
-out3=$(run_sim plumtree --nodes 300 --messages 30 --seed 4 --quiet "${settled[@]}")
+out1=$(run_sim plumtree --nodes 300 --messages 30 --seed 3 --quiet --plot "$tmp/plumtree.svg")
+out2=$(run_sim plumtree --nodes 300 --messages 30 --seed 3 --quiet)
+out3=$(run_sim plumtree --nodes 300 --messages 30 --seed 4 --quiet)
 check "prints the CSV header" test "$(head -1 <<<"$out1")" = "round,reliability,rmr,ldh,payload_msgs,control_msgs"
 check "prints one row per message" test "$(wc -l <<<"$out1")" -eq 31
 check "rows are numbered from 1" bash -c "sed -n 2p <<<'$out1' | grep -q '^1,' && tail -1 <<<'$out1' | grep -q '^30,'"
@@ -39,7 +36,7 @@ check "with 20% crashed and one more per round, the last 10 rounds reach every l
 # broadcast builds is a shortest-path tree and every later broadcast from node 0 has the first's
 # LDH (1-10 ms latencies give longer paths after the first); 200 ms per hop leaves a 500 ms round
 # two hops.
-equal=$(run_sim plumtree --nodes 300 --messages 10 --seed 3 --quiet "${settled[@]}" --latency 5,5)
+equal=$(run_sim plumtree --nodes 300 --messages 10 --seed 3 --quiet --latency 5,5)
 check "--latency 5,5: every round has the first round's LDH" \
   test "$(tail -n +2 <<<"$equal" | cut -d, -f4 | sort -u | wc -l)" -eq 1
 check "--latency 5,5 changes the output" test "$equal" != "$(sed -n '1,11p' <<<"$out1")"

@@ -72,6 +72,7 @@ struct Options {
   // makes the graph random-looking at any join rate; the swaps go on for K shuffle periods after
   // the joins. 0: the paper's join.
   std::size_t join_swaps = 8;
+  static constexpr std::size_t kMaxJoinSwaps = 1000;  // validate()'s bound, shared with the CLI
 
   // Every problem with these options, one sentence each; empty when valid.
   std::vector<std::string> validate() const;
