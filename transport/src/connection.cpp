@@ -7,7 +7,7 @@ namespace hypar::transport {
 namespace {
 // Idle connections (keepalives, shuffles) read a few bytes at a time and keep the minimum; a busy
 // one reaches the maximum after a few full reads.
-constexpr std::size_t kViewBufferMin = 4 * 1024;
+constexpr std::size_t kViewBufferMin = 1024;
 constexpr std::size_t kViewBufferMax = 64 * 1024;
 constexpr std::uint8_t kSmallReadsBeforeShrink = 16;
 }  // namespace

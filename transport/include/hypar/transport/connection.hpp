@@ -46,7 +46,7 @@ class Connection {
   virtual std::optional<std::string> peer_address_problem(const Address& /*advertised*/) const { return std::nullopt; }
 
  private:
-  // The default read_view()'s buffer: allocated at the first read, 4 KiB, doubled after a read
+  // The default read_view()'s buffer: allocated at the first read, 1 KiB, doubled after a read
   // that fills it (up to 64 KiB), halved after 16 reads in a row that use less than a quarter.
   std::unique_ptr<std::uint8_t[]> view_buffer_;
   std::size_t view_allocated_ = 0;  // view_buffer_'s size

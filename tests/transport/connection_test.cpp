@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// The default read_view() buffer of a plain TCP connection (the epoll transport's): small while a
+// connection is idle (memory per node: docs/benchmarks.md, "Memory per node"), doubled after each
+// read that fills it, halved after a run of small reads. The bytes are all in the receiver's socket
+// buffer before each read, so every view is as long as the buffer allows.
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "hypar/runtime/timer.hpp"
+#include "hypar/transport/connection.hpp"
+#include "connection_helpers.hpp"
+
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using hypar::Address;
+using hypar::milliseconds;
+using hypar::sleep_for;
+using hypar::test::pattern;
+using hypar::transport::Connection;
+
+// Sends `bytes`, waits until loopback has delivered them, and returns the lengths of the views
+// that read them back.
+asio::awaitable<std::vector<std::size_t>> view_lengths(Connection& from, Connection& to,
+                                                       const std::vector<std::uint8_t>& bytes) {
+  co_await from.write_all(bytes);
+  co_await sleep_for(milliseconds(200));
+  std::vector<std::size_t> lengths;
+  std::size_t received = 0;
+  while (received < bytes.size()) {
+    const auto view = co_await to.read_view();
+    REQUIRE_FALSE(view.empty());
+    lengths.push_back(view.size());
+    received += view.size();
+  }
+  co_return lengths;
+}
+
+TEST_CASE("tcp read_view: the buffer starts at 1 KiB, doubles when filled, halves after small reads",
+          "[connection]") {
+  hypar::test::run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto transport = hypar::transport::make_tcp_transport(io.get_executor());
+    auto listener = transport->listen(Address::v4(127, 0, 0, 1, 0));
+    auto [client, server] = co_await (transport->connect(listener->local_address()) && listener->accept());
+
+    // 16 KiB at once: 1 + 2 + 4 + 8 KiB fill their buffers, the last 1 KiB goes into a 16 KiB one.
+    const auto growing = co_await view_lengths(*client, *server, pattern(16 * 1024, 1));
+    CHECK(growing == std::vector<std::size_t>{1024, 2048, 4096, 8192, 1024});
+    // Fifteen more reads of one byte make sixteen under a quarter of the 16 KiB buffer: halved.
+    for (int i = 0; i < 15; ++i) {
+      const auto one_byte = co_await view_lengths(*client, *server, pattern(1, 2));
+      CHECK(one_byte == std::vector<std::size_t>{1});
+    }
+    const auto halved = co_await view_lengths(*client, *server, pattern(9 * 1024, 3));
+    CHECK(halved == std::vector<std::size_t>{8192, 1024});
+  });
+}
+
+}  // namespace
