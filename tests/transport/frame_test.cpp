@@ -267,7 +267,7 @@ TEST_CASE("consume first delivers frames already fed so a reader can switch to i
   CHECK(d.buffered() == 0);
 }
 
-TEST_CASE("consume frees a buffer grown by a long split frame once it is parsed, keeps a small one", "[frame]") {
+TEST_CASE("consume frees the buffer of a split frame once everything is parsed, small or grown", "[frame]") {
   Bytes frame{0, 2, 0, 0};  // one 128 KiB frame, split across two reads
   frame.resize(4 + (128 << 10), 7);
   FrameDecoder d;
@@ -284,4 +284,10 @@ TEST_CASE("consume frees a buffer grown by a long split frame once it is parsed,
   CHECK(frames == 1);
   CHECK(d.buffered() == 0);
   CHECK(d.capacity() == 0);  // idle again: nothing held
+
+  const Bytes small{0, 0, 0, 3, 1, 2, 3};  // a 3-byte frame split after its header
+  CHECK(d.consume(std::span(small).first(4), count));
+  CHECK(d.capacity() > 0);
+  CHECK(d.consume(std::span(small).subspan(4), count));
+  CHECK(d.capacity() == 0);
 }

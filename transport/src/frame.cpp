@@ -33,7 +33,7 @@ void end_frame(std::vector<std::uint8_t>& out, std::size_t start) {
 FrameDecoder::FrameDecoder(std::uint32_t max_frame_size) : max_frame_size_(max_frame_size) {}
 
 void FrameDecoder::release_if_drained() {
-  if (begin_ != end_ || capacity_ <= kRetainedCapacity) return;
+  if (begin_ != end_ || capacity_ == 0) return;
   data_.reset();
   capacity_ = begin_ = end_ = 0;
 }

@@ -76,11 +76,9 @@ class FrameDecoder {
   void set_max_frame_size(std::uint32_t max_frame_size) { max_frame_size_ = max_frame_size; }
 
  private:
-  // The buffer starts small and grows by doubling; one grown past kRetainedCapacity (by a long
-  // frame split across reads) is freed once consume() has parsed everything, so an idle
-  // connection holds at most kRetainedCapacity bytes.
+  // The buffer exists only while a frame is split across reads: allocated small, grown by
+  // doubling, freed once consume() has parsed everything, so an idle connection holds none.
   static constexpr std::size_t kInitialCapacity = 1024;
-  static constexpr std::size_t kRetainedCapacity = 16 * 1024;
   void release_if_drained();
   void make_room(std::size_t n);
   // Bytes still missing to complete the buffered partial frame (or its header); 0 on an error.
