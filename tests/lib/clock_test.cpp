@@ -126,3 +126,48 @@ TEST_CASE("VirtualClock: an io_context destroyed with coroutines asleep frees th
   }  // ASan would report the coroutine frame leaked, or used after the context is gone
   REQUIRE_FALSE(ended);
 }
+
+TEST_CASE("VirtualClock: a deadline that fires late after a stall waits once more, for the lag", "[clock]") {
+  VirtualClock clock;
+  asio::io_context io;
+  std::optional<std::optional<int>> answered_after_stall, never_answered;
+  std::optional<Instant> gave_up_at;
+  const Instant t0 = Clock::now();
+  const auto answer_at = [](Duration after) -> asio::awaitable<int> {
+    co_await sleep_for(after);
+    co_return 7;
+  };
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    answered_after_stall = co_await with_timeout_excluding_lag(answer_at(3500ms), 1s);
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    never_answered = co_await with_timeout_excluding_lag(answer_at(24h), 1s);
+    gave_up_at = Clock::now();
+  }, asio::detached);
+  clock.run_for(io, 0s);  // both wait
+  clock.advance(3s);      // the loop stalls: both deadlines (at 1 s) run 2 s late
+  REQUIRE(clock.run_until(io, [&] { return answered_after_stall && never_answered; }, 10s));
+  // The answer that came 0.5 s after the stall is taken; the deadline waited once more, for the
+  // lateness capped at the timeout: 2 * timeout + lateness in all.
+  REQUIRE(*answered_after_stall == 7);
+  REQUIRE_FALSE(never_answered->has_value());
+  REQUIRE(*gave_up_at - t0 == 4s);
+}
+
+TEST_CASE("VirtualClock: a deadline on time is not extended", "[clock]") {
+  VirtualClock clock;
+  asio::io_context io;
+  std::optional<std::optional<int>> result;
+  std::optional<Instant> at;
+  const Instant t0 = Clock::now();
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    result = co_await with_timeout_excluding_lag([]() -> asio::awaitable<int> {
+      co_await sleep_for(24h);
+      co_return 1;
+    }(), 1s);
+    at = Clock::now();
+  }, asio::detached);
+  REQUIRE(clock.run_until(io, [&] { return result.has_value(); }, 10s));
+  REQUIRE_FALSE(result->has_value());
+  REQUIRE(*at - t0 == 1s);
+}
