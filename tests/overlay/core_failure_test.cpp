@@ -208,3 +208,106 @@ TEST_CASE("a failed connect to a passive candidate drops it and tries another") 
   REQUIRE_FALSE(h.core.is_passive(dead.address));
   REQUIRE(h.core.pending_requests() == 3);
 }
+
+// ---- keepalive when this node itself was not running (issue 17) ----
+// A node's event loop can stall (a GC pause, a VM steal, a host starved of CPU): its keepalive tick
+// then runs late, before the reads of what its peers sent meanwhile. That time must not count as
+// the peers' silence.
+
+namespace {
+
+// Fires the keepalive timer the core scheduled last (in `h.out`), `lateness` after it was due, and
+// returns the instant it fired at.
+Instant fire_keepalive_late(Harness& h, Duration lateness) {
+  const auto scheduled = h.timers(TimerKind::keepalive);
+  REQUIRE(scheduled.size() == 1);
+  h.now = scheduled[0].at + lateness;
+  h.clear();
+  h.fire(Timer{TimerKind::keepalive});
+  return h.now;
+}
+
+// Harness with peers 1 and 2 active and the first keepalive tick scheduled in `h.out`.
+void two_active_peers(Harness& h) {
+  h.make_active(peer(1));
+  h.make_active(peer(2));
+  h.clear();
+  h.out = h.start_timers;
+}
+
+}  // namespace
+
+TEST_CASE("keepalive: a tick 10 s late after a stall keeps the peers whose messages are read right after") {
+  Harness h;
+  two_active_peers(h);
+  fire_keepalive_late(h, Duration::zero());  // an ordinary tick
+  h.receive(peer(1), Keepalive{});
+  h.receive(peer(2), Keepalive{});
+
+  // The loop stalls: the next tick runs 10 s late, before the peers' KEEPALIVEs of that time are read.
+  fire_keepalive_late(h, seconds(10));
+  REQUIRE(h.downs().empty());
+  REQUIRE(h.sent_to<Keepalive>(peer(1)).size() == 1);
+  REQUIRE(h.sent_to<Keepalive>(peer(2)).size() == 1);
+
+  // The reads run, and the node runs normally again: both peers talk, nobody is declared failed.
+  for (int tick = 0; tick < 10; ++tick) {
+    h.receive(peer(1), Keepalive{});
+    h.receive(peer(2), Keepalive{});
+    fire_keepalive_late(h, Duration::zero());
+    REQUIRE(h.downs().empty());
+  }
+  REQUIRE(h.active(peer(1)));
+  REQUIRE(h.active(peer(2)));
+}
+
+TEST_CASE("keepalive: a peer silent across a stall is declared failed after timeout + lag, not before") {
+  Harness h;
+  const auto& o = h.core.options();
+  two_active_peers(h);
+  fire_keepalive_late(h, Duration::zero());
+  h.receive(peer(1), Keepalive{});  // peer 1's last word
+  h.receive(peer(2), Keepalive{});
+  const Instant last_heard_1 = h.now;
+
+  const Duration lag = seconds(10);
+  fire_keepalive_late(h, lag);
+  REQUIRE(h.downs().empty());
+  // From now on only peer 2 talks, read right after each tick.
+  while (h.active(peer(1)) && h.now < last_heard_1 + lag + 4 * o.keepalive_timeout) {
+    h.receive(peer(2), Keepalive{});
+    fire_keepalive_late(h, Duration::zero());
+  }
+  REQUIRE_FALSE(h.active(peer(1)));
+  REQUIRE(h.active(peer(2)));
+  REQUIRE(h.downs().size() == 1);
+  REQUIRE(h.downs()[0].peer == peer(1));
+  REQUIRE(h.downs()[0].reason == DownReason::timed_out);
+  // Silence counts only the time the node ran: more than the timeout beyond the lag, and found
+  // within two ticks of that (checked once an interval, one tick deferred after the stall).
+  const Duration silence = h.now - last_heard_1;
+  REQUIRE(silence > o.keepalive_timeout + lag);
+  REQUIRE(silence <= o.keepalive_timeout + lag + 2 * o.keepalive_interval);
+}
+
+TEST_CASE("keepalive: on a loop late at every tick, a dead peer is still declared failed") {
+  Harness h;
+  const auto& o = h.core.options();
+  two_active_peers(h);
+  const Duration lag = 3 * o.keepalive_interval;  // every tick: a stall, never a tick on time
+  int ticks = 0;
+  while (h.active(peer(1)) && ticks < 100) {
+    h.receive(peer(2), Keepalive{});  // read after each tick; peer 1 is dead from the start
+    fire_keepalive_late(h, lag);
+    ++ticks;
+  }
+  REQUIRE_FALSE(h.active(peer(1)));
+  REQUIRE(h.active(peer(2)));  // heard one running interval before every tick
+  REQUIRE(h.downs().size() == 1);
+  REQUIRE(h.downs()[0].reason == DownReason::timed_out);
+  // Each tick adds one interval of running time (the lag is not counted), and a check deferred
+  // after a stall is made at the next tick whatever that tick's lateness.
+  const int ticks_to_timeout = static_cast<int>(o.keepalive_timeout / o.keepalive_interval) + 1;
+  REQUIRE(ticks * o.keepalive_interval > o.keepalive_timeout);
+  REQUIRE(ticks <= ticks_to_timeout + 1);
+}

@@ -15,6 +15,7 @@ struct CoreTestAccess {
   static void make_active_also_passive(Core& core) { core.passive_.push_back(core.active_.front().id); }
   static void drop_active_link(Core& core) { core.links_.erase(core.active_.front().id.address); }
   static void overfill_active(Core& core, const PeerId& extra) { core.active_.push_back({extra, {}}); }
+  static void hear_from_the_future(Core& core) { core.active_.front().last_heard = core.last_now_ + seconds(1); }
 };
 }  // namespace hypar::hyparview
 
@@ -71,6 +72,11 @@ TEST_CASE("hyparview invariants: each corruption is reported") {
     Harness h = settled();
     CoreTestAccess::drop_active_link(h.core);
     CHECK(reports(h.core, "active peer without a link"));
+  }
+  SECTION("an active peer heard from after the last input") {
+    Harness h = settled();
+    CoreTestAccess::hear_from_the_future(h.core);
+    CHECK(reports(h.core, "heard from in the future"));
   }
   SECTION("an active view over capacity, its extra peer without a link") {
     Options o = quiet_options();

@@ -50,7 +50,8 @@ void Core::start(Instant now) {
   last_now_ = now;
   schedule({TimerKind::shuffle}, now + jittered(options_.shuffle_period));
   if (options_.keepalive_interval > Duration::zero()) {
-    schedule({TimerKind::keepalive}, now + jittered(options_.keepalive_interval));
+    keepalive_due_ = now + jittered(options_.keepalive_interval);
+    schedule({TimerKind::keepalive}, keepalive_due_);
   }
   schedule({TimerKind::sweep}, now + jittered(options_.idle_link_timeout));
   if (options_.probe_period > Duration::zero()) schedule({TimerKind::probe}, now + jittered(options_.probe_period));
@@ -382,11 +383,20 @@ void Core::on_shuffle_timer(Instant now) {
   send(target.address, std::move(shuffle));
 }
 
+// Failure detection by silence, counted in time this node was running. A tick that fires late
+// means the node's own event loop was stalled or starved (a GC pause, a VM steal, a loaded host):
+// the peers' messages of that time may still be unread in the sockets, so the lateness is not
+// counted as their silence, and after a stall the tick declares nobody failed (the reads run before
+// the next tick). A peer that really died is declared failed later by at most the lag and a tick.
 void Core::on_keepalive_timer(Instant now) {
-  schedule({TimerKind::keepalive}, now + jittered(options_.keepalive_interval));
+  const Duration lateness = std::max(Duration::zero(), now - keepalive_due_);
+  keepalive_due_ = now + jittered(options_.keepalive_interval);
+  schedule({TimerKind::keepalive}, keepalive_due_);
+  discount_own_lag(lateness, now);
+  const bool deferred = defers_failure_check(lateness);
   std::vector<Address> silent;
   for (const ActivePeer& a : active_) {
-    if (now - a.last_heard > options_.keepalive_timeout) {
+    if (!deferred && now - a.last_heard > options_.keepalive_timeout) {
       silent.push_back(a.id.address);
     } else {
       send(a.id.address, Keepalive{});
@@ -399,6 +409,19 @@ void Core::on_keepalive_timer(Instant now) {
     quarantine(id, now);
   }
   if (!silent.empty()) fill_active(now);
+}
+
+// The time a tick came late is time this node did not run: it is no peer's silence.
+void Core::discount_own_lag(Duration lateness, Instant now) {
+  if (lateness <= Duration::zero()) return;
+  for (ActivePeer& a : active_) a.last_heard = std::min(now, a.last_heard + lateness);
+}
+
+// A tick more than stall_slack() late declares nobody failed, but never two ticks in a row: on a
+// loop that is late at every tick, every other tick still checks.
+bool Core::defers_failure_check(Duration lateness) {
+  failure_check_deferred_ = lateness > stall_slack() && !failure_check_deferred_;
+  return failure_check_deferred_;
 }
 
 void Core::on_rejoin_timer(const Timer& timer, Instant now) {

@@ -55,6 +55,9 @@ std::vector<std::string> Core::check_invariants() const {
       fail("active peer whose link is not up and marked active", &a.id.address);
     }
   }
+  for (const ActivePeer& a : active_) {
+    if (a.last_heard > last_now_) fail("active peer heard from in the future", &a.id.address);
+  }
   std::size_t active_links = 0;
   for (const auto& [address, link] : links_) {
     if (address == self_.address) fail("a link to self");

@@ -127,6 +127,8 @@ class Core {
   };
   struct ActivePeer {
     PeerId id;
+    // When we last heard from the peer, moved forward by the lateness of every keepalive tick
+    // since (on_keepalive_timer): now - last_heard is its silence in time this node was running.
     Instant last_heard{};
   };
   struct PendingRequest {
@@ -161,6 +163,9 @@ class Core {
   // timers
   void on_shuffle_timer(Instant now);
   void on_keepalive_timer(Instant now);
+  void discount_own_lag(Duration lateness, Instant now);
+  bool defers_failure_check(Duration lateness);
+  Duration stall_slack() const { return options_.keepalive_interval / 4; }
   void on_rejoin_timer(const Timer& timer, Instant now);
   void on_neighbor_timeout(const Timer& timer, Instant now);
   void on_sweep_timer(Instant now);
@@ -234,6 +239,10 @@ class Core {
   Duration rejoin_backoff_{};
   std::uint64_t rejoin_token_ = 0;     // the valid rejoin timer, 0 if none is scheduled
   bool fill_retry_scheduled_ = false;
+  // Keepalive ticks: when the one in flight is due (its lateness when it fires is this node's own
+  // lag), and whether the last tick came after a stall and declared nobody failed.
+  Instant keepalive_due_{};
+  bool failure_check_deferred_ = false;
 
   std::uint64_t next_token_ = 1;
   std::uint32_t next_shuffle_id_ = 1;
