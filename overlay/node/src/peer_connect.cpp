@@ -155,8 +155,10 @@ std::string connect_failure(const std::exception& e) {
 }
 }  // namespace
 
-// Dial and handshake each race a deadline with hypar::with_timeout, which ends at the first
-// failure: a refused or unreachable contact, or a failed handshake, is known at once.
+// Dial and handshake each race a deadline, which ends at the first failure: a refused or
+// unreachable contact, or a failed handshake, is known at once. The deadlines exclude this node's
+// own lag (with_timeout_excluding_lag): after a stall of the event loop the answer may sit unread,
+// so a deadline that fires late waits once more, for the lateness but at most the timeout again.
 asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   auto keep = shared_from_this();
   peer->dial_pending = true;
@@ -165,7 +167,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
   std::optional<PeerId> id;
   std::string failure;
   try {
-    auto connected = co_await with_timeout(transport->connect(peer->address), config.connect_timeout);
+    auto connected = co_await with_timeout_excluding_lag(transport->connect(peer->address), config.connect_timeout);
     if (!connected) {
       failure = "timed_out";
       connect_failed_because(ConnectFailure::timeout);
@@ -173,7 +175,7 @@ asio::awaitable<void> Node::Impl::dial(std::shared_ptr<Peer> peer) {
       conn = std::make_shared<Conn>(Conn{std::move(*connected), transport::FrameDecoder(config.max_frame_size), true});
       if (peer->lifecycle.is(PeerState::dialling)) peer->lifecycle.to(PeerState::handshaking);
       try {
-        auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
+        auto result = co_await with_timeout_excluding_lag(handshake(*conn), config.handshake_timeout);
         if (!result) {
           refused(HandshakeRefusal::timeout);
           failure = "handshake: timed_out";
@@ -247,12 +249,13 @@ void Node::Impl::log_inbound_refusal(const Conn& conn, const std::string& why) {
   }
 }
 
-// `slot` counts the connection among the inbound handshakes in progress until the handshake ends.
+// `slot` counts the connection among the inbound handshakes in progress until the handshake ends:
+// at most 2 * handshake_timeout plus the loop's lag at the deadline (with_timeout_excluding_lag).
 asio::awaitable<void> Node::Impl::inbound(std::shared_ptr<Conn> conn, transport::HandshakeAdmission::Ticket slot) {
   auto keep = shared_from_this();
   std::optional<PeerId> id;
   try {
-    auto result = co_await with_timeout(handshake(*conn), config.handshake_timeout);
+    auto result = co_await with_timeout_excluding_lag(handshake(*conn), config.handshake_timeout);
     if (!result) {
       refused(HandshakeRefusal::timeout);
       log_inbound_refusal(*conn, "no handshake within the timeout");

@@ -5,7 +5,8 @@
 //   - max_handshakes: inbound handshakes in progress at once, from all sources;
 //   - max_handshakes_per_source: of those, from one source address (an IPv4 address, or an IPv6
 //     /64 prefix, since one host usually holds a whole /64);
-//   - and the handshake timeout (NodeConfig::handshake_timeout), which ends each of them.
+//   - and the handshake timeout (NodeConfig::handshake_timeout), which ends each of them (after at
+//     most twice the timeout plus the node's own event-loop lag at the deadline).
 // A connection accepted over a cap is closed at once: it never costs a read buffer, a coroutine or
 // a log line of its own. Established links are never counted: a flood delays new inbound peers at
 // worst, never the links a node has.

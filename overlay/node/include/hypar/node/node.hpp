@@ -70,8 +70,11 @@ struct NodeConfig {
   std::size_t send_queue_limit = 8192;       // application frames queued per peer
   std::size_t event_queue_limit = 65536;     // undelivered events before receiving pauses
   std::size_t event_queue_byte_limit = 32u << 20;  // or undelivered message bytes reach this
-  Duration connect_timeout = seconds(2);     // TCP connect
-  Duration handshake_timeout = seconds(2);   // HELLO (and AUTH) exchange
+  // TCP connect, and the HELLO (and AUTH) exchange. Time the node's own event loop ran late at the
+  // deadline (a stall: the answer may be unread) is not counted, once: at most twice the timeout
+  // plus that lag (hypar::with_timeout_excluding_lag).
+  Duration connect_timeout = seconds(2);
+  Duration handshake_timeout = seconds(2);
   // Caps on inbound connections still in their handshake, in all and per source address
   // (hypar/transport/handshake_limits.hpp); one accepted over a cap is closed at once.
   transport::HandshakeLimits handshake_limits{};
