@@ -13,8 +13,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -134,6 +136,7 @@ class Worker {
     if (!reply(spec_.reply_fd, ready + "READY\n")) return 1;
     asio::co_spawn(io_, serve(), asio::detached);
     io_.run();
+    report_losses();
     nodes_.clear();
     io_.restart();
     io_.run_for(std::chrono::milliseconds(100));
@@ -216,6 +219,30 @@ class Worker {
       pause.expires_after(kEventDrainPeriod);
       co_await pause.async_wait(asio::use_awaitable);
     }
+  }
+
+  // Why links were lost over the whole run, summed over this worker's nodes (stderr): what made an
+  // overlay that did not converge fall apart.
+  void report_losses() const {
+    using hyparview::DownReason;
+    std::array<std::uint64_t, hyparview::kMaxDownReasons> downs{};
+    std::uint64_t neighbor_timeouts = 0, handshake_timeouts = 0, connect_timeouts = 0;
+    for (const auto& node : nodes_) {
+      const NodeCounters c = node->metrics().counters;
+      for (std::size_t r = 0; r < downs.size(); ++r) downs[r] += c.membership.link_down[r];
+      for (const auto& by_priority : c.membership.neighbor_requests) {
+        neighbor_timeouts += by_priority[static_cast<std::size_t>(hyparview::NeighborResult::timed_out)];
+      }
+      handshake_timeouts += c.handshake_refusals[static_cast<std::size_t>(HandshakeRefusal::timeout)];
+      connect_timeouts += c.connect_failures[static_cast<std::size_t>(ConnectFailure::timeout)];
+    }
+    const auto down = [&](DownReason r) { return static_cast<unsigned long long>(downs[static_cast<std::size_t>(r)]); };
+    std::fprintf(stderr,
+                 "worker %zu: links lost: timed_out %llu, failed %llu, evicted %llu; NEIGHBOR requests timed out %llu; "
+                 "handshake timeouts %llu; connect timeouts %llu\n",
+                 spec_.process, down(DownReason::timed_out), down(DownReason::failed), down(DownReason::evicted),
+                 static_cast<unsigned long long>(neighbor_timeouts), static_cast<unsigned long long>(handshake_timeouts),
+                 static_cast<unsigned long long>(connect_timeouts));
   }
 
   std::string views(bool with_passive) const {
