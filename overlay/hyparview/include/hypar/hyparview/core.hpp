@@ -25,7 +25,8 @@
 //   - Links opened by remote peers are reported with link_up(peer) before their first message.
 //   - link_down(a) reports a link that broke (error, EOF, reset) without the core asking.
 //   - ScheduleTimer{t, at}: call timer_fired(t) at `at`. Timers are never cancelled: a stale
-//     timer is recognised by the core and ignored.
+//     timer is recognised by the core and ignored. A keepalive timer fired later than `at` tells
+//     the core that the caller's loop lagged: that time is not counted as the peers' silence.
 #include <map>
 #include <optional>
 #include <string>
