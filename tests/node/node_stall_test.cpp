@@ -19,8 +19,8 @@ using namespace hypar::testing;
 namespace {
 
 // Keepalive every 200 ms, timeout 1 s: a stall of 2.5 s is more than twice the timeout. No shuffles
-// or join swaps in the test's time, so no NEIGHBOR request is in flight when the loop stalls (the
-// test is about keepalive).
+// or join swaps in the test's time (the test is about keepalive), though a node still short of
+// neighbours may have a NEIGHBOR request in flight when the loop stalls.
 NodeConfig stall_config(const std::string& name) {
   NodeConfig c = fast_config(name);
   c.options.keepalive_interval = milliseconds(200);
@@ -108,11 +108,15 @@ TEST_CASE("stall: a loop blocked for longer than the keepalive timeout keeps eve
   // would be gone by now, and its LinkDown delivered.
   run_until(io, [] { return false; }, seconds(3));
 
+  // No view lost a peer. A view may have grown: a node still short of neighbours when the loop
+  // stalled (on a loaded machine the 500 ms above may not fill every view) had a NEIGHBOR request
+  // in flight, answered after the stall.
+  const auto views_after = views(nodes);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     INFO("node " << i);
     CHECK(links_lost(*logs[i]) == 0);
+    for (const Address& peer : views_before[i]) CHECK(views_after[i].count(peer) == 1);
   }
-  CHECK(views(nodes) == views_before);
 }
 
 TEST_CASE("stall: a handshake the stall interrupted completes when the peer answers after it") {
