@@ -226,6 +226,68 @@ TEST_CASE("a late NEIGHBOR_REPLY after a timeout does not re-add the peer") {
   REQUIRE(h.closed(candidate));
 }
 
+// ---- a deadline that fires late because this node's loop was stalled (issue 17) ----
+
+TEST_CASE("a NEIGHBOR deadline that fires late after a stall waits once more; the reply read then is accepted") {
+  Harness h;
+  populate(h, 2, 1);
+  h.link_down(peer(2));
+  const PeerId candidate = peer(11);
+  const auto timeouts = h.timers(TimerKind::neighbor_timeout);
+  REQUIRE(timeouts.size() == 1);
+  h.now = timeouts[0].at + seconds(10);  // the loop was stalled: the reply may sit unread
+  h.clear();
+  h.fire(timeouts[0].timer);
+  REQUIRE_FALSE(h.closed(candidate));
+  REQUIRE(h.core.is_pending(candidate.address));
+  REQUIRE(h.core.awaits_reply(timeouts[0].timer));  // not counted as timed out
+  const auto again = h.timers(TimerKind::neighbor_timeout);
+  REQUIRE(again.size() == 1);
+  REQUIRE(again[0].timer.token == timeouts[0].timer.token);
+  REQUIRE(again[0].at == h.now + h.core.options().neighbor_timeout);  // the lag, at most the timeout
+  // The reads run: the link is up and the accept is taken.
+  h.link_up(candidate);
+  h.receive(candidate, NeighborReply{true});
+  REQUIRE(h.active(candidate));
+  REQUIRE_FALSE(h.core.awaits_reply(timeouts[0].timer));
+}
+
+TEST_CASE("a NEIGHBOR request still unanswered after its one extension is abandoned, late or not") {
+  for (const Duration second_lateness : {Duration::zero(), Duration(seconds(10))}) {
+    Harness h;
+    populate(h, 2, 1);
+    h.link_down(peer(2));
+    const PeerId candidate = peer(11);
+    const auto timeouts = h.timers(TimerKind::neighbor_timeout);
+    REQUIRE(timeouts.size() == 1);
+    const Duration lag = milliseconds(1500);
+    h.now = timeouts[0].at + lag;
+    h.clear();
+    h.fire(timeouts[0].timer);
+    const auto again = h.timers(TimerKind::neighbor_timeout);
+    REQUIRE(again.size() == 1);
+    REQUIRE(again[0].at == h.now + lag);  // waits for the time the lag took
+    h.now = again[0].at + second_lateness;
+    h.clear();
+    h.fire(again[0].timer);
+    REQUIRE(h.closed(candidate));
+    REQUIRE_FALSE(h.core.is_pending(candidate.address));
+    REQUIRE_FALSE(h.core.awaits_reply(again[0].timer));  // timed out: counted
+  }
+}
+
+TEST_CASE("a NEIGHBOR deadline a little late (under a quarter of the timeout) is not extended") {
+  Harness h;
+  populate(h, 2, 1);
+  h.link_down(peer(2));
+  const auto timeouts = h.timers(TimerKind::neighbor_timeout);
+  h.now = timeouts[0].at + h.core.options().neighbor_timeout / 5;
+  h.clear();
+  h.fire(timeouts[0].timer);
+  REQUIRE(h.closed(peer(11)));
+  REQUIRE_FALSE(h.core.awaits_reply(timeouts[0].timer));
+}
+
 TEST_CASE("a timer for an answered request is a no-op") {
   Harness h;
   populate(h, 2, 1);

@@ -445,11 +445,31 @@ void Core::on_rejoin_timer(const Timer& timer, Instant now) {
 void Core::on_neighbor_timeout(const Timer& timer, Instant now) {
   const auto it = pending_.find(timer.peer);
   if (it == pending_.end() || it->second.token != timer.token) return;  // answered in time
+  if (extends_for_own_lag(it->second, timer, now)) return;
   pending_.erase(it);
   if (const PeerId* p = find_passive(timer.peer)) quarantine(*p, now);
   remove_passive(timer.peer);
   close(timer.peer);
   fill_active(now);
+}
+
+// A deadline that fires more than a quarter of neighbor_timeout late means this node's loop was
+// stalled or starved, and the reply may be waiting unread: the request gets once more the time the
+// lag took (at most neighbor_timeout), as the keepalive check does not count the lag as silence.
+// An unanswered request is abandoned after at most 2 x neighbor_timeout + the lag.
+bool Core::extends_for_own_lag(PendingRequest& request, const Timer& timer, Instant now) {
+  const Duration lateness = now - request.due;
+  if (request.extended || lateness <= options_.neighbor_timeout / 4) return false;
+  request.extended = true;
+  request.due = now + std::min(lateness, options_.neighbor_timeout);
+  schedule(timer, request.due);
+  return true;
+}
+
+bool Core::awaits_reply(const Timer& timer) const {
+  if (timer.kind != TimerKind::neighbor_timeout) return false;
+  const auto it = pending_.find(timer.peer);
+  return it != pending_.end() && it->second.token == timer.token;
 }
 
 // Partition healing: asks the peers lost to a timeout or a broken link again, each on its own
@@ -681,10 +701,11 @@ Priority Core::wanted_priority() const {
 
 void Core::request_neighbor(const PeerId& candidate, Priority priority, Instant now) {
   const std::uint64_t token = next_token_++;
-  pending_[candidate.address] = {token, priority};
+  const Instant due = now + options_.neighbor_timeout;
+  pending_[candidate.address] = {token, priority, due};
   connect(candidate.address, Purpose::neighbor_request, now);
   send(candidate.address, Neighbor{priority});
-  schedule({TimerKind::neighbor_timeout, candidate.address, token}, now + options_.neighbor_timeout);
+  schedule({TimerKind::neighbor_timeout, candidate.address, token}, due);
 }
 
 // With no active peer left, re-join through the contacts after a jittered, capped backoff.

@@ -250,8 +250,9 @@ std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address, PeerState in
 asio::awaitable<void> Node::Impl::timer_loop() {
   auto keep = shared_from_this();
   co_await timers.run([this](const hyparview::Timer& timer, Instant t) {
-    counters.membership.on_timer(timer);
     core.timer_fired(timer, t);
+    // A NEIGHBOR deadline the core re-armed for its own lag has not timed out (yet).
+    if (!core.awaits_reply(timer)) counters.membership.on_timer(timer);
     pump();
   });
 }

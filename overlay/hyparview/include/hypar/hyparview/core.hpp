@@ -105,6 +105,10 @@ class Core {
   bool has_left() const { return left_; }
   std::size_t pending_requests() const { return pending_.size(); }
   bool is_pending(const Address& peer) const { return pending_.count(peer) > 0; }
+  // After timer_fired(timer): true if `timer` was the deadline of a NEIGHBOR request that is still
+  // awaited (it fired late, so the core waits once more for the time its own lag took; see
+  // on_neighbor_timeout). Runtimes count a request as timed out only when this is false.
+  bool awaits_reply(const Timer& timer) const;
   // Peers lost to a timeout or a broken link that are still being asked again (partition healing).
   std::vector<PeerId> lost_peers() const;
 
@@ -135,6 +139,8 @@ class Core {
   struct PendingRequest {
     std::uint64_t token = 0;
     Priority priority = Priority::low;
+    Instant due{};          // when its neighbor_timeout timer is due
+    bool extended = false;  // that timer fired late once and was re-armed for the lateness
   };
   struct Lost {
     std::uint64_t incarnation = 0;
@@ -169,6 +175,7 @@ class Core {
   Duration stall_slack() const { return options_.keepalive_interval / 4; }
   void on_rejoin_timer(const Timer& timer, Instant now);
   void on_neighbor_timeout(const Timer& timer, Instant now);
+  bool extends_for_own_lag(PendingRequest& request, const Timer& timer, Instant now);
   void on_sweep_timer(Instant now);
   void on_heal_timer(const Timer& timer, Instant now);
   void on_probe_timer(Instant now);

@@ -6,7 +6,8 @@
 // (docs/operations.md), so a dashboard built on a simulation works on a real cluster.
 //
 // Feed order: on_sent for each message handed to a link, on_received for each decoded message,
-// on_output for each PeerUp/PeerDown output, on_timer for each timer fired, on_link_gone when a
+// on_output for each PeerUp/PeerDown output, on_timer for each timer fired (after the core took
+// it, unless Core::awaits_reply(timer): a late deadline the core re-armed), on_link_gone when a
 // link to a peer ends (lost, closed, or its connect failed). Plain integers: one object per node,
 // used on that node's thread only.
 #include <array>
