@@ -22,7 +22,10 @@ IP=127.0.0.1
 ns_create "$NS"
 
 N=12
-NODE_ARGS=(--keepalive 1s --shuffle-period 2s)  # a peer silent for 5 s is failed
+# A peer silent for 5 s is failed. The paper's join (--join-swaps 0): the swaps after overlapping
+# joins evict links for 8 shuffle periods, churn that is not this test's subject and that, under
+# ASan on a loaded machine, once left a view at 1 during the 5 % phase (chaos-views covers the swaps).
+NODE_ARGS=(--keepalive 1s --shuffle-period 2s --join-swaps 0)
 ALL=($(seq 0 $((N - 1))))
 SENDERS=(0 4 8)
 for i in "${ALL[@]}"; do start_chained "$i" "$NS" "$IP" "${SENDERS[*]}" "$PLUMCAST" "${NODE_ARGS[@]}"; done
