@@ -138,7 +138,9 @@ std::string command_problems(SimArgs& args, const CLI::App& app, const std::stri
   if (std::string error = broadcast_problems(args, app); !error.empty()) return error;
   const bool plots = args.command == Command::plumtree || args.command == Command::failures;
   if (app.count("--plot") && !plots) return "--plot is for plumtree and failures";
-  if (app.count("--crash-notice") && args.command != Command::failures) return "--crash-notice is for failures";
+  for (const char* name : {"--crash-notice", "--jobs", "--build-per-level"}) {
+    if (app.count(name) && args.command != Command::failures) return std::string(name) + " is for failures";
+  }
   if (app.count("--metrics-out") && !(args.command == Command::graph || args.command == Command::churn)) {
     return "--metrics-out is for graph and churn";
   }
@@ -221,6 +223,12 @@ void add_failure_options(CLI::App& app, SimArgs& args) {
                    }
                    args.crash_notice_on_send = text == "on-send";
                  });
+  cli::add_uint(app, "--jobs", args.jobs, 0, 1'024,
+                "failures: levels run at once, each in a process forked from the overlay\n"
+                "built once, 0: one per CPU [0]", "N");
+  app.add_flag("--build-per-level", args.build_per_level,
+               "failures: build every level's overlay anew in this process, one level at a\n"
+               "time (slower; the same rows)");
   cli::add_uint(app, "--observe-s", args.observe_s, 1, 86'400,
                 "churn: virtual seconds observed after the crash [30];\npartition: after the heal [120]", "T");
   cli::add_value(app, "--split", "PCT|Kn",

@@ -33,6 +33,8 @@ struct SimArgs {
   std::string plot_path;                   // empty: no plot
   std::string metrics_out;                 // graph, churn: Prometheus text file; empty: none
   bool crash_notice_on_send = false;       // failures: --crash-notice on-send
+  std::uint64_t jobs = 0;                  // failures: levels run at once; 0: one per CPU
+  bool build_per_level = false;            // failures: build each level's overlay anew (no fork)
   bool quiet = false;
   sim::Split split;          // partition
   std::uint64_t cut_s = 30;  // partition

@@ -13,16 +13,22 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "args.hpp"
 #include "cli_options.hpp"
+#include "fork_each.hpp"
 #include "hypar/sim/failure_experiment.hpp"
 #include "hypar/sim/graph_metrics.hpp"
 #include "hypar/sim/health.hpp"
@@ -255,8 +261,24 @@ int run_plumtree(const SimArgs& args) {
 constexpr std::pair<double, double> kPaperReliability[] = {{10, 100},  {20, 100},  {30, 100},   {40, 100},  {50, 100},
                                                            {60, 99.9}, {70, 99.9}, {80, 99.9}, {90, 99.65}, {95, 90.9}};
 
-// The paper's failure experiment, one level after the other, each from the same stabilised overlay.
-int run_failures(const SimArgs& args) {
+// What the failures command prints and plots of one level; plain bytes, so a forked child can
+// hand it to the parent through a pipe.
+struct LevelRow {
+  double avg_reliability = 0;
+  double first_reliability = 0;
+  std::uint64_t msgs_until_full = 0;
+  std::uint64_t alive = 0;
+  std::uint64_t late_messages = 0;
+  std::uint64_t anomalies = 0;
+};
+static_assert(std::is_trivially_copyable_v<LevelRow>);
+
+LevelRow row_of(const hypar::sim::FailureResult& r) {
+  return {r.avg_reliability, r.reliability.empty() ? 0.0 : r.reliability.front(), r.msgs_until_full, r.alive,
+          r.late_messages, r.anomalies};
+}
+
+hypar::sim::FailureParams failure_params(const SimArgs& args) {
   hypar::sim::FailureParams params;
   params.nodes = args.nodes;
   params.rounds = args.rounds;
@@ -270,20 +292,60 @@ int run_failures(const SimArgs& args) {
   params.latency_max = args.latency_max;
   params.broadcast = args.broadcast_plumtree ? hypar::sim::Broadcast::plumtree : hypar::sim::Broadcast::flood;
   params.plumtree = args.plumtree;
+  return params;
+}
+
+// Runs every level and calls report(level, row) in the order of args.fail_levels. By default
+// the overlay is built once and each level crashes its own copy in a forked child, --jobs at
+// once; every level starts from the same built overlay either way, so the rows are the same as
+// with --build-per-level. Returns "" or the error that stopped the run.
+std::string run_levels(const SimArgs& args, const std::function<void(std::uint64_t, const LevelRow&)>& report) {
+  const hypar::sim::FailureParams params = failure_params(args);
+  const Stopwatch wall;
+  const auto progress_of = [&](std::uint64_t level) {
+    return [&wall, &args, level](const char* phase, std::uint64_t step) {
+      if (args.quiet || phase[0] == 'j' || (phase[0] == 'm' && step % 100 != 0)) return;
+      fmt::print(stderr, "[{:7.1f}s wall] {}% failed: {} {}\n", wall.seconds(), level, phase, step);
+    };
+  };
+  const std::vector<std::uint64_t>& levels = args.fail_levels;
+  if (args.build_per_level) {
+    for (const std::uint64_t level : levels) {
+      report(level, row_of(hypar::sim::run_failure_level(params, static_cast<double>(level), progress_of(level))));
+    }
+    return {};
+  }
+  const auto build_progress = [&](const char* phase, std::uint64_t step) {
+    if (args.quiet || phase[0] == 'j') return;
+    fmt::print(stderr, "[{:7.1f}s wall] building the overlay once: {} {}\n", wall.seconds(), phase, step);
+  };
+  hypar::sim::FailureOverlay overlay(params, build_progress);
+  const unsigned cpus = std::max(1U, std::thread::hardware_concurrency());
+  const auto jobs = static_cast<unsigned>(args.jobs == 0 ? cpus : args.jobs);
+  return hypar::sim_app::fork_each(
+      levels.size(), jobs,
+      [&](std::size_t i) {  // in the child: its own copy of the overlay
+        const LevelRow row = row_of(overlay.crash_and_broadcast(static_cast<double>(levels[i]), progress_of(levels[i])));
+        return std::string(reinterpret_cast<const char*>(&row), sizeof row);
+      },
+      [&](std::size_t i, const std::string& bytes) {
+        LevelRow row;
+        if (bytes.size() != sizeof row) throw std::runtime_error("a level's child process sent a short result");
+        std::memcpy(&row, bytes.data(), sizeof row);
+        report(levels[i], row);
+      });
+}
+
+// The paper's failure experiment, every level from the same stabilised overlay.
+int run_failures(const SimArgs& args) {
   const Stopwatch wall;
   hypar::plot::Series ours{"hypar (this run)", {}};
   hypar::plot::Series first{"hypar: first broadcast", {}};
   hypar::plot::Series paper{"HyParView paper (average)", {kPaperReliability, std::end(kPaperReliability)}};
   fmt::print("failed_pct,avg_reliability,first_msg_reliability,msgs_until_full\n");
   std::fflush(stdout);
-  for (const std::uint64_t level : args.fail_levels) {
-    const auto progress = [&](const char* phase, std::uint64_t step) {
-      if (args.quiet || phase[0] == 'j' || (phase[0] == 'm' && step % 100 != 0)) return;
-      fmt::print(stderr, "[{:7.1f}s wall] {}% failed: {} {}\n", wall.seconds(), level, phase, step);
-    };
-    const hypar::sim::FailureResult r = hypar::sim::run_failure_level(params, static_cast<double>(level), progress);
-    const double first_reliability = r.reliability.empty() ? 0.0 : r.reliability.front();
-    fmt::print("{},{:.3f},{:.3f},{}\n", level, r.avg_reliability, first_reliability, r.msgs_until_full);
+  const std::string error = run_levels(args, [&](std::uint64_t level, const LevelRow& r) {
+    fmt::print("{},{:.3f},{:.3f},{}\n", level, r.avg_reliability, r.first_reliability, r.msgs_until_full);
     std::fflush(stdout);
     if (r.anomalies != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", r.anomalies);
     if (!args.quiet) {
@@ -291,7 +353,11 @@ int run_failures(const SimArgs& args) {
                  r.alive, r.late_messages);
     }
     ours.points.emplace_back(static_cast<double>(level), r.avg_reliability);
-    first.points.emplace_back(static_cast<double>(level), first_reliability);
+    first.points.emplace_back(static_cast<double>(level), r.first_reliability);
+  });
+  if (!error.empty()) {
+    fmt::print(stderr, "hypar-sim: {}\n", error);
+    return 1;
   }
   // As in the paper: the averages, on an axis zoomed to them; then the first broadcast after the crash.
   const std::vector<hypar::plot::Chart> charts = {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Black-box checks of "hypar-sim failures" (the HyParView paper's failure experiment): exit codes,
-# CSV shape, figures in range, determinism by seed, the SVG figure.
+# CSV shape, figures in range, determinism by seed, forked levels equal to levels built anew, the SVG figure.
 # Usage: hypar_sim_failures_test.sh PATH/TO/hypar-sim
 set -u
 sim=$1
@@ -35,6 +35,13 @@ check "10% failed: the first broadcast already reaches every live node" bash -c 
 # light levels are compared with 95 %.
 check "95% failed does worse than 10% and 50%" test "$(sort -t, -k2 -g <<<"$(sed -n '2,3p;5p' <<<"$out1")" | head -1 | cut -d, -f1)" = 95
 check "same seed, same output" test "$out1" = "$out2"
+# Each level crashes a forked copy of the overlay built once (two at a time by default); building
+# every level's overlay anew, as the paper's method reads, must give the very same rows.
+per_level=$(run_sim "${args[@]}" --seed 1 --build-per-level)
+one_job=$(run_sim "${args[@]}" --seed 1 --jobs 1)
+check "--build-per-level gives the same rows as the forked levels" test "$out1" = "$per_level"
+check "--jobs 1 gives the same rows" test "$out1" = "$one_job"
+check "--jobs is for failures" expect_exit 2 "--jobs is for failures" graph --nodes 10 --rounds 1 --jobs 2
 check "another seed, another output" test "$out1" != "$out3"
 check "--plot writes an SVG document" bash -c "head -2 '$tmp/failures.svg' | grep -q '<svg' && tail -1 '$tmp/failures.svg' | grep -q '</svg>'"
 check "the figure has our two series and the paper's" test "$(grep -c '<polyline' "$tmp/failures.svg")" -eq 3

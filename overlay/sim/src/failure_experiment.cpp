@@ -27,28 +27,49 @@ std::size_t random_live(const Simulator& sim, Rng& rng) {
 
 }  // namespace
 
-FailureResult run_failure_level(const FailureParams& params, double fail_percent,
-                                const std::function<void(const char*, std::uint64_t)>& progress) {
-  Config config;
-  config.seed = params.seed;
-  config.options = params.options;
-  config.options.keepalive_interval = Duration::zero();
-  config.crash_notice = params.crash_notice;
-  config.latency_min = params.latency_min;
-  config.latency_max = params.latency_max;
-  Simulator sim(config);
+struct FailureOverlay::State {
+  explicit State(const FailureParams& p) : params(p), sim(config_of(p)) {}
+
+  static Config config_of(const FailureParams& params) {
+    Config config;
+    config.seed = params.seed;
+    config.options = params.options;
+    config.options.keepalive_interval = Duration::zero();
+    config.crash_notice = params.crash_notice;
+    config.latency_min = params.latency_min;
+    config.latency_max = params.latency_max;
+    return config;
+  }
+
+  FailureParams params;
+  Simulator sim;
   // One of the two rides on the simulator, attached before any node exists.
   std::unique_ptr<FloodSim> flood;
   std::unique_ptr<PlumtreeSim> plumtree;
+  bool crashed = false;
+};
+
+FailureOverlay::FailureOverlay(const FailureParams& params, const StepProgress& progress)
+    : state_(std::make_unique<State>(params)) {
   if (params.broadcast == Broadcast::plumtree) {
-    plumtree = std::make_unique<PlumtreeSim>(sim, params.plumtree, params.seed);
+    state_->plumtree = std::make_unique<PlumtreeSim>(state_->sim, params.plumtree, params.seed);
   } else {
-    flood = std::make_unique<FloodSim>(sim);
+    state_->flood = std::make_unique<FloodSim>(state_->sim);
   }
-  if (!build_overlay(sim, params.nodes, params.rounds, params.join_interval, progress)) {
+  if (!build_overlay(state_->sim, params.nodes, params.rounds, params.join_interval, progress)) {
     throw std::runtime_error("the simulator's event bound stopped the run");
   }
+}
 
+FailureOverlay::~FailureOverlay() = default;
+
+FailureResult FailureOverlay::crash_and_broadcast(double fail_percent, const StepProgress& progress) {
+  if (state_->crashed) throw std::logic_error("FailureOverlay::crash_and_broadcast runs once per overlay");
+  state_->crashed = true;
+  const FailureParams& params = state_->params;
+  Simulator& sim = state_->sim;
+  const std::unique_ptr<FloodSim>& flood = state_->flood;
+  const std::unique_ptr<PlumtreeSim>& plumtree = state_->plumtree;
   Rng crash_rng(mix_seed(params.seed, kCrashStream));
   kill_percent(sim, fail_percent, crash_rng);
   sim.hold_timers(hyparview::TimerKind::shuffle);
@@ -84,6 +105,11 @@ FailureResult run_failure_level(const FailureParams& params, double fail_percent
   if (flood) result.late_messages = flood->late_messages();
   result.anomalies = sim.anomalies();
   return result;
+}
+
+FailureResult run_failure_level(const FailureParams& params, double fail_percent, const StepProgress& progress) {
+  FailureOverlay overlay(params, progress);
+  return overlay.crash_and_broadcast(fail_percent, progress);
 }
 
 }  // namespace hypar::sim

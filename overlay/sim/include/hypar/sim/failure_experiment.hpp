@@ -21,9 +21,11 @@
 //
 // Every level runs on its own simulator built from the same seed, so every level starts from
 // the same stabilised overlay; the crashed nodes and the senders are drawn from seed-derived
-// streams too. Same parameters => same result.
+// streams too. Same parameters => same result. Building is most of a level's time at scale:
+// FailureOverlay builds once, and hypar-sim runs each level on a copy of it (a forked process).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "hypar/hyparview/options.hpp"
@@ -64,10 +66,27 @@ struct FailureResult {
   std::uint64_t anomalies = 0;      // the simulator's link-model anomalies (must be 0)
 };
 
-// Runs one failure level. `progress(phase, step)` is called after each join, round and broadcast
+using StepProgress = std::function<void(const char* phase, std::uint64_t step)>;
+
+// Steps 1-2 in the constructor, steps 3-4 in crash_and_broadcast(), which may run once: it
+// crashes nodes of this overlay. Throws as run_failure_level() does.
+class FailureOverlay {
+ public:
+  explicit FailureOverlay(const FailureParams& params, const StepProgress& progress = {});
+  ~FailureOverlay();
+  FailureOverlay(const FailureOverlay&) = delete;
+  FailureOverlay& operator=(const FailureOverlay&) = delete;
+
+  FailureResult crash_and_broadcast(double fail_percent, const StepProgress& progress = {});
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Runs one failure level: a FailureOverlay built for it, then its crash and broadcasts. `progress(phase, step)` is called after each join, round and broadcast
 // if set. Throws std::invalid_argument on invalid options and std::runtime_error if the
 // simulator's event bound stops a run.
-FailureResult run_failure_level(const FailureParams& params, double fail_percent,
-                                const std::function<void(const char* phase, std::uint64_t step)>& progress = {});
+FailureResult run_failure_level(const FailureParams& params, double fail_percent, const StepProgress& progress = {});
 
 }  // namespace hypar::sim
