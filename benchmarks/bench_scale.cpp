@@ -2,7 +2,7 @@
 // bench-scale: N real nodes over loopback TCP, spread over P processes (one shard, one thread each).
 //
 //   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]
-//               [--idle-seconds S] [--limit-seconds L]
+//               [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
 //
 // For each N (default 100, 1000, 5000) the parent forks P workers (scale_worker.hpp); node i runs
 // in worker i % P, listens on its own loopback address 127.100.x.y, and joins through a random
@@ -16,7 +16,11 @@
 //     before their nodes were created until convergence);
 //   - idle_cpu_us_per_node_s: CPU time per node per second over --idle-seconds (default 5) of
 //     an idle overlay: keepalives and shuffles only (default protocol timers: keepalive 1 s,
-//     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S).
+//     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S), measured
+//     --settle-seconds (default 0) after convergence. Right after it, the join swaps are still
+//     changing links (for join_swaps + 7 shuffle periods after the joins, 150 s by default), and
+//     their NEIGHBOR requests, connections and handshakes cost more than the keepalives:
+//     --settle-seconds 150 measures the overlay once they are over.
 // Prints a header and one CSV row per N. Each worker raises its soft open-file limit to the hard
 // one; an N one process's limit cannot serve is skipped with a message naming the P it needs.
 // --log-level debug|info|warn|error (default warn) sets the nodes' logging (stderr);
@@ -55,7 +59,8 @@ using hypar::bench::WorkerSpec;
 
 const char* const kDescription =
     "usage: bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]\n"
-    "                   [--idle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error] [--dump-short]\n"
+    "                   [--idle-seconds S] [--settle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error]\n"
+    "                   [--dump-short]\n"
     "\n"
     "N real nodes over loopback TCP, spread over P processes of one thread each; node i joins through\n"
     "a random earlier node in any process. Prints a header and one CSV row per N: converge_s (until\n"
@@ -382,7 +387,7 @@ std::size_t processes_needed(std::size_t nodes, std::size_t active_size) {
 // Runs one case; false when a worker failed (said on stderr). A case the open-file limit cannot
 // serve with `processes` is skipped with a message, as before, and is no failure.
 bool run_case(std::size_t k, std::size_t processes, const std::string& transport, double keepalive_s,
-              double idle_seconds, double limit_seconds, bool dump) {
+              double idle_seconds, double settle_seconds, double limit_seconds, bool dump) {
   const std::size_t active_size = hypar::hyparview::Options{}.active_size;
   if (const std::size_t needed = processes_needed(k, active_size); needed == 0 || needed > processes) {
     std::fprintf(stderr, "bench-scale: skipping %zu nodes over %zu processes: one process may open too few files "
@@ -420,6 +425,8 @@ bool run_case(std::size_t k, std::size_t processes, const std::string& transport
       break;
     }
   }
+  // The workers' loops run on meanwhile: the join swaps finish, links settle.
+  std::this_thread::sleep_for(std::chrono::duration<double>(settle_seconds));
   const auto idle = cluster.idle(idle_seconds);
   if (!idle) {
     std::fprintf(stderr, "bench-scale: %zu nodes: %s\n", k, cluster.failure().c_str());
@@ -443,7 +450,7 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   std::size_t processes = 1;
   std::string transport = "uring";
-  double idle_seconds = 5, limit_seconds = 300, keepalive_s = 0;
+  double idle_seconds = 5, settle_seconds = 0, limit_seconds = 300, keepalive_s = 0;
   bool dump = false;
   hypar::log::Level log_level = hypar::log::Level::warn;
   CLI::App app("", "bench-scale");
@@ -460,6 +467,10 @@ int main(int argc, char** argv) {
                        [&keepalive_s](double s) { keepalive_s = s; });
   hypar::cli::add_real(app, "--idle-seconds", 0, 600, "idle time measured per case, in (0, 600] [5]",
                        [&idle_seconds](double s) { idle_seconds = s; });
+  hypar::cli::add_uint(
+      app, "--settle-seconds", 0, 3600,
+      "seconds to wait after convergence before measuring idle (0..3600) [0];\n150 lets the join swaps finish",
+      [&settle_seconds](std::uint64_t s) { settle_seconds = static_cast<double>(s); }, "S");
   hypar::cli::add_real(app, "--limit-seconds", 0, 3600, "longest wait for convergence, in (0, 3600] [300]",
                        [&limit_seconds](double s) { limit_seconds = s; });
   hypar::cli::add_log_level_option(app, log_level);
@@ -473,7 +484,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int status = 0;
   for (const std::size_t k : sizes) {
-    if (!run_case(k, processes, transport, keepalive_s, idle_seconds, limit_seconds, dump)) status = 1;
+    if (!run_case(k, processes, transport, keepalive_s, idle_seconds, settle_seconds, limit_seconds, dump)) status = 1;
   }
   return status;
 }

@@ -16,7 +16,7 @@ check() {  # check DESCRIPTION COMMAND...
 ulimit -Sn 100 && ulimit -Hn 300 || { echo "SKIP: cannot lower the open-file limit"; exit 77; }
 err=$(mktemp)
 trap 'rm -f "$err"' EXIT
-out=$(timeout 150 "$exe" --nodes 60 --processes 3 --transport "$transport" --idle-seconds 1 --limit-seconds 90 2>"$err")
+out=$(timeout 150 "$exe" --nodes 60 --processes 3 --transport "$transport" --idle-seconds 1 --settle-seconds 1 --limit-seconds 90 2>"$err")
 rc=$?
 if [ "$rc" -ne 0 ] && [ "$transport" = uring ] && grep -qi "io_uring" "$err"; then
   echo "SKIP: io_uring is not available here: $(head -1 "$err")"; exit 77
