@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -172,9 +173,15 @@ class Driver {
     switch (in_.ConsumeIntegralInRange<int>(0, 7)) {
       case 0: return hv::Join{};
       case 1: return hv::ForwardJoin{pick_peer(), in_.ConsumeIntegralInRange<std::uint8_t>(0, 10)};
-      case 2: return hv::Neighbor{in_.ConsumeBool() ? hv::Priority::high : hv::Priority::low};
+      case 2: {
+        const hv::Priority priority = in_.ConsumeBool() ? hv::Priority::high : hv::Priority::low;
+        return hv::Neighbor{priority, in_.ConsumeBool() ? std::optional<PeerId>(pick_peer()) : std::nullopt};
+      }
       case 3: return hv::NeighborReply{in_.ConsumeBool()};
-      case 4: return hv::Disconnect{in_.ConsumeBool()};
+      case 4: {
+        const bool alive = in_.ConsumeBool();
+        return hv::Disconnect{alive, in_.ConsumeBool() ? std::optional<PeerId>(pick_peer()) : std::nullopt};
+      }
       case 5: {
         hv::Shuffle s;
         s.origin = pick_peer();

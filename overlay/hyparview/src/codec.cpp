@@ -23,9 +23,19 @@ void write_body(ByteWriter& w, const ForwardJoin& m) {
   w.write_peer_id(m.joiner);
   w.write_u8(m.ttl);
 }
-void write_body(ByteWriter& w, const Neighbor& m) { w.write_u8(static_cast<std::uint8_t>(m.priority)); }
+// An optional peer id is the message's last field: present when bytes follow.
+void write_optional_peer(ByteWriter& w, const std::optional<PeerId>& peer) {
+  if (peer) w.write_peer_id(*peer);
+}
+void write_body(ByteWriter& w, const Neighbor& m) {
+  w.write_u8(static_cast<std::uint8_t>(m.priority));
+  write_optional_peer(w, m.dropping);
+}
 void write_body(ByteWriter& w, const NeighborReply& m) { w.write_bool(m.accepted); }
-void write_body(ByteWriter& w, const Disconnect& m) { w.write_bool(m.alive); }
+void write_body(ByteWriter& w, const Disconnect& m) {
+  w.write_bool(m.alive);
+  write_optional_peer(w, m.ask);
+}
 void write_body(ByteWriter& w, const Shuffle& m) {
   w.write_peer_id(m.origin);
   w.write_u8(m.ttl);
@@ -64,16 +74,21 @@ struct BodyReader {
   }
 };
 
+bool read_optional_peer(BodyReader& r, std::optional<PeerId>& peer) {
+  if (r.in.at_end()) return true;
+  return r.in.read_peer_id(peer.emplace());
+}
+
 bool read_body(BodyReader&, Join&) { return true; }
 bool read_body(BodyReader& r, ForwardJoin& m) { return r.in.read_peer_id(m.joiner) && r.in.read_u8(m.ttl); }
 bool read_body(BodyReader& r, Neighbor& m) {
   bool high = false;
   if (!r.in.read_bool(high)) return false;
   m.priority = high ? Priority::high : Priority::low;
-  return true;
+  return read_optional_peer(r, m.dropping);
 }
 bool read_body(BodyReader& r, NeighborReply& m) { return r.in.read_bool(m.accepted); }
-bool read_body(BodyReader& r, Disconnect& m) { return r.in.read_bool(m.alive); }
+bool read_body(BodyReader& r, Disconnect& m) { return r.in.read_bool(m.alive) && read_optional_peer(r, m.ask); }
 bool read_body(BodyReader& r, Shuffle& m) {
   return r.in.read_peer_id(m.origin) && r.in.read_u8(m.ttl) && r.in.read_u32(m.id) && r.peers(m.peers);
 }

@@ -275,9 +275,9 @@ void Core::on_neighbor(const PeerId& from, const Neighbor& m, Instant now) {
   // Two nodes asking each other at once: both accept, and the single link between them serves
   // both requests (the deterministic tie-break: crossing requests are never both refused).
   const bool crossing = pending_.erase(from.address) > 0;
-  const bool accept = find_active(from.address) || crossing || m.priority == Priority::high ||
-                      active_.size() < options_.active_size;
-  if (accept) add_active(from, now);
+  const bool accept =
+      find_active(from.address) || crossing || m.priority == Priority::high || has_room_for_low_priority();
+  if (accept) add_active(from, now, m.dropping);
   send(from.address, NeighborReply{accept});
 }
 
@@ -318,6 +318,7 @@ void Core::on_disconnect(const PeerId& from, const Disconnect& m, Instant now) {
   if (m.alive) {
     add_passive(from, now);
     rejected_until_[from.address] = now + options_.reject_backoff;  // it just made room: don't ask back
+    if (was_active && m.ask) ask_introduced(*m.ask, now);
   } else {
     remove_passive(from.address);
     forget_lost(from.address);  // a graceful leaver is not asked again
@@ -519,7 +520,23 @@ void Core::replace_an_early_walk_link(Instant now) {
   }
   if (pool.empty()) return;
   --swaps_left_;
-  request_neighbor(*pool[rng_.index(pool.size())], Priority::high, now);
+  const PeerId target = *pool[rng_.index(pool.size())];
+  // Make room first, so that the dropped peer is one short before the target's evicted peer,
+  // introduced to it, asks it (two hops later at least).
+  const PeerId dropped = eviction_choice().id;
+  evict(dropped, now, std::nullopt);
+  request_neighbor(target, Priority::high, now, dropped);
+}
+
+// The other end of a join swap lost a neighbour when we did: two nodes one short, linked at once
+// instead of each searching for a node with room (full nodes refuse low priority, so without
+// this each swap left a search and often more evictions behind it).
+void Core::ask_introduced(const PeerId& peer, Instant now) {
+  if (peer.address == self_.address || find_active(peer.address) || pending_.count(peer.address) ||
+      is_quarantined(peer, now) || active_.size() + pending_.size() >= options_.active_size) {
+    return;
+  }
+  request_neighbor(peer, wanted_priority(), now);
 }
 
 void Core::remember_early_walk_link(const Address& joiner) {
@@ -546,27 +563,34 @@ void Core::on_sweep_timer(Instant now) {
 
 // ---------------------------------------------------------------- views
 
-void Core::add_active(const PeerId& peer, Instant now) {
+// The peer to evict to make room: an early-walk link first (replace_an_early_walk_link),
+// otherwise a random peer. The view is not empty.
+const Core::ActivePeer& Core::eviction_choice() {
+  const ActivePeer& random = active_[rng_.index(active_.size())];
+  for (const Address& early : early_walk_links_) {
+    if (const ActivePeer* a = find_active(early)) return *a;
+  }
+  return random;
+}
+
+// Drops an active peer that stays alive: it keeps us as a passive peer, and we it. `introduce`,
+// unless it is that peer, is sent along for it to ask first (Disconnect::ask).
+void Core::evict(PeerId peer, Instant now, const std::optional<PeerId>& introduce) {
+  std::optional<PeerId> ask = introduce;
+  if (ask && ask->address == peer.address) ask.reset();
+  send(peer.address, Disconnect{true, std::move(ask)});
+  remove_active(peer.address, DownReason::evicted, now);
+  close(peer.address);
+  add_passive(peer, now);
+}
+
+void Core::add_active(const PeerId& peer, Instant now, const std::optional<PeerId>& introduce) {
   if (peer.address == self_.address) return;
   if (ActivePeer* known = find_active(peer.address)) {
     if (!is_newer_life(peer, known->id)) return;
     remove_active(peer.address, DownReason::failed, now);
   }
-  if (active_.size() >= options_.active_size) {
-    // Make room: the evicted peer stays alive and keeps us as a passive peer, and we it. An
-    // early-walk link goes first (replace_an_early_walk_link), otherwise a random peer.
-    ActivePeer evicted = active_[rng_.index(active_.size())];
-    for (const Address& early : early_walk_links_) {
-      if (const ActivePeer* a = find_active(early)) {
-        evicted = *a;
-        break;
-      }
-    }
-    send(evicted.id.address, Disconnect{true});
-    remove_active(evicted.id.address, DownReason::evicted, now);
-    close(evicted.id.address);
-    add_passive(evicted.id, now);
-  }
+  if (active_.size() >= options_.active_size) evict(eviction_choice().id, now, introduce);
   remove_passive(peer.address);
   lost_.erase(peer.address);
   forget_lost(peer.address);
@@ -699,12 +723,19 @@ Priority Core::wanted_priority() const {
   return active_.empty() || active_.size() + 2 <= options_.active_size ? Priority::high : Priority::low;
 }
 
-void Core::request_neighbor(const PeerId& candidate, Priority priority, Instant now) {
+// A free slot, but none that a join swap in flight emptied for its target.
+bool Core::has_room_for_low_priority() const {
+  const auto swaps = std::count_if(pending_.begin(), pending_.end(), [](const auto& p) { return p.second.swap; });
+  return active_.size() + static_cast<std::size_t>(swaps) < options_.active_size;
+}
+
+void Core::request_neighbor(const PeerId& candidate, Priority priority, Instant now,
+                            const std::optional<PeerId>& dropping) {
   const std::uint64_t token = next_token_++;
   const Instant due = now + options_.neighbor_timeout;
-  pending_[candidate.address] = {token, priority, due};
+  pending_[candidate.address] = {token, priority, due, false, dropping.has_value()};
   connect(candidate.address, Purpose::neighbor_request, now);
-  send(candidate.address, Neighbor{priority});
+  send(candidate.address, Neighbor{priority, dropping});
   schedule({TimerKind::neighbor_timeout, candidate.address, token}, due);
 }
 

@@ -141,6 +141,7 @@ class Core {
     Priority priority = Priority::low;
     Instant due{};          // when its neighbor_timeout timer is due
     bool extended = false;  // that timer fired late once and was re-armed for the lateness
+    bool swap = false;      // a join swap's: it holds the slot its eviction freed
   };
   struct Lost {
     std::uint64_t incarnation = 0;
@@ -183,7 +184,11 @@ class Core {
   void remember_early_walk_link(const Address& joiner);
 
   // views
-  void add_active(const PeerId& peer, Instant now);
+  // When the view is full, evicts a peer (eviction_choice) and sends it `introduce`.
+  void add_active(const PeerId& peer, Instant now, const std::optional<PeerId>& introduce = {});
+  void evict(PeerId peer, Instant now, const std::optional<PeerId>& introduce);  // by value: it may name an element of active_
+  const ActivePeer& eviction_choice();
+  void ask_introduced(const PeerId& peer, Instant now);
   void remove_active(const Address& peer, DownReason reason, Instant now);
   void add_passive(const PeerId& peer, Instant now, const std::vector<PeerId>* evict_first = nullptr);
   void remove_passive(const Address& peer);
@@ -191,8 +196,10 @@ class Core {
   std::vector<PeerId> sample_active(std::size_t count, const Address* except);
   std::optional<PeerId> random_active_except(const Address& a, const Address& b);
   void fill_active(Instant now);
-  void request_neighbor(const PeerId& candidate, Priority priority, Instant now);
+  void request_neighbor(const PeerId& candidate, Priority priority, Instant now,
+                        const std::optional<PeerId>& dropping = {});
   Priority wanted_priority() const;
+  bool has_room_for_low_priority() const;
   void became_isolated(Instant now);
   void schedule_rejoin(Instant now);
   void try_next_contact(Instant now);

@@ -4,6 +4,8 @@
 // The sender of a message is the peer at the other end of the link it arrived on; it is not
 // repeated inside messages. docs/protocol.md specifies their wire layout.
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -32,6 +34,13 @@ enum class Priority : std::uint8_t { low = 0, high = 1 };
 // (the sender has no active peer left); low priority is accepted only if there is room.
 struct Neighbor {
   Priority priority = Priority::low;
+  // Set by a join swap (Options::join_swaps): the neighbour the sender will drop to make room for
+  // the receiver. A receiver that must evict a peer of its own for the sender introduces that
+  // peer to this one (Disconnect::ask), so the two nodes the swap leaves one short link up.
+  std::optional<PeerId> dropping;
+
+  Neighbor() = default;
+  Neighbor(Priority p, std::optional<PeerId> dropped = std::nullopt) : priority(p), dropping(std::move(dropped)) {}
   friend bool operator==(const Neighbor&, const Neighbor&) = default;
 };
 
@@ -44,6 +53,13 @@ struct NeighborReply {
 // keeps the receiver as a passive peer (an eviction). alive=false: the sender is leaving.
 struct Disconnect {
   bool alive = true;
+  // With alive: a node that has just lost a neighbour too (the other end of a join swap, from
+  // Neighbor::dropping); the receiver asks it first.
+  std::optional<PeerId> ask;
+
+  Disconnect() = default;
+  Disconnect(bool is_alive, std::optional<PeerId> ask_first = std::nullopt)
+      : alive(is_alive), ask(std::move(ask_first)) {}
   friend bool operator==(const Disconnect&, const Disconnect&) = default;
 };
 
