@@ -98,6 +98,37 @@ TEST_CASE("mem: a silent neighbour is dropped with reason timed_out") {
   REQUIRE(downs[0].reason == DownReason::timed_out);
 }
 
+// NodeConfig::timer_slack: the core's timers fire at multiples of the slack (so nodes on one
+// event loop share wake-ups), never before their deadline; 0 fires each at its own (jittered)
+// deadline. Seen through the keepalive tick that declares a silent neighbour failed.
+TEST_CASE("mem: with a timer slack the keepalive tick fires at a multiple of it; with 0 at its own time") {
+  for (const Duration slack : {Duration(milliseconds(20)), Duration::zero()}) {
+    CAPTURE(slack.count());
+    MemCluster c;
+    NodeConfig ca = c.config("a");
+    ca.timer_slack = slack;
+    Node& a = c.add(ca);
+    Node& b = c.add("b");
+    REQUIRE(c.join_all_through(0));
+    REQUIRE(c.run_until([&] { return has_peer(a, b.id().address); }, seconds(5)));
+    c.net->partition({a.id().address}, {b.id().address});
+    REQUIRE(c.run_until([&] { return !has_peer(a, b.id().address); }, seconds(10)));
+    const Duration phase = Clock::now().time_since_epoch() % milliseconds(20);
+    if (slack > Duration::zero()) {
+      CHECK(phase == Duration::zero());
+    } else {
+      CHECK(phase != Duration::zero());
+    }
+  }
+}
+
+TEST_CASE("mem: a negative timer slack is refused") {
+  MemCluster c;
+  NodeConfig config = c.config("a");
+  config.timer_slack = -milliseconds(1);
+  CHECK_THROWS_AS(c.add(config), std::invalid_argument);
+}
+
 TEST_CASE("mem: two nodes dialling each other at once end with one link each way") {
   MemCluster c;
   Node& a = c.add("a");

@@ -4,6 +4,7 @@
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -109,6 +110,53 @@ TEST_CASE("driver: CoreTimers fires each timer at its deadline, earliest first, 
   REQUIRE(clock.run_until(io, [&] { return ended; }, 10s));
   clock.run_for(io, 5s);
   CHECK(fired.size() == 5);
+}
+
+// Timer slack: many nodes on one event loop share a wake-up. Each timer fires at the first
+// multiple of the slack (on the clock's scale) at or after its deadline, never before it.
+TEST_CASE("driver: CoreTimers with a slack fires timers together at the next multiple of the slack") {
+  VirtualClock clock;
+  asio::io_context io;
+  constexpr Duration slack = 20ms;
+  const auto next_multiple = [&](Instant t) {
+    const auto n = (t.time_since_epoch() + slack - Duration(1)) / slack;
+    return Instant(n * slack);
+  };
+  const Instant start = Clock::now();
+  driver::CoreTimers<FakeTimer> a(io.get_executor(), slack);
+  driver::CoreTimers<FakeTimer> b(io.get_executor(), slack);
+  std::vector<std::pair<int, Instant>> fired;
+  // Deadlines 3 ms apart, the two timer sets interleaved: at most two distinct wake-ups.
+  const Instant first = next_multiple(start + 100ms) + 1ms;
+  a.schedule({1}, first);
+  b.schedule({2}, first + 3ms);
+  a.schedule({3}, first + 6ms);
+  b.schedule({4}, first + slack);  // past the shared wake-up: the multiple after it
+  const auto run = [&](driver::CoreTimers<FakeTimer>& timers) -> asio::awaitable<void> {
+    co_await timers.run([&](const FakeTimer& t, Instant now) { fired.emplace_back(t.id, now); });
+  };
+  TaskGroup tasks(io.get_executor());
+  tasks.spawn(run(a));
+  tasks.spawn(run(b));
+  REQUIRE(clock.run_until(io, [&] { return fired.size() == 4; }, 10s));
+  std::sort(fired.begin(), fired.end());
+  const Instant shared_wake = next_multiple(first);
+  CHECK(fired[0].second == shared_wake);
+  CHECK(fired[1].second == shared_wake);
+  CHECK(fired[2].second == shared_wake);
+  CHECK(fired[3].second == next_multiple(first + slack));
+  CHECK(fired[3].second > shared_wake);
+  for (const auto& [id, at] : fired) CHECK(at - start < 200ms);
+
+  // A timer scheduled later but due earlier than the armed wake-up still moves it.
+  a.schedule({5}, Clock::now() + 5s);
+  a.schedule({6}, Clock::now() + 1s);
+  REQUIRE(clock.run_until(io, [&] { return fired.size() == 5; }, 10s));
+  CHECK(fired[4].first == 6);
+  CHECK(fired[4].second == next_multiple(fired[3].second + 1s));
+  a.stop();
+  b.stop();
+  clock.run_for(io, 1ms);
 }
 
 TEST_CASE("driver: spawn_logged logs a task's failure with its owner and name, and keeps it there") {

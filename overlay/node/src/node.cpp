@@ -3,6 +3,7 @@
 // carries out what the core asked for (connect, send, close, timers, application events).
 #include <asio/error.hpp>
 #include <asio/system_error.hpp>
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -27,6 +28,17 @@ bool is_wildcard(const Address& address) {
   return true;
 }
 
+// NodeConfig::timer_slack, capped so that no protocol period moves by more than 1/16 of itself
+// (the core's own-lag allowances start at 1/4 of a period: a slack never looks like a stall).
+Duration effective_timer_slack(const NodeConfig& config) {
+  Duration slack = std::max(Duration::zero(), config.timer_slack);
+  slack = std::min(slack, config.options.neighbor_timeout / 16);
+  if (config.options.keepalive_interval > Duration::zero()) {
+    slack = std::min(slack, config.options.keepalive_interval / 16);
+  }
+  return slack;
+}
+
 }  // namespace
 
 const char* describe(SendResult result) {
@@ -47,12 +59,13 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
       transport(config.make_transport ? config.make_transport(io.get_executor())
                                       : transport::make_default_transport(io.get_executor())),
       core(self, config.options, driver::pick_seed(config.seed)),
-      timers(io.get_executor()),
+      timers(io.get_executor(), effective_timer_slack(config)),
       membership(std::make_shared<MembershipHub>(io.get_executor(), config.name)),
       event_ready(io.get_executor()),
       event_space(io.get_executor()),
       join_done(io.get_executor()),
       tasks(io.get_executor()) {
+  if (config.timer_slack < Duration::zero()) throw std::invalid_argument("timer_slack must not be negative");
   if (config.name.size() > kMaxNameLength) {
     throw std::invalid_argument("node name longer than " + std::to_string(kMaxNameLength) + " bytes");
   }

@@ -62,6 +62,10 @@ struct NodeConfig {
   // service) and delivered with their LinkUp; limits in hypar/metadata.hpp (invalid_argument).
   Metadata metadata{};
   hyparview::Options options{};      // protocol parameters (hyparerl's defaults)
+  // The protocol's timers (keepalive ticks, shuffles, NEIGHBOR deadlines) fire up to this late, at
+  // multiples of it, so that many nodes on one event loop share wake-ups; capped at 1/16 of the
+  // shortest of keepalive_interval and neighbor_timeout. 0: each timer at its own deadline.
+  Duration timer_slack = milliseconds(20);
   std::string secret;                // cluster secret; empty: no authentication
   // Older or newer secrets also accepted in a peer's proof (never used to prove), to roll the
   // secret node by node (docs/protocol.md); requires `secret`.
