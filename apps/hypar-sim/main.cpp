@@ -270,12 +270,16 @@ struct LevelRow {
   std::uint64_t alive = 0;
   std::uint64_t late_messages = 0;
   std::uint64_t anomalies = 0;
+  std::uint64_t orphaned_at_crash = 0;
+  std::uint64_t cut_off_at_end = 0;
+  std::uint64_t stranded_at_end = 0;
+  std::uint64_t stranded_senders = 0;
 };
 static_assert(std::is_trivially_copyable_v<LevelRow>);
 
 LevelRow row_of(const hypar::sim::FailureResult& r) {
   return {r.avg_reliability, r.reliability.empty() ? 0.0 : r.reliability.front(), r.msgs_until_full, r.alive,
-          r.late_messages, r.anomalies};
+          r.late_messages, r.anomalies, r.orphaned_at_crash, r.cut_off_at_end, r.stranded_at_end, r.stranded_senders};
 }
 
 hypar::sim::FailureParams failure_params(const SimArgs& args) {
@@ -342,10 +346,11 @@ int run_failures(const SimArgs& args) {
   hypar::plot::Series ours{"hypar (this run)", {}};
   hypar::plot::Series first{"hypar: first broadcast", {}};
   hypar::plot::Series paper{"HyParView paper (average)", {kPaperReliability, std::end(kPaperReliability)}};
-  fmt::print("failed_pct,avg_reliability,first_msg_reliability,msgs_until_full\n");
+  fmt::print("failed_pct,avg_reliability,first_msg_reliability,msgs_until_full,orphaned_at_crash,cut_off_at_end,stranded_at_end,stranded_senders\n");
   std::fflush(stdout);
   const std::string error = run_levels(args, [&](std::uint64_t level, const LevelRow& r) {
-    fmt::print("{},{:.3f},{:.3f},{}\n", level, r.avg_reliability, r.first_reliability, r.msgs_until_full);
+    fmt::print("{},{:.3f},{:.3f},{},{},{},{},{}\n", level, r.avg_reliability, r.first_reliability, r.msgs_until_full,
+               r.orphaned_at_crash, r.cut_off_at_end, r.stranded_at_end, r.stranded_senders);
     std::fflush(stdout);
     if (r.anomalies != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", r.anomalies);
     if (!args.quiet) {

@@ -6,7 +6,8 @@
 set -u
 sim=$1
 source "$(dirname "$0")/sim_checks.sh"
-# The CSV columns all_rows (sim_checks.sh) sees: $1 failed_pct, $2 avg_reliability, $3 first_msg_reliability, $4 msgs_until_full.
+# The CSV columns all_rows (sim_checks.sh) sees: $1 failed_pct, $2 avg_reliability, $3 first_msg_reliability,
+# $4 msgs_until_full, $5 orphaned_at_crash, $6 cut_off_at_end, $7 stranded_at_end, $8 stranded_senders.
 
 check "--help documents the failures command" bash -c "'$sim' --help | grep -q 'hypar-sim failures'"
 check "a level above 99 exits 2" expect_exit 2 "--fail must be a comma-separated list" failures --fail 10,100
@@ -24,12 +25,19 @@ args=(failures --nodes 500 --rounds 20 --fail 10,50,90,95 --messages 30 --quiet)
 out1=$(run_sim "${args[@]}" --seed 1 --plot "$tmp/failures.svg")
 out2=$(run_sim "${args[@]}" --seed 1)
 out3=$(run_sim "${args[@]}" --seed 2)
-check "prints the CSV header" test "$(head -1 <<<"$out1")" = "failed_pct,avg_reliability,first_msg_reliability,msgs_until_full"
+check "prints the CSV header" test "$(head -1 <<<"$out1")" = "failed_pct,avg_reliability,first_msg_reliability,msgs_until_full,orphaned_at_crash,cut_off_at_end,stranded_at_end,stranded_senders"
 check "prints one row per level, in order" test "$(cut -d, -f1 <<<"$out1" | tail -n +2 | tr '\n' ' ')" = "10 50 90 95 "
 check "reliabilities are percentages, msgs_until_full in 0..30" all_rows "$out1" \
   '$2 >= 0 && $2 <= 100 && $3 >= 0 && $3 <= 100 && $4 >= 0 && $4 <= 30'
+check "orphaned and stranded survivors and their broadcasts are counts within the run" all_rows "$out1" \
+  '$5 >= 0 && $5 <= 500 && $7 >= 0 && $7 <= $6 && $6 <= 500 && $8 >= 0 && $8 <= 30'
+# At 90 and 95 % failed some survivors lose every peer in both views (orphaned); one that no other
+# survivor picks from its passive view stays stranded (seed 1: one at 90 % when the run ends, and
+# one broadcast from a stranded sender at 90 and at 95 %). At 10 % none.
+check "90 and 95% failed: orphaned and stranded survivors are counted" \
+  bash -c "tail -2 <<<'$out1' | awk -F, '\$5 > 0 {o++} {s += \$7 + \$8} END {exit !(o == 2 && s > 0)}'"
 check "10% and 50% failed: average reliability >= 99%" all_rows "$(sed -n '1,3p' <<<"$out1")" '$2 >= 99'
-check "10% failed: the first broadcast already reaches every live node" bash -c "sed -n 2p <<<'$out1' | grep -q '^10,100.000,100.000,1$'"
+check "10% failed: the first broadcast already reaches every live node" bash -c "sed -n 2p <<<'$out1' | grep -q '^10,100.000,100.000,1,0,0,0,0$'"
 # At 90 and 95 % the first broadcasts reach almost nobody and the average depends mostly on how
 # soon the overlay is repaired (seed 1 repairs both after two broadcasts): they tie, so only the
 # light levels are compared with 95 %.
@@ -61,7 +69,7 @@ plum=$(run_sim "${pt[@]}" --broadcast plumtree)
 late_graft=$(run_sim "${pt[@]}" --broadcast plumtree --graft-timeout-1 2000ms)
 check "--broadcast plumtree: one row" test "$(wc -l <<<"$plum")" -eq 2
 check "--broadcast plumtree: the first broadcast reaches every survivor, the flood's does not" \
-  bash -c "tail -1 <<<'$plum' | grep -q '^90,100.000,100.000,1$' && ! tail -1 <<<'$flood' | grep -q '^90,[0-9.]*,100.000,'"
+  bash -c "tail -1 <<<'$plum' | grep -q '^90,100.000,100.000,1,' && ! tail -1 <<<'$flood' | grep -q '^90,[0-9.]*,100.000,'"
 check "--graft-timeout-1 2000ms on failures: the first broadcast is not recovered in its round" \
   all_rows "$late_graft" '$3 < 100'
 check "Plumtree options on failures need --broadcast plumtree" expect_exit 2 \

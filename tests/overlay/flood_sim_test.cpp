@@ -163,6 +163,15 @@ TEST_CASE("failures: 1,000 nodes: 80 and 90% failed are repaired within the run,
     CHECK(r->msgs_until_full >= 1);
     CHECK(r->msgs_until_full < r->reliability.size());
   }
+  // A broadcast from a stranded survivor (no live node in its active view) reaches its sender
+  // alone; one from any other survivor reaches a neighbour too. Stranded survivors exist at 95 %.
+  for (const sim::FailureResult* r : {&r90, &r95}) {
+    const double sender_alone = 100.0 / static_cast<double>(r->alive);
+    const auto alone = std::count_if(r->reliability.begin(), r->reliability.end(),
+                                     [&](double reliability) { return reliability <= sender_alone + 1e-9; });
+    CHECK(r->stranded_senders == static_cast<std::uint64_t>(alone));
+  }
+  CHECK(r95.stranded_at_end + r95.stranded_senders > 0);
   CHECK(r80.avg_reliability > r95.avg_reliability);
   CHECK(r90.avg_reliability > r95.avg_reliability);
   CHECK(r95.avg_reliability < 99.0);

@@ -7,6 +7,7 @@
 #include "hypar/rng.hpp"
 #include "hypar/sim/flood_sim.hpp"
 #include "hypar/sim/health.hpp"
+#include "hypar/sim/partition.hpp"
 #include "hypar/sim/plumtree_sim.hpp"
 #include "hypar/sim/scenarios.hpp"
 #include "hypar/sim/simulator.hpp"
@@ -23,6 +24,35 @@ std::size_t random_live(const Simulator& sim, Rng& rng) {
     const std::size_t node = rng.index(sim.size());
     if (sim.alive(node)) return node;
   }
+}
+
+// No live node in its active view: a flood from it reaches nobody, and none reaches it.
+bool stranded(const Simulator& sim, std::size_t node) {
+  for (const std::size_t peer : sim.active_view(node)) {
+    if (sim.alive(peer)) return false;
+  }
+  return true;
+}
+
+// No live node in either view.
+bool orphaned(const Simulator& sim, std::size_t node) {
+  if (!stranded(sim, node)) return false;
+  for (const std::size_t peer : sim.passive_view(node)) {
+    if (sim.alive(peer)) return false;
+  }
+  return true;
+}
+
+std::size_t count_orphaned(const Simulator& sim) {
+  std::size_t count = 0;
+  for (std::size_t node = 0; node < sim.size(); ++node) count += sim.alive(node) && orphaned(sim, node);
+  return count;
+}
+
+std::size_t count_stranded(const Simulator& sim) {
+  std::size_t count = 0;
+  for (std::size_t node = 0; node < sim.size(); ++node) count += sim.alive(node) && stranded(sim, node);
+  return count;
 }
 
 }  // namespace
@@ -77,11 +107,13 @@ FailureResult FailureOverlay::crash_and_broadcast(double fail_percent, const Ste
   FailureResult result;
   result.fail_percent = fail_percent;
   result.alive = sim.alive_count();
+  result.orphaned_at_crash = count_orphaned(sim);
   if (result.alive == 0) return result;
   Rng sender_rng(mix_seed(params.seed, kSenderStream));
   double sum = 0;
   for (std::uint64_t m = 1; m <= params.messages; ++m) {
     const std::size_t sender = random_live(sim, sender_rng);
+    if (stranded(sim, sender)) ++result.stranded_senders;
     double reliability = 0;
     bool full = false;
     if (plumtree) {
@@ -104,6 +136,8 @@ FailureResult FailureOverlay::crash_and_broadcast(double fail_percent, const Ste
   result.avg_reliability = sum / static_cast<double>(params.messages);
   if (flood) result.late_messages = flood->late_messages();
   result.anomalies = sim.anomalies();
+  result.cut_off_at_end = result.alive - largest_component(sim);
+  result.stranded_at_end = count_stranded(sim);
   return result;
 }
 

@@ -53,22 +53,39 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
 
 }  // namespace
 
-std::size_t count_components(const Simulator& sim) {
+namespace {
+
+// Each node's component root in the live undirected active-view graph (dead nodes: themselves).
+std::vector<std::size_t> component_roots(const Simulator& sim) {
   std::vector<std::size_t> parent(sim.size());
   std::iota(parent.begin(), parent.end(), std::size_t{0});
-  std::size_t components = sim.alive_count();
   for (std::size_t node = 0; node < sim.size(); ++node) {
     if (!sim.alive(node)) continue;
     for (std::size_t peer : sim.active_view(node)) {
-      if (!sim.alive(peer)) continue;
-      const std::size_t a = find_root(parent, node), b = find_root(parent, peer);
-      if (a != b) {
-        parent[a] = b;
-        --components;
-      }
+      if (sim.alive(peer)) parent[find_root(parent, node)] = find_root(parent, peer);
     }
   }
+  for (std::size_t node = 0; node < sim.size(); ++node) parent[node] = find_root(parent, node);
+  return parent;
+}
+
+}  // namespace
+
+std::size_t count_components(const Simulator& sim) {
+  const std::vector<std::size_t> root = component_roots(sim);
+  std::size_t components = 0;
+  for (std::size_t node = 0; node < sim.size(); ++node) components += sim.alive(node) && root[node] == node;
   return components;
+}
+
+std::size_t largest_component(const Simulator& sim) {
+  const std::vector<std::size_t> root = component_roots(sim);
+  std::vector<std::size_t> size(sim.size(), 0);
+  std::size_t largest = 0;
+  for (std::size_t node = 0; node < sim.size(); ++node) {
+    if (sim.alive(node)) largest = std::max(largest, ++size[root[node]]);
+  }
+  return largest;
 }
 
 std::size_t count_cross_links(const Simulator& sim, const std::vector<std::uint8_t>& side) {

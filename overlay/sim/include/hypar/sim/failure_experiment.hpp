@@ -64,6 +64,18 @@ struct FailureResult {
   // delivery came after their round ended.
   std::uint64_t late_messages = 0;
   std::uint64_t anomalies = 0;      // the simulator's link-model anomalies (must be 0)
+  // Survivors orphaned by the crash: no live node in either view right after it; only another
+  // survivor that picks them from its own passive view can link them again.
+  std::size_t orphaned_at_crash = 0;
+  // Survivors outside the largest component of the live active-view graph when the run ends: a
+  // broadcast reaches the sender's component, so each costs about 1/alive of every broadcast.
+  std::size_t cut_off_at_end = 0;
+  // Survivors stranded: no live node in their active view (cut off alone). At the end of the run, and per
+  // broadcast whether its sender was one (its flood can reach nobody). A stranded survivor costs
+  // each later broadcast one node, and each broadcast it sends nearly all of them: together most
+  // of the distance to the paper at 90 % failed (docs/paper.md).
+  std::size_t stranded_at_end = 0;
+  std::uint64_t stranded_senders = 0;
 };
 
 using StepProgress = std::function<void(const char* phase, std::uint64_t step)>;

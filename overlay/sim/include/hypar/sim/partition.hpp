@@ -69,6 +69,8 @@ PartitionResult run_partition(const PartitionParams& params,
 
 // Snapshot figures used by the rows, exposed for tests.
 std::size_t count_components(const Simulator& sim);
+// Live nodes in the largest component of the live undirected active-view graph.
+std::size_t largest_component(const Simulator& sim);
 std::size_t count_cross_links(const Simulator& sim, const std::vector<std::uint8_t>& side);
 std::size_t count_full_views(const Simulator& sim);
 
