@@ -244,7 +244,7 @@ asio::awaitable<void> ConnectionState::send_all(std::span<const std::uint8_t> by
         },
         asio::redirect_error(asio::use_awaitable, error));
     sending_ = false;
-    if (error) throw_error(error);
+    if (error) throw_error(closed_ ? asio::error::operation_aborted : error);  // EPIPE after our own close()
     sent += static_cast<std::size_t>(n);
   }
 }
@@ -260,9 +260,12 @@ void ConnectionState::close() {
   while (!chunks_.empty()) pop_front();
   if (reader_.handler) reader_.complete(asio::error::operation_aborted, true);
   if (fd_ >= 0) {
-    // close() alone would not end the operations: they hold the file. Cancel them first (the
-    // cancel looks the fd up, so it is submitted before the close), then shut the socket down.
-    if (recv_state_ != RecvState::idle || sending_) ring_->cancel_fd_now(fd_);
+    // close() alone would not end the operations: they hold the file. Shutting the socket down
+    // ends them: the receive sees end of stream, a send in flight fails (send_all reports it as
+    // aborted). No cancel: the kernel finds a request to cancel by walking a hash bucket of
+    // every armed request of the ring (by fd: all of them), quadratic with thousands of
+    // connections on one ring. What is queued for fd is submitted first, while fd is still ours.
+    if (recv_state_ != RecvState::idle || sending_) ring_->submit_now();
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     fd_ = -1;

@@ -205,6 +205,11 @@ void Ring::cancel_fd_now(int fd) {
   io_uring_submit(&ring_);  // the cancel must look the descriptor up before it is closed
 }
 
+void Ring::submit_now() {
+  if (!started_ || closing_) return;
+  io_uring_submit(&ring_);
+}
+
 void Ring::recycle(std::uint16_t id) {
   if (!started_ || closing_) return;
   assert(buffers_out_ > 0);

@@ -99,7 +99,12 @@ class Ring : public std::enable_shared_from_this<Ring> {
   // Asks the kernel to cancel the operation delivering to `completion` (its CQE still comes).
   void cancel(Completion* completion);
   // Cancels every operation on `fd` and submits at once, so that the caller may close `fd` next.
+  // The kernel finds them by scanning every request in the ring: for a rare close (a listener);
+  // a connection cancels its own operations with cancel(), a hash lookup.
   void cancel_fd_now(int fd);
+  // Submits what is queued now, e.g. SQEs naming a file descriptor the caller closes next (its
+  // number may be reused at once).
+  void submit_now();
 
   // Provided buffers (group kBufferGroup): received bytes, and their return to the kernel.
   static constexpr std::uint16_t kBufferGroup = 0;

@@ -25,7 +25,11 @@ namespace hypar::transport {
 
 struct UringOptions {
   unsigned sq_entries = 256;
-  unsigned cq_entries = 2048;               // 8x the SQ: multishot receives post many CQEs per SQE
+  // 32x the SQ: multishot receives post many CQEs per SQE. The kernel also sizes the hash table
+  // that finds a request to cancel from it (cq_entries / 32 buckets, at most 256): each armed
+  // receive, send or connect is in it, so with thousands of connections on one ring a smaller CQ
+  // makes every cancel walk a long bucket (2048: 64 buckets; 8192: 256, 128 KiB of CQ).
+  unsigned cq_entries = 8192;
   std::size_t buffer_size = 64 * 1024;      // bytes per provided receive buffer
   unsigned buffer_count = 256;              // provided buffers per ring (a power of two)
   unsigned per_connection_buffers = 32;     // unread buffers one connection may hold
