@@ -120,6 +120,12 @@ class Worker {
           config.options.keepalive_interval = interval;
           config.options.keepalive_timeout = 5 * interval;
         }
+        if (spec_.dial_timeout_s > 0) {
+          const auto timeout = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(spec_.dial_timeout_s));
+          config.connect_timeout = timeout;
+          config.handshake_timeout = timeout;
+          config.options.neighbor_timeout = timeout;
+        }
         if (spec_.transport == "epoll") {
           config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
         } else {

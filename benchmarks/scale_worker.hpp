@@ -30,6 +30,7 @@ struct WorkerSpec {
   std::size_t processes = 1;  // P
   std::string transport;      // "uring" or "epoll"
   double keepalive_s = 0;     // KEEPALIVE interval in seconds (timeout 5x); 0: the default (1 s, 5 s)
+  double dial_timeout_s = 0;  // connect, handshake and NEIGHBOR timeouts in seconds; 0: the defaults (2 s)
   int command_fd = -1;        // read: the parent's commands
   int reply_fd = -1;          // written: the replies
 };
