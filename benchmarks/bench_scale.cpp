@@ -2,7 +2,7 @@
 // bench-scale: N real nodes over loopback TCP, spread over P processes (one shard, one thread each).
 //
 //   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]
-//               [--dial-timeout S] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
+//               [--dial-timeout S] [--join-swaps K] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
 //
 // For each N (default 100, 1000, 5000) the parent forks P workers (scale_worker.hpp); node i runs
 // in worker i % P, listens on its own loopback address 127.100.x.y, and joins through a random
@@ -18,7 +18,7 @@
 //     an idle overlay: keepalives and shuffles only (default protocol timers: keepalive 1 s,
 //     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S), measured
 //     --settle-seconds (default 0) after convergence. --dial-timeout S sets the connect, handshake
-//     and NEIGHBOR timeouts (default 2 s each). Right after it, the join swaps are still
+//     and NEIGHBOR timeouts (default 2 s each), --join-swaps K the join swaps (default 8). Right after it, the join swaps are still
 //     changing links (for join_swaps + 7 shuffle periods after the joins, 150 s by default), and
 //     their NEIGHBOR requests, connections and handshakes cost more than the keepalives:
 //     --settle-seconds 150 measures the overlay once they are over.
@@ -60,7 +60,7 @@ using hypar::bench::WorkerSpec;
 
 const char* const kDescription =
     "usage: bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]\n"
-    "                   [--dial-timeout S] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error]\n"
+    "                   [--dial-timeout S] [--join-swaps K] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error]\n"
     "                   [--dump-short]\n"
     "\n"
     "N real nodes over loopback TCP, spread over P processes of one thread each; node i joins through\n"
@@ -134,12 +134,8 @@ bool receive_until(std::vector<WorkerHandle>& workers, const std::string& last) 
 
 class Cluster {
  public:
-  Cluster(std::size_t nodes, std::size_t processes, std::string transport, double keepalive_s, double dial_timeout_s)
-      : nodes_(nodes),
-        processes_(processes),
-        transport_(std::move(transport)),
-        keepalive_s_(keepalive_s),
-        dial_timeout_s_(dial_timeout_s) {}
+  Cluster(std::size_t nodes, std::size_t processes, std::string transport, const WorkerSpec& options)
+      : nodes_(nodes), processes_(processes), transport_(std::move(transport)), options_(options) {}
   ~Cluster() { stop(); }
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -162,7 +158,13 @@ class Cluster {
           std::fclose(w.commands);
           ::close(w.replies);
         }
-        WorkerSpec spec{nodes_, p, processes_, transport_, keepalive_s_, dial_timeout_s_, down[0], up[1]};
+        WorkerSpec spec = options_;
+        spec.nodes = nodes_;
+        spec.process = p;
+        spec.processes = processes_;
+        spec.transport = transport_;
+        spec.command_fd = down[0];
+        spec.reply_fd = up[1];
         std::fflush(stderr);
         std::exit(hypar::bench::run_worker(spec));  // exit, not _Exit: profilers (heaptrack) flush at exit
       }
@@ -305,8 +307,7 @@ class Cluster {
 
   std::size_t nodes_, processes_;
   std::string transport_;
-  double keepalive_s_;
-  double dial_timeout_s_;
+  WorkerSpec options_;  // the nodes' options: keepalive_s, dial_timeout_s, join_swaps
   std::vector<WorkerHandle> workers_;
   std::vector<std::string> addresses_;
   std::string failure_;
@@ -392,15 +393,15 @@ std::size_t processes_needed(std::size_t nodes, std::size_t active_size) {
 
 // Runs one case; false when a worker failed (said on stderr). A case the open-file limit cannot
 // serve with `processes` is skipped with a message, as before, and is no failure.
-bool run_case(std::size_t k, std::size_t processes, const std::string& transport, double keepalive_s,
-              double dial_timeout_s, double idle_seconds, double settle_seconds, double limit_seconds, bool dump) {
+bool run_case(std::size_t k, std::size_t processes, const std::string& transport, const WorkerSpec& options,
+              double idle_seconds, double settle_seconds, double limit_seconds, bool dump) {
   const std::size_t active_size = hypar::hyparview::Options{}.active_size;
   if (const std::size_t needed = processes_needed(k, active_size); needed == 0 || needed > processes) {
     std::fprintf(stderr, "bench-scale: skipping %zu nodes over %zu processes: one process may open too few files "
                  "(RLIMIT_NOFILE hard limit); use --processes %zu or more\n", k, processes, needed);
     return true;
   }
-  Cluster cluster(k, processes, transport, keepalive_s, dial_timeout_s);
+  Cluster cluster(k, processes, transport, options);
   if (!cluster.start()) {
     std::fprintf(stderr, "bench-scale: %zu nodes: %s\n", k, cluster.failure().c_str());
     return false;
@@ -456,7 +457,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   std::size_t processes = 1;
   std::string transport = "uring";
-  double idle_seconds = 5, settle_seconds = 0, limit_seconds = 300, keepalive_s = 0, dial_timeout_s = 0;
+  double idle_seconds = 5, settle_seconds = 0, limit_seconds = 300;
+  WorkerSpec options;  // the nodes' options
   bool dump = false;
   hypar::log::Level log_level = hypar::log::Level::warn;
   CLI::App app("", "bench-scale");
@@ -470,10 +472,14 @@ int main(int argc, char** argv) {
                          [&transport](const std::string& t) { transport = t; });
   hypar::cli::add_real(app, "--keepalive", 0, 60,
                        "KEEPALIVE interval in seconds, in (0, 60]; the timeout is 5x [1]",
-                       [&keepalive_s](double s) { keepalive_s = s; });
+                       [&options](double s) { options.keepalive_s = s; });
   hypar::cli::add_real(app, "--dial-timeout", 0, 60,
                        "connect, handshake and NEIGHBOR timeouts in seconds, in (0, 60] [2]",
-                       [&dial_timeout_s](double s) { dial_timeout_s = s; });
+                       [&options](double s) { options.dial_timeout_s = s; });
+  hypar::cli::add_uint(
+      app, "--join-swaps", 0, hypar::hyparview::Options::kMaxJoinSwaps,
+      "link swaps after overlapping joins (0: the paper's join) [8]",
+      [&options](std::uint64_t k) { options.join_swaps = static_cast<long>(k); }, "K");
   hypar::cli::add_real(app, "--idle-seconds", 0, 600, "idle time measured per case, in (0, 600] [5]",
                        [&idle_seconds](double s) { idle_seconds = s; });
   hypar::cli::add_uint(
@@ -493,7 +499,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int status = 0;
   for (const std::size_t k : sizes) {
-    if (!run_case(k, processes, transport, keepalive_s, dial_timeout_s, idle_seconds, settle_seconds, limit_seconds, dump)) status = 1;
+    if (!run_case(k, processes, transport, options, idle_seconds, settle_seconds, limit_seconds, dump)) status = 1;
   }
   return status;
 }

@@ -126,6 +126,7 @@ class Worker {
           config.handshake_timeout = timeout;
           config.options.neighbor_timeout = timeout;
         }
+        if (spec_.join_swaps >= 0) config.options.join_swaps = static_cast<std::size_t>(spec_.join_swaps);
         if (spec_.transport == "epoll") {
           config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
         } else {
