@@ -27,6 +27,12 @@ check "exits 0" test "$rc" -eq 0
 check "prints the header" grep -qx "nodes,processes,transport,converge_s,converged,full_pct,rss_kib_per_node,idle_cpu_us_per_node_s" <<<"$out"
 check "the row says converged (symmetric, connected, views >= active_size - 1)" \
   grep -Eq "^60,3,$transport,[0-9.]+,yes,[0-9.]+,[0-9.]+,[0-9.]+$" <<<"$out"
+# The nodes' timers and join as options: the paper's join, 4 s dials, keepalive 0.5 s / 2.5 s.
+out2=$(timeout 150 "$exe" --nodes 60 --processes 3 --transport "$transport" --idle-seconds 1 --limit-seconds 90 \
+  --join-swaps 0 --dial-timeout 4 --keepalive 0.5 2>"$err")
+check "--join-swaps, --dial-timeout, --keepalive: the case runs and converges" \
+  grep -Eq "^60,3,$transport,[0-9.]+,yes,[0-9.]+,[0-9.]+,[0-9.]+$" <<<"$out2"
+check "--join-swaps above its bound is refused" bash -c "! '$exe' --nodes 60 --join-swaps 1001 >/dev/null 2>&1"
 out1=$(timeout 60 "$exe" --nodes 60 --processes 1 --transport "$transport" --idle-seconds 1 2>&1)
 check "one process over the limit: skipped, naming the processes needed" \
   grep -q "skipping 60 nodes over 1 processes.*use --processes 2 or more" <<<"$out1"
