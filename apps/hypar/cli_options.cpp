@@ -271,6 +271,11 @@ void add_protocol_options(CLI::App& app, hyparview::Options& options) {
                         "overlap;\n0: the paper's join",
                         defaults.join_swaps),
            "K");
+  add_duration(app, "--join-swap-period", "time between two join swaps; 0: one a shuffle period [0]",
+               [&options](Duration d) {
+                 if (d < Duration::zero()) reject("--join-swap-period must not be negative");
+                 options.join_swap_period = d;
+               });
   add_duration(app, "--keepalive",
                "KEEPALIVE interval D; a peer silent for 5 x D is declared failed;\n0 disables keepalive [" +
                    std::to_string(seconds_of(defaults.keepalive_interval)) + "s, so " +

@@ -111,3 +111,45 @@ TEST_CASE("a node evicted with an introduction asks the introduced peer before a
   h.receive(peer(70), Disconnect{true, peer(61)});
   CHECK(h.sent_to<Neighbor>(peer(61)).empty());
 }
+
+TEST_CASE("with a join_swap_period the swaps tick on their own timer, not at the shuffle, until none is left") {
+  Options options = quiet_options();
+  options.join_swaps = 2;
+  options.join_swap_period = seconds(2);
+  Harness h(options);
+  h.make_active(peer(1));
+  h.receive(peer(1), ForwardJoin{peer(20), 3});  // ends here early: the swaps are armed
+  const auto armed = h.timers(TimerKind::join_swap);
+  REQUIRE(armed.size() == 1);
+  CHECK(armed.front().at - h.now <= seconds(2) + seconds(2) / 10);  // the period, jittered
+  h.link_up(peer(20));
+  h.receive(peer(20), NeighborReply{true});
+  for (int i = 2; i <= 4; ++i) h.make_active(peer(i));
+  for (int j = 11; j <= 13; ++j) h.receive(peer(1), ForwardJoin{peer(j), h.core.options().prwl});
+  REQUIRE(h.core.active_view().size() == 5);
+  h.clear();
+
+  // The shuffle no longer swaps.
+  h.advance(options.shuffle_period);
+  h.fire({TimerKind::shuffle});
+  CHECK(h.sent<Disconnect>().empty());
+
+  // The swap timer does, and re-arms while swaps are left.
+  h.clear();
+  h.fire({TimerKind::join_swap});
+  CHECK(h.sent_to<Disconnect>(peer(20)) == std::vector<Disconnect>{Disconnect{true}});
+  CHECK(h.timers(TimerKind::join_swap).size() == 1);
+  const auto first = the_one_neighbor_request(h);
+  REQUIRE(first);
+  for (int j = 11; j <= 13; ++j) {
+    if (peer(j).address == first->first) {
+      h.link_up(peer(j));
+      h.receive(peer(j), NeighborReply{true});
+    }
+  }
+  REQUIRE(h.core.active_view().size() == 5);
+  h.clear();
+  h.fire({TimerKind::join_swap});  // the last swap: no timer after it
+  CHECK(h.sent<Disconnect>().size() == 1);
+  CHECK(h.timers(TimerKind::join_swap).empty());
+}

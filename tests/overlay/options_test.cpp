@@ -43,6 +43,7 @@ TEST_CASE("every invalid option is reported with its name") {
       {"join_retry_max", [](Options& o) { o.join_retry_max = milliseconds(1); }},
       {"idle_link_timeout", [](Options& o) { o.idle_link_timeout = Duration::zero(); }},
       {"join_swaps", [](Options& o) { o.join_swaps = 1001; }},
+      {"join_swap_period", [](Options& o) { o.join_swap_period = -seconds(1); }},
   };
   for (const auto& c : cases) {
     Options o;

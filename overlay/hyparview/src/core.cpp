@@ -210,6 +210,7 @@ void Core::timer_fired(const Timer& timer, Instant now) {
     case TimerKind::sweep: on_sweep_timer(now); break;
     case TimerKind::heal: on_heal_timer(timer, now); break;
     case TimerKind::probe: on_probe_timer(now); break;
+    case TimerKind::join_swap: on_join_swap_timer(now); break;
   }
 }
 
@@ -258,7 +259,7 @@ void Core::on_forward_join(const PeerId& from, const ForwardJoin& m, Instant now
   if (walk_ends) {
     if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address) && !is_quarantined(m.joiner, now)) {
       request_neighbor(m.joiner, Priority::high, now);
-      if (ttl > 0 || active_.size() < options_.active_size) remember_early_walk_link(m.joiner.address);
+      if (ttl > 0 || active_.size() < options_.active_size) remember_early_walk_link(m.joiner.address, now);
     }
     return;
   }
@@ -267,7 +268,7 @@ void Core::on_forward_join(const PeerId& from, const ForwardJoin& m, Instant now
     send(next->address, ForwardJoin{m.joiner, static_cast<std::uint8_t>(ttl - 1)});
   } else if (!find_active(m.joiner.address) && !pending_.count(m.joiner.address)) {
     request_neighbor(m.joiner, Priority::high, now);  // nowhere to walk on: the walk ends here
-    remember_early_walk_link(m.joiner.address);
+    remember_early_walk_link(m.joiner.address, now);
   }
 }
 
@@ -370,7 +371,7 @@ void Core::on_shuffle_timer(Instant now) {
   // whose join left it short, say through a contact that had few neighbours to walk it to, has
   // lost nobody, so nothing else would ever make it ask the passive peers that shuffles bring.
   fill_active(now);
-  replace_an_early_walk_link(now);
+  if (options_.join_swap_period == Duration::zero()) replace_an_early_walk_link(now);
   if (active_.empty()) return;
   const PeerId target = active_[rng_.index(active_.size())].id;
   Shuffle shuffle;
@@ -528,6 +529,12 @@ void Core::replace_an_early_walk_link(Instant now) {
   request_neighbor(target, Priority::high, now, dropped);
 }
 
+// With a join_swap_period of its own, the swaps tick apart from the shuffles, until none is left.
+void Core::on_join_swap_timer(Instant now) {
+  replace_an_early_walk_link(now);
+  if (swaps_left_ > 0) schedule({TimerKind::join_swap}, now + jittered(options_.join_swap_period));
+}
+
 // The other end of a join swap lost a neighbour when we did: two nodes one short, linked at once
 // instead of each searching for a node with room (full nodes refuse low priority, so without
 // this each swap left a search and often more evictions behind it).
@@ -539,11 +546,14 @@ void Core::ask_introduced(const PeerId& peer, Instant now) {
   request_neighbor(peer, wanted_priority(), now);
 }
 
-void Core::remember_early_walk_link(const Address& joiner) {
+void Core::remember_early_walk_link(const Address& joiner, Instant now) {
   if (options_.join_swaps == 0) return;
   if (!saw_overlapping_join_) {
     saw_overlapping_join_ = true;
     swaps_left_ = options_.join_swaps;
+    if (options_.join_swap_period > Duration::zero()) {
+      schedule({TimerKind::join_swap}, now + jittered(options_.join_swap_period));
+    }
   }
   if (std::find(early_walk_links_.begin(), early_walk_links_.end(), joiner) != early_walk_links_.end()) return;
   early_walk_links_.push_back(joiner);

@@ -71,6 +71,7 @@ std::vector<std::string> Options::validate() const {
               to_seconds(heal_retry_min));
     }
   }
+  if (join_swap_period < Duration::zero()) add(problems, "join_swap_period must not be negative");
   if (join_swaps > kMaxJoinSwaps) add(problems, "join_swaps must be at most {} (got {})", kMaxJoinSwaps, join_swaps);
   if (probe_period < Duration::zero()) {
     add(problems, "probe_period must be positive, or 0 to disable (got {}s)", to_seconds(probe_period));

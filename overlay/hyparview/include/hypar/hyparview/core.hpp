@@ -43,7 +43,17 @@
 
 namespace hypar::hyparview {
 
-enum class TimerKind : std::uint8_t { shuffle, keepalive, rejoin, neighbor_timeout, fill_active, sweep, heal, probe };
+enum class TimerKind : std::uint8_t {
+  shuffle,
+  keepalive,
+  rejoin,
+  neighbor_timeout,
+  fill_active,
+  sweep,
+  heal,
+  probe,
+  join_swap,
+};
 
 struct Timer {
   TimerKind kind = TimerKind::shuffle;
@@ -181,7 +191,8 @@ class Core {
   void on_heal_timer(const Timer& timer, Instant now);
   void on_probe_timer(Instant now);
   void replace_an_early_walk_link(Instant now);
-  void remember_early_walk_link(const Address& joiner);
+  void remember_early_walk_link(const Address& joiner, Instant now);
+  void on_join_swap_timer(Instant now);
 
   // views
   // When the view is full, evicts a peer (eviction_choice) and sends it `introduce`.

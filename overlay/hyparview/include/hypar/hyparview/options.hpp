@@ -72,6 +72,9 @@ struct Options {
   // makes the graph random-looking at any join rate; the swaps go on for K shuffle periods after
   // the joins. 0: the paper's join.
   std::size_t join_swaps = 8;
+  // Time between two join swaps of a node; 0 (default): one a shuffle period, just before the
+  // shuffle. Shorter ends the swaps (and the links they change) sooner after a burst of joins.
+  Duration join_swap_period = Duration::zero();
   static constexpr std::size_t kMaxJoinSwaps = 1000;  // validate()'s bound, shared with the CLI
 
   // Every problem with these options, one sentence each; empty when valid.
