@@ -2,7 +2,7 @@
 // bench-scale: N real nodes over loopback TCP, spread over P processes (one shard, one thread each).
 //
 //   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]
-//               [--dial-timeout S] [--join-swaps K] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
+//               [--dial-timeout S] [--join-swaps K] [--join-swap-period S] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
 //
 // For each N (default 100, 1000, 5000) the parent forks P workers (scale_worker.hpp); node i runs
 // in worker i % P, listens on its own loopback address 127.100.x.y, and joins through a random
@@ -18,7 +18,8 @@
 //     an idle overlay: keepalives and shuffles only (default protocol timers: keepalive 1 s,
 //     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S), measured
 //     --settle-seconds (default 0) after convergence. --dial-timeout S sets the connect, handshake
-//     and NEIGHBOR timeouts (default 2 s each), --join-swaps K the join swaps (default 8). Right after it, the join swaps are still
+//     and NEIGHBOR timeouts (default 2 s each), --join-swaps K the join swaps (default 8) and
+//     --join-swap-period S their pace (default one a shuffle period). Right after it, the join swaps are still
 //     changing links (for join_swaps + 7 shuffle periods after the joins, 150 s by default), and
 //     their NEIGHBOR requests, connections and handshakes cost more than the keepalives:
 //     --settle-seconds 150 measures the overlay once they are over.
@@ -60,7 +61,7 @@ using hypar::bench::WorkerSpec;
 
 const char* const kDescription =
     "usage: bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]\n"
-    "                   [--dial-timeout S] [--join-swaps K] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error]\n"
+    "                   [--dial-timeout S] [--join-swaps K] [--join-swap-period S] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L] [--log-level debug|info|warn|error]\n"
     "                   [--dump-short]\n"
     "\n"
     "N real nodes over loopback TCP, spread over P processes of one thread each; node i joins through\n"
@@ -480,6 +481,9 @@ int main(int argc, char** argv) {
       app, "--join-swaps", 0, hypar::hyparview::Options::kMaxJoinSwaps,
       "link swaps after overlapping joins (0: the paper's join) [8]",
       [&options](std::uint64_t k) { options.join_swaps = static_cast<long>(k); }, "K");
+  hypar::cli::add_real(app, "--join-swap-period", 0, 600,
+                       "seconds between two join swaps of a node, in (0, 600] [one a shuffle period]",
+                       [&options](double s) { options.join_swap_period_s = s; });
   hypar::cli::add_real(app, "--idle-seconds", 0, 600, "idle time measured per case, in (0, 600] [5]",
                        [&idle_seconds](double s) { idle_seconds = s; });
   hypar::cli::add_uint(

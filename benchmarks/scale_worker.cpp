@@ -127,6 +127,8 @@ class Worker {
           config.options.neighbor_timeout = timeout;
         }
         if (spec_.join_swaps >= 0) config.options.join_swaps = static_cast<std::size_t>(spec_.join_swaps);
+        config.options.join_swap_period =
+            std::chrono::duration_cast<Duration>(std::chrono::duration<double>(spec_.join_swap_period_s));
         if (spec_.transport == "epoll") {
           config.make_transport = [](const asio::any_io_executor& ex) { return transport::make_tcp_transport(ex); };
         } else {

@@ -32,6 +32,7 @@ struct WorkerSpec {
   double keepalive_s = 0;     // KEEPALIVE interval in seconds (timeout 5x); 0: the default (1 s, 5 s)
   double dial_timeout_s = 0;  // connect, handshake and NEIGHBOR timeouts in seconds; 0: the defaults (2 s)
   long join_swaps = -1;       // hyparview::Options::join_swaps; -1: the default (8)
+  double join_swap_period_s = 0;  // hyparview::Options::join_swap_period; 0: the default (one a shuffle period)
   int command_fd = -1;        // read: the parent's commands
   int reply_fd = -1;          // written: the replies
 };
