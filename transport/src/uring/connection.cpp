@@ -117,6 +117,13 @@ void ConnectionState::on_recv(std::int32_t result, std::uint32_t flags) {
     wake_reader();
     return;
   }
+  if (dead && recv_state_ == RecvState::armed) {
+    // Closed, yet the receive goes on: the peer still sends (shutdown ends it only once the socket
+    // is drained). Cancel it rather than keep reading for a connection nobody wants.
+    ring_->cancel(&recv_);
+    recv_state_ = RecvState::cancelling;
+    return;
+  }
   if (recv_state_ == RecvState::armed && held_ >= cap) {
     ring_->cancel(&recv_);  // hold no more: the rest stays in the socket, TCP slows the peer
     recv_state_ = RecvState::cancelling;
@@ -261,10 +268,11 @@ void ConnectionState::close() {
   if (reader_.handler) reader_.complete(asio::error::operation_aborted, true);
   if (fd_ >= 0) {
     // close() alone would not end the operations: they hold the file. Shutting the socket down
-    // ends them: the receive sees end of stream, a send in flight fails (send_all reports it as
-    // aborted). No cancel: the kernel finds a request to cancel by walking a hash bucket of
-    // every armed request of the ring (by fd: all of them), quadratic with thousands of
-    // connections on one ring. What is queued for fd is submitted first, while fd is still ours.
+    // ends them: the receive sees end of stream once the socket is drained (on_recv cancels one
+    // that still gets data), a send in flight fails (send_all reports it as aborted). No cancel
+    // here: the kernel finds a request to cancel by walking a hash bucket of every armed request
+    // of the ring (by fd: all of them), quadratic with thousands of connections on one ring.
+    // What is queued for fd is submitted first, while fd is still ours.
     if (recv_state_ != RecvState::idle || sending_) ring_->submit_now();
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
