@@ -43,15 +43,10 @@ bool orphaned(const Simulator& sim, std::size_t node) {
   return true;
 }
 
-std::size_t count_orphaned(const Simulator& sim) {
+// Live nodes for which `is(sim, node)` holds.
+std::size_t count_live(const Simulator& sim, bool (*is)(const Simulator&, std::size_t)) {
   std::size_t count = 0;
-  for (std::size_t node = 0; node < sim.size(); ++node) count += sim.alive(node) && orphaned(sim, node);
-  return count;
-}
-
-std::size_t count_stranded(const Simulator& sim) {
-  std::size_t count = 0;
-  for (std::size_t node = 0; node < sim.size(); ++node) count += sim.alive(node) && stranded(sim, node);
+  for (std::size_t node = 0; node < sim.size(); ++node) count += sim.alive(node) && is(sim, node);
   return count;
 }
 
@@ -107,7 +102,7 @@ FailureResult FailureOverlay::crash_and_broadcast(double fail_percent, const Ste
   FailureResult result;
   result.fail_percent = fail_percent;
   result.alive = sim.alive_count();
-  result.orphaned_at_crash = count_orphaned(sim);
+  result.orphaned_at_crash = count_live(sim, orphaned);
   if (result.alive == 0) return result;
   Rng sender_rng(mix_seed(params.seed, kSenderStream));
   double sum = 0;
@@ -137,7 +132,7 @@ FailureResult FailureOverlay::crash_and_broadcast(double fail_percent, const Ste
   if (flood) result.late_messages = flood->late_messages();
   result.anomalies = sim.anomalies();
   result.cut_off_at_end = result.alive - largest_component(sim);
-  result.stranded_at_end = count_stranded(sim);
+  result.stranded_at_end = count_live(sim, stranded);
   return result;
 }
 

@@ -51,10 +51,6 @@ std::size_t find_root(std::vector<std::size_t>& parent, std::size_t x) {
   return x;
 }
 
-}  // namespace
-
-namespace {
-
 // Each node's component root in the live undirected active-view graph (dead nodes: themselves).
 std::vector<std::size_t> component_roots(const Simulator& sim) {
   std::vector<std::size_t> parent(sim.size());
