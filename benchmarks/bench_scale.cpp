@@ -2,7 +2,8 @@
 // bench-scale: N real nodes over loopback TCP, spread over P processes (one shard, one thread each).
 //
 //   bench-scale [--nodes N]... [--processes P] [--transport uring|epoll] [--keepalive S]
-//               [--dial-timeout S] [--join-swaps K] [--join-swap-period S] [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
+//               [--dial-timeout S] [--join-swaps K] [--join-swap-period S]
+//               [--idle-seconds S] [--settle-seconds S] [--limit-seconds L]
 //
 // For each N (default 100, 1000, 5000) the parent forks P workers (scale_worker.hpp); node i runs
 // in worker i % P, listens on its own loopback address 127.100.x.y, and joins through a random
@@ -19,10 +20,10 @@
 //     shuffle 10 s; --keepalive S sets the keepalive interval, its timeout 5 S), measured
 //     --settle-seconds (default 0) after convergence. --dial-timeout S sets the connect, handshake
 //     and NEIGHBOR timeouts (default 2 s each), --join-swaps K the join swaps (default 8) and
-//     --join-swap-period S their pace (default one a shuffle period). Right after it, the join swaps are still
-//     changing links (for join_swaps + 7 shuffle periods after the joins, 150 s by default), and
-//     their NEIGHBOR requests, connections and handshakes cost more than the keepalives:
-//     --settle-seconds 150 measures the overlay once they are over.
+//     --join-swap-period S their pace (default one a shuffle period). Right after convergence, the
+//     join swaps are still changing links (for join_swaps + 7 shuffle periods after the joins,
+//     150 s by default), and their NEIGHBOR requests, connections and handshakes cost more than
+//     the keepalives: --settle-seconds 150 measures the overlay once they are over.
 // Prints a header and one CSV row per N. Each worker raises its soft open-file limit to the hard
 // one; an N one process's limit cannot serve is skipped with a message naming the P it needs.
 // --log-level debug|info|warn|error (default warn) sets the nodes' logging (stderr);
@@ -308,7 +309,7 @@ class Cluster {
 
   std::size_t nodes_, processes_;
   std::string transport_;
-  WorkerSpec options_;  // the nodes' options: keepalive_s, dial_timeout_s, join_swaps
+  WorkerSpec options_;  // the nodes' options: keepalive_s, dial_timeout_s, join_swaps, join_swap_period_s
   std::vector<WorkerHandle> workers_;
   std::vector<std::string> addresses_;
   std::string failure_;
