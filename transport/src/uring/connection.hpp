@@ -18,13 +18,13 @@
 #include <asio/cancellation_signal.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "fifo.hpp"
 #include "handler.hpp"
 #include "hypar/transport/connection.hpp"
 #include "ring.hpp"
@@ -100,7 +100,7 @@ class ConnectionState final : public std::enable_shared_from_this<ConnectionStat
   RecvState recv_state_ = RecvState::idle;
   std::shared_ptr<ConnectionState> recv_keep_;  // while the recv is in the kernel
   bool starved_ = false;                        // waiting for provided buffers
-  std::deque<Chunk> chunks_;
+  Fifo<Chunk> chunks_;  // nothing allocated while no bytes wait (most connections, most of the time)
   std::size_t held_ = 0;    // chunks holding a provided buffer
   std::size_t copied_ = 0;  // chunks of copied bytes
   bool lent_ = false;    // chunks_.front() is lent out by lend()
