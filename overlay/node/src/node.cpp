@@ -139,7 +139,6 @@ void Node::Impl::shutdown() {
   for (auto& [address, peer] : peers) {
     peer->lifecycle.to(PeerState::closed);
     for (auto& conn : peer->conns) conn->io->close();
-    peer->wake.notify();
     peer->space.notify();
   }
   peers.clear();
@@ -222,10 +221,10 @@ void Node::Impl::apply(hyparview::Output& output) {
           auto peer = it->second;
           peers.erase(it);
           membership_changed();
-          peer->lifecycle.to(PeerState::draining);  // peer_send flushes, then closes; nothing is reported
+          peer->lifecycle.to(PeerState::draining);  // the writer flushes, then ends; nothing is reported
           std::erase_if(flushing, [](const std::weak_ptr<Peer>& w) { return w.expired(); });
           flushing.push_back(peer);
-          peer->wake.notify();
+          settle_connections(peer);
           peer->space.notify();
         } else if constexpr (std::is_same_v<T, ScheduleTimer>) {
           if (o.timer.kind == TimerKind::rejoin && contacts_need_resolving()) {

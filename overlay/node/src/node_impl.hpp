@@ -56,10 +56,14 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<Handshake> handshake(Conn& conn);
   void attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn, const PeerId& id);
   // ---- running connections (peer_ctl.cpp) ----
-  // The supervisor of one connection: peer_send || peer_recv, then conn_ended.
+  // The supervisor of one connection: receives until the connection ends, then conn_ended.
   asio::awaitable<void> peer_ctl(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
-  asio::awaitable<void> peer_send(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
-  asio::awaitable<void> peer_recv(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  // Writing: a writer runs on the Peer's writer connection while frames are queued (kick_writer
+  // starts it); settle_connections applies role and state changes; end_send shuts one down.
+  void kick_writer(Peer& peer);
+  void settle_connections(const std::shared_ptr<Peer>& peer);
+  asio::awaitable<void> write_queued(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
+  void end_send(const std::shared_ptr<Conn>& conn);
   void conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn);
   bool handle_frame(const std::shared_ptr<Peer>& peer, std::span<const std::uint8_t> payload);
   void lose(const std::shared_ptr<Peer>& peer);

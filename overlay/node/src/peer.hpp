@@ -15,6 +15,7 @@
 
 #include "hypar/address.hpp"
 #include "hypar/peer_id.hpp"
+#include "hypar/runtime/clock_timer.hpp"
 #include "hypar/runtime/notifier.hpp"
 #include "hypar/time.hpp"
 #include "hypar/transport/connection.hpp"
@@ -33,12 +34,16 @@ struct Conn {
   transport::FrameDecoder decoder;
   bool dialled_by_us = false;
   Role role = Role::reader;  // set when added to a Peer
+  bool writing = false;      // a writer (Node::Impl::write_queued) runs on it; at most one
+  bool send_ended = false;   // our direction is shut down: nothing more is written on it
+  bool write_failed = false; // the writer failed and closed it (the failure is logged)
+  std::unique_ptr<Timer> close_grace{};  // after send_ended: closes it if the peer's EOF is late
   std::shared_ptr<const Metadata> peer_metadata{};  // from the peer's HELLO
 };
 
-struct Peer {
+struct Peer : std::enable_shared_from_this<Peer> {
   Peer(const asio::any_io_executor& ex, Address a, std::uint64_t key, PeerState initial)
-      : address(a), event_key(key), lifecycle(initial), wake(ex), space(ex) {}
+      : address(a), event_key(key), lifecycle(initial), space(ex) {}
 
   // Adds an established connection; it becomes the writer when there is none yet or when it wins
   // the tie-break (`wins`), and the writer it replaces becomes a reader.
@@ -58,7 +63,6 @@ struct Peer {
     if (primary != conn) return;
     primary = conns.empty() ? nullptr : conns.front();
     if (primary) primary->role = Conn::Role::writer;
-    wake.notify();
   }
 
   Address address;
@@ -81,7 +85,6 @@ struct Peer {
   Instant since{};                     // when the link came up (attach)
   std::uint64_t bytes_sent = 0;        // on this link, after the handshake
   std::uint64_t bytes_received = 0;
-  Notifier wake;   // the send loop waits on it
   Notifier space;  // senders blocked on a full queue wait on it
 };
 

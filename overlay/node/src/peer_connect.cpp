@@ -317,8 +317,8 @@ void Node::Impl::attach(const std::shared_ptr<Peer>& peer, const std::shared_ptr
     core.link_up(id, now());
     pump();
   }
-  spawn(peer_ctl(peer, conn), "peer_ctl");
-  peer->wake.notify();
+  tasks.spawn(peer_ctl(peer, conn));  // catches and logs its own failures
+  settle_connections(peer);  // a demoted writer ends our direction; the new one writes what is queued
 }
 
 }  // namespace hypar

@@ -1,57 +1,110 @@
 // SPDX-License-Identifier: Apache-2.0
-// The per-connection supervisor (hyparerl's peer_ctl): peer_send || peer_recv side by side on one
-// established connection; when either ends, the other is cancelled, the connection is closed and
-// the Peer is told (conn_ended), which reports the lost link to the core when it was the last one.
-// Also the Peer's outbound queues, which peer_send drains.
-#include <asio/experimental/awaitable_operators.hpp>
+// The per-connection supervisor (hyparerl's peer_ctl): one coroutine per established connection
+// receives; a writer runs beside it only while the Peer has frames queued for it. When the
+// receive side ends the connection is closed (which ends a write in flight) and the Peer is told
+// (conn_ended), which reports the lost link to the core when it was the last one; a failed write
+// closes the connection, which ends the receive side. Also the Peer's outbound queues.
+//
+// Why not `send || recv` as two long-lived coroutines: an idle overlay connection then held
+// three coroutines, two spawned threads and a parallel group (about 2 KiB); now it holds one
+// (docs/benchmarks.md, "Memory per node").
 #include <asio/system_error.hpp>
 
 #include "hypar/node/frame_type.hpp"
 #include "hypar/hyparview/codec.hpp"
 #include "hypar/log.hpp"
 #include "hypar/runtime/exception_reason.hpp"
-#include "hypar/runtime/timer.hpp"
 #include "node_impl.hpp"
 
 namespace hypar {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
-
 constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of the frame count bound
 constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
 
+bool has_queued(const Peer& peer) { return !peer.control.empty() || !peer.data.empty(); }
+
 }  // namespace
 
-// ---------------------------------------------------------------- the supervisor
+// ---------------------------------------------------------------- the supervisor: receiving
 
+// Frames are parsed in place out of each received view (no copy on io_uring); only a frame split
+// across reads is assembled in the decoder. The view is valid until the next read or a close, so
+// parsing stops as soon as the link is lost or the node stops (both close the connection).
 asio::awaitable<void> Node::Impl::peer_ctl(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
   auto keep = shared_from_this();
+  bool ended = false;  // by a frame: a protocol violation (logged), or the link went away
+  auto on_frame = [&](std::span<const std::uint8_t> frame) {
+    ended = !handle_frame(peer, frame) || peer->lifecycle.is(PeerState::closed) || stopped;
+    return !ended;
+  };
   try {
-    co_await (peer_send(peer, conn) || peer_recv(peer, conn));
+    std::span<const std::uint8_t> bytes;  // empty at first: frames that came with the handshake
+    for (;;) {
+      if (!conn->decoder.consume(bytes, on_frame)) {
+        if (!ended) {
+          ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::frame_error)];
+          log::warn("closing connection to {}: {}", peer->address.to_string(),
+                    transport::describe(conn->decoder.error()));
+        }
+        break;
+      }
+      // Backpressure: stop reading while the application is behind on its events (their number or
+      // their bytes: 65,536 queued 1 MiB messages would be 64 GiB).
+      while ((events.size() >= config.event_queue_limit || events.byte_size() >= config.event_queue_byte_limit) &&
+             !stopped) {
+        co_await event_space.wait();
+      }
+      if (peer->lifecycle.is(PeerState::closed) || stopped) break;
+      bytes = co_await conn->io->read_view();
+      if (bytes.empty()) break;  // end of stream
+      peer->bytes_received += bytes.size();
+      counters.bytes_received += bytes.size();
+    }
   } catch (const std::exception& e) {
-    if (!stopped && peer->lifecycle.is(PeerState::active)) {
+    if (!stopped && !conn->write_failed && peer->lifecycle.is(PeerState::active)) {
       log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
     }
   }
   conn->io->close();
+  if (conn->close_grace) conn->close_grace->cancel();
   conn_ended(peer, conn);
 }
 
-// Writes the Peer's queues while this connection is its writer. A reader connection (demoted, or
-// the loser of a simultaneous connect) and the writer of a draining Peer, once flushed, end our
-// direction and let the peer's EOF end the receive side, within a grace period.
-asio::awaitable<void> Node::Impl::peer_send(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  std::vector<std::uint8_t> control_batch, data_batch;
-  for (;;) {
-    if (peer->lifecycle.is(PeerState::closed) || stopped) co_return;
-    // The role may change between passes: Peer::add_connection demotes, remove_connection promotes.
+// ---------------------------------------------------------------- writing
+
+// Starts a writer on the Peer's writer connection when frames are queued and none runs: the hot
+// path of every queued frame, so it only looks at the primary.
+void Node::Impl::kick_writer(Peer& peer) {
+  const std::shared_ptr<Conn>& conn = peer.primary;
+  if (!conn || conn->writing || conn->send_ended || !has_queued(peer)) return;
+  if (peer.lifecycle.is(PeerState::closed) || stopped) return;
+  conn->writing = true;
+  tasks.spawn(write_queued(peer.shared_from_this(), conn));
+}
+
+// Brings every connection of `peer` in line with its roles and state after they changed (a
+// connection added or removed, the Peer draining): the writer writes what is queued; every other
+// connection, and the writer of a draining Peer once flushed, ends our direction.
+void Node::Impl::settle_connections(const std::shared_ptr<Peer>& peer) {
+  if (peer->lifecycle.is(PeerState::closed) || stopped) return;
+  for (const auto& conn : peer->conns) {
+    if (conn->writing) continue;  // the writer settles its connection when it stops
     const bool writer = conn->role == Conn::Role::writer;
-    if (writer && (!peer->control.empty() || !peer->data.empty())) {
-      // One write of every queued control frame, else one of all queued data: control never
-      // waits behind data queued before it, and data is never copied to join control. Buffers
-      // trade places with the queue they drain (control with control, data with data), so
-      // none is reallocated in steady state.
+    if (!writer || (peer->lifecycle.is(PeerState::draining) && !has_queued(*peer))) end_send(conn);
+  }
+  kick_writer(*peer);
+}
+
+// One write of every queued control frame, else one of all queued data, until the queues are
+// empty: control never waits behind data queued before it, and data is never copied to join
+// control. Each buffer trades places with the queue it drains, so a busy link reallocates nothing.
+asio::awaitable<void> Node::Impl::write_queued(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
+  std::vector<std::uint8_t> control_batch, data_batch;
+  try {
+    // The role may change between writes: Peer::add_connection demotes, remove_connection promotes.
+    while (conn->role == Conn::Role::writer && has_queued(*peer) && !peer->lifecycle.is(PeerState::closed) &&
+           !stopped) {
       std::vector<std::uint8_t>& out = peer->control.empty() ? data_batch : control_batch;
       out.clear();
       if (&out == &control_batch) {
@@ -64,51 +117,33 @@ asio::awaitable<void> Node::Impl::peer_send(std::shared_ptr<Peer> peer, std::sha
       co_await conn->io->write_all(out);
       peer->bytes_sent += out.size();
       counters.bytes_sent += out.size();
-      continue;
     }
-    if (!writer || peer->lifecycle.is(PeerState::draining)) {
-      conn->io->shutdown_send();
-      try {
-        co_await sleep_for(kCloseGrace);
-      } catch (const asio::system_error&) {
-        // cut short: the receive side ended (the peer's EOF), or the node is stopping
+  } catch (const std::exception& e) {
+    conn->writing = false;
+    if (!stopped && !peer->lifecycle.is(PeerState::closed)) {
+      if (peer->lifecycle.is(PeerState::active)) {
+        log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
       }
-      co_return;
+      conn->write_failed = true;
+      conn->io->close();  // ends the receive side, whose supervisor reports the end
     }
-    co_await peer->wake.wait();
+    co_return;
   }
+  conn->writing = false;
+  settle_connections(peer);
 }
 
-// Frames are parsed in place out of each received view (no copy on io_uring); only a frame split
-// across reads is assembled in the decoder. The view is valid until the next read or a close, so
-// parsing stops as soon as the link is lost or the node stops (both close the connection).
-asio::awaitable<void> Node::Impl::peer_recv(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn) {
-  bool ended = false;  // by a frame: a protocol violation (logged), or the link went away
-  auto on_frame = [&](std::span<const std::uint8_t> frame) {
-    ended = !handle_frame(peer, frame) || peer->lifecycle.is(PeerState::closed) || stopped;
-    return !ended;
-  };
-  std::span<const std::uint8_t> bytes;  // empty at first: frames that came with the handshake
-  for (;;) {
-    if (!conn->decoder.consume(bytes, on_frame)) {
-      if (!ended) {
-        ++counters.protocol_violations[static_cast<std::size_t>(ProtocolViolation::frame_error)];
-        log::warn("closing connection to {}: {}", peer->address.to_string(), transport::describe(conn->decoder.error()));
-      }
-      co_return;
-    }
-    // Backpressure: stop reading while the application is behind on its events (their number or
-    // their bytes: 65,536 queued 1 MiB messages would be 64 GiB).
-    while ((events.size() >= config.event_queue_limit || events.byte_size() >= config.event_queue_byte_limit) &&
-           !stopped) {
-      co_await event_space.wait();
-    }
-    if (peer->lifecycle.is(PeerState::closed) || stopped) co_return;
-    bytes = co_await conn->io->read_view();
-    if (bytes.empty()) co_return;  // end of stream
-    peer->bytes_received += bytes.size();
-    counters.bytes_received += bytes.size();
-  }
+// Ends our direction on `conn` (the peer reads end of stream; its supervisor's reading goes on)
+// and closes it after kCloseGrace unless the peer's EOF ends the receive side first.
+void Node::Impl::end_send(const std::shared_ptr<Conn>& conn) {
+  if (conn->send_ended) return;
+  conn->send_ended = true;
+  conn->io->shutdown_send();
+  conn->close_grace = std::make_unique<Timer>(io.get_executor(), kCloseGrace);
+  conn->close_grace->async_wait([weak = std::weak_ptr<Conn>(conn)](const asio::error_code& error) {
+    if (error) return;  // cancelled: the connection ended first
+    if (const auto closing = weak.lock()) closing->io->close();
+  });
 }
 
 // Returns false when the connection must be closed (a protocol violation, already logged).
@@ -150,7 +185,10 @@ bool Node::Impl::handle_frame(const std::shared_ptr<Peer>& peer, std::span<const
 
 void Node::Impl::conn_ended(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Conn>& conn) {
   peer->remove_connection(conn);
-  if (!peer->conns.empty()) return;
+  if (!peer->conns.empty()) {
+    settle_connections(peer);  // another connection may have become the writer
+    return;
+  }
   // A draining link is over once flushed and closed; nothing is reported.
   if (peer->lifecycle.is(PeerState::draining)) {
     if (!peer->dial_pending) peer->lifecycle.to(PeerState::closed);  // else our dial may still flush
@@ -167,8 +205,7 @@ void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
   const bool was_active = peer->lifecycle.is(PeerState::active);
   peer->lifecycle.to(PeerState::closed);
   membership_changed();
-  for (const auto& c : peer->conns) c->io->close();
-  peer->wake.notify();
+  for (const auto& c : peer->conns) c->io->close();  // ends their writers and supervisors
   peer->space.notify();
   const auto it = peers.find(peer->address);
   if (it == peers.end() || it->second != peer) return;
@@ -187,7 +224,7 @@ void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
 
 void Node::Impl::queue_control(Peer& peer, const hyparview::Message& message) {
   append_frame_of(peer.control, [&](auto& o) { hyparview::encode(message, o); });
-  peer.wake.notify();
+  kick_writer(peer);
 }
 
 SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> bytes) {
@@ -202,7 +239,7 @@ SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> byte
   });
   ++peer.data_frames;
   ++counters.data_sent;
-  peer.wake.notify();
+  kick_writer(peer);
   return SendResult::ok;
 }
 
