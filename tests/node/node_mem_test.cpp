@@ -98,6 +98,78 @@ TEST_CASE("mem: a silent neighbour is dropped with reason timed_out") {
   REQUIRE(downs[0].reason == DownReason::timed_out);
 }
 
+namespace {
+// A transport whose connections' writes fail on demand while their reads go on: a send side that
+// broke alone (the peer's receive buffer gone, a dying interface), which no keepalive of ours can
+// then cross.
+struct WriteFailingConnection final : transport::Connection {
+  WriteFailingConnection(std::unique_ptr<transport::Connection> c, std::shared_ptr<bool> f)
+      : inner(std::move(c)), fail(std::move(f)) {}
+  asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) override { return inner->read_some(buffer); }
+  asio::awaitable<std::span<const std::uint8_t>> read_view() override { return inner->read_view(); }
+  asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override {
+    if (*fail) throw asio::system_error(asio::error::broken_pipe);
+    co_await inner->write_all(bytes);
+  }
+  void shutdown_send() override { inner->shutdown_send(); }
+  void close() override { inner->close(); }
+  std::string remote() const override { return inner->remote(); }
+  std::unique_ptr<transport::Connection> inner;
+  std::shared_ptr<bool> fail;
+};
+struct WriteFailingListener final : transport::Listener {
+  WriteFailingListener(std::unique_ptr<transport::Listener> l, std::shared_ptr<bool> f)
+      : inner(std::move(l)), fail(std::move(f)) {}
+  asio::awaitable<std::unique_ptr<transport::Connection>> accept() override {
+    co_return std::make_unique<WriteFailingConnection>(co_await inner->accept(), fail);
+  }
+  Address local_address() const override { return inner->local_address(); }
+  void close() override { inner->close(); }
+  std::unique_ptr<transport::Listener> inner;
+  std::shared_ptr<bool> fail;
+};
+struct WriteFailingTransport final : transport::Transport {
+  WriteFailingTransport(std::unique_ptr<transport::Transport> t, std::shared_ptr<bool> f)
+      : inner(std::move(t)), fail(std::move(f)) {}
+  std::unique_ptr<transport::Listener> listen(const Address& address) override {
+    return std::make_unique<WriteFailingListener>(inner->listen(address), fail);
+  }
+  asio::awaitable<std::unique_ptr<transport::Connection>> connect(const Address& address) override {
+    co_return std::make_unique<WriteFailingConnection>(co_await inner->connect(address), fail);
+  }
+  const char* name() const override { return "write-failing mem"; }
+  std::unique_ptr<transport::Transport> inner;
+  std::shared_ptr<bool> fail;
+};
+}  // namespace
+
+// A failed write ends the connection at once: the supervisor does not keep reading a link it can
+// no longer write to until the peer's keepalive timeout (5 s) closes it from the other side.
+TEST_CASE("mem: a link whose writes fail is reported down at once, not at the peer's keepalive timeout") {
+  MemCluster c;
+  auto fail = std::make_shared<bool>(false);
+  NodeConfig config = c.config("a");
+  config.make_transport = [net = c.net, fail](const asio::any_io_executor&) -> std::unique_ptr<transport::Transport> {
+    return std::make_unique<WriteFailingTransport>(net->transport(), fail);
+  };
+  Node& a = c.add(config);
+  Node& b = c.add("b");
+  auto a_log = std::make_shared<EventLog>();
+  collect_events(c.io, a, a_log);
+  REQUIRE(c.join_all_through(1));
+  REQUIRE(c.run_until([&] { return has_peer(a, b.id().address) && has_peer(b, a.id().address); }, seconds(5)));
+  *fail = true;
+  const std::vector<std::uint8_t> message{1, 2, 3};
+  REQUIRE(a.try_send(b.id().address, message) == SendResult::ok);
+  const Instant failed_at = Clock::now();
+  REQUIRE(c.run_until([&] { return !has_peer(a, b.id().address); }, seconds(10)));
+  CHECK(Clock::now() - failed_at < milliseconds(100));
+  // The other side reads our close as the end of the link, without waiting for its keepalive.
+  REQUIRE(c.run_until([&] { return !has_peer(b, a.id().address); }, seconds(10)));
+  CHECK(Clock::now() - failed_at < milliseconds(100));
+  REQUIRE(a_log->all<LinkDown>().size() == 1);
+}
+
 // NodeConfig::timer_slack: the core's timers fire at multiples of the slack (so nodes on one
 // event loop share wake-ups), never before their deadline; 0 fires each at its own (jittered)
 // deadline. Seen through the keepalive tick that declares a silent neighbour failed.

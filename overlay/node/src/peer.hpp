@@ -37,6 +37,7 @@ struct Conn {
   bool writing = false;      // a writer (Node::Impl::write_queued) runs on it; at most one
   bool send_ended = false;   // our direction is shut down: nothing more is written on it
   bool write_failed = false; // the writer failed and closed it (the failure is logged)
+  bool receive_ended = false; // its supervisor is done with it and closed it
   std::unique_ptr<Timer> close_grace{};  // after send_ended: closes it if the peer's EOF is late
   std::shared_ptr<const Metadata> peer_metadata{};  // from the peer's HELLO
 };

@@ -66,6 +66,7 @@ asio::awaitable<void> Node::Impl::peer_ctl(std::shared_ptr<Peer> peer, std::shar
       log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
     }
   }
+  conn->receive_ended = true;
   conn->io->close();
   if (conn->close_grace) conn->close_grace->cancel();
   conn_ended(peer, conn);
@@ -120,7 +121,8 @@ asio::awaitable<void> Node::Impl::write_queued(std::shared_ptr<Peer> peer, std::
     }
   } catch (const std::exception& e) {
     conn->writing = false;
-    if (!stopped && !peer->lifecycle.is(PeerState::closed)) {
+    // Quiet when the write failed because the connection or the link was already over.
+    if (!stopped && !conn->receive_ended && !peer->lifecycle.is(PeerState::closed)) {
       if (peer->lifecycle.is(PeerState::active)) {
         log::info("{}: connection to {} ended: {}", self.name, peer->address.to_string(), exception_reason(e));
       }
