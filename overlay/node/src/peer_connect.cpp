@@ -22,7 +22,7 @@ namespace {
 
 // Handshake reads: HELLO and AUTH are small, and every connection keeps its decoder's buffer, so
 // the first reads ask for little (the decoder grows for a longer frame; frames after the handshake
-// are parsed in place by peer_recv).
+// are parsed in place by the supervisor, peer_ctl).
 constexpr std::size_t kHandshakeReadChunk = 1024;
 
 // The next frame's payload, copied out of the decoder; nothing at end of stream or on a framing error.
