@@ -2,7 +2,10 @@
 // The default read_view() buffer of a plain TCP connection (the epoll transport's): small while a
 // connection is idle (memory per node: docs/benchmarks.md, "Memory per node"), doubled after each
 // read that fills it, halved after a run of small reads. The bytes are all in the receiver's socket
-// buffer before each read, so every view is as long as the buffer allows.
+// buffer before each read, so every view is as long as the buffer allows. An idle connection waits
+// for its next bytes without a buffer.
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -41,6 +44,12 @@ asio::awaitable<std::vector<std::size_t>> view_lengths(Connection& from, Connect
   co_return lengths;
 }
 
+asio::awaitable<void> read_one_view(Connection& from, std::vector<std::uint8_t>& got, bool& done) {
+  const auto view = co_await from.read_view();
+  got.assign(view.begin(), view.end());
+  done = true;
+}
+
 TEST_CASE("tcp read_view: the buffer starts at 1 KiB, doubles when filled, halves after small reads",
           "[connection]") {
   hypar::test::run([](asio::io_context& io) -> asio::awaitable<void> {
@@ -58,6 +67,35 @@ TEST_CASE("tcp read_view: the buffer starts at 1 KiB, doubles when filled, halve
     }
     const auto halved = co_await view_lengths(*client, *server, pattern(9 * 1024, 3));
     CHECK(halved == std::vector<std::size_t>{8192, 1024});
+  });
+}
+
+TEST_CASE("tcp read_view: an idle connection waits without a buffer and reads what arrives next, or the end",
+          "[connection]") {
+  hypar::test::run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto transport = hypar::transport::make_tcp_transport(io.get_executor());
+    auto listener = transport->listen(Address::v4(127, 0, 0, 1, 0));
+    auto [client, server] = co_await (transport->connect(listener->local_address()) && listener->accept());
+
+    const auto first = co_await view_lengths(*client, *server, pattern(100, 1));
+    CHECK(first == std::vector<std::size_t>{100});
+    CHECK(server->view_buffer_bytes() == 1024);  // the view just read lives in it
+    // The socket is drained: the next read waits for readability, holding no buffer meanwhile.
+    std::vector<std::uint8_t> got;
+    bool done = false;
+    asio::co_spawn(io, read_one_view(*server, got, done), asio::detached);
+    co_await sleep_for(milliseconds(50));
+    CHECK_FALSE(done);
+    CHECK(server->view_buffer_bytes() == 0);
+    const auto later = pattern(300, 2);
+    co_await client->write_all(later);
+    while (!done) co_await sleep_for(milliseconds(5));
+    CHECK(got == later);
+    CHECK(server->view_buffer_bytes() == 1024);
+    // The end of the stream, while idle, is an empty view.
+    client->shutdown_send();
+    const auto end = co_await server->read_view();
+    CHECK(end.empty());
   });
 }
 

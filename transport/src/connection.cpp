@@ -13,12 +13,29 @@ constexpr std::uint8_t kSmallReadsBeforeShrink = 16;
 }  // namespace
 
 asio::awaitable<std::span<const std::uint8_t>> Connection::read_view() {
+  const std::span<std::uint8_t> buffer = view_buffer();
+  const std::size_t n = co_await read_some(buffer);
+  view_filled(n);
+  co_return buffer.first(n);
+}
+
+std::span<std::uint8_t> Connection::view_buffer() {
   if (view_wanted_ == 0) view_wanted_ = kViewBufferMin;
   if (view_allocated_ != view_wanted_) {
     view_buffer_.reset(new std::uint8_t[view_wanted_]);  // not value-initialised: reads overwrite it
     view_allocated_ = view_wanted_;
   }
-  const std::size_t n = co_await read_some(std::span<std::uint8_t>(view_buffer_.get(), view_allocated_));
+  return {view_buffer_.get(), view_allocated_};
+}
+
+bool Connection::drop_idle_view_buffer() {
+  if (view_wanted_ > kViewBufferMin) return false;  // busy: keep it
+  view_buffer_.reset();
+  view_allocated_ = 0;
+  return true;
+}
+
+void Connection::view_filled(std::size_t n) {
   if (n == view_allocated_) {
     view_small_reads_ = 0;
     view_wanted_ = std::min(view_allocated_ * 2, kViewBufferMax);
@@ -30,7 +47,6 @@ asio::awaitable<std::span<const std::uint8_t>> Connection::read_view() {
   } else {
     view_small_reads_ = 0;
   }
-  co_return std::span<const std::uint8_t>(view_buffer_.get(), n);
 }
 
 }  // namespace hypar::transport

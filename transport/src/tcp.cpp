@@ -5,6 +5,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <cstring>
+#include <optional>
 
 #include "hypar/transport/connection.hpp"
 
@@ -43,8 +44,9 @@ class TcpConnection final : public Connection {
   explicit TcpConnection(tcp::socket socket) : socket_(std::move(socket)) {
     asio::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);  // frames are coalesced by the sender already
+    socket_.non_blocking(true, ec);               // read_view reads after a readiness wait
     const auto endpoint = socket_.remote_endpoint(ec);
-    remote_ = ec ? std::string("?") : from_endpoint(endpoint).to_string();
+    if (!ec) remote_ = from_endpoint(endpoint);
   }
   ~TcpConnection() override { close(); }
 
@@ -55,6 +57,32 @@ class TcpConnection final : public Connection {
     if (ec == asio::error::eof) co_return 0;
     if (ec) throw asio::system_error(ec);
     co_return n;
+  }
+
+  // An idle connection (most of a large cluster's, between keepalives) waits for bytes without a
+  // buffer: after a read that drained the socket, it waits for readability, then reads. A busy one
+  // reads into its buffer as before. (Readability is an edge: it is awaited only once the socket
+  // was drained, so bytes that arrived before cannot be missed; a stale wake-up reads nothing.)
+  asio::awaitable<std::span<const std::uint8_t>> read_view() override {
+    for (;;) {
+      const bool idle = drained_ && drop_idle_view_buffer();
+      if (idle) co_await socket_.async_wait(tcp::socket::wait_read, asio::use_awaitable);
+      const std::span<std::uint8_t> buffer = view_buffer();
+      asio::error_code ec;
+      std::size_t n = 0;
+      if (idle) {
+        n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+      } else {
+        n = co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                             asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+      if (ec == asio::error::eof) co_return std::span<const std::uint8_t>{};
+      if (ec) throw asio::system_error(ec);
+      drained_ = n < buffer.size();
+      view_filled(n);
+      co_return buffer.first(n);
+    }
   }
 
   asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override {
@@ -72,11 +100,12 @@ class TcpConnection final : public Connection {
     socket_.close(ec);
   }
 
-  std::string remote() const override { return remote_; }
+  std::string remote() const override { return remote_ ? remote_->to_string() : "?"; }
 
  private:
   tcp::socket socket_;
-  std::string remote_;
+  std::optional<Address> remote_;  // formatted only when asked for (logs): kept as 20 bytes
+  bool drained_ = false;  // the last read_view left the socket empty
 };
 
 class TcpListener final : public Listener {

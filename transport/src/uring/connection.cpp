@@ -32,8 +32,10 @@ ConnectionState::ConnectionState(std::shared_ptr<Ring> ring, int fd) : ring_(std
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // frames are coalesced by the sender
   sockaddr_storage peer{};
   socklen_t length = sizeof peer;
-  remote_ = getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length) == 0 ? from_sockaddr(peer).to_string() : "?";
+  if (getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length) == 0) remote_ = from_sockaddr(peer);
 }
+
+std::string ConnectionState::remote() const { return remote_ ? remote_->to_string() : "?"; }
 
 ConnectionState::~ConnectionState() {
   // Nothing of ours is in the kernel any more: every operation held a reference to this state.

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -58,7 +59,7 @@ class ConnectionState final : public std::enable_shared_from_this<ConnectionStat
   asio::awaitable<void> send_all(std::span<const std::uint8_t> bytes);
   void shutdown_send();
   void close();
-  const std::string& remote() const { return remote_; }
+  std::string remote() const;  // "?" when the socket had no peer address
 
   void buffers_available() override;
 
@@ -93,7 +94,7 @@ class ConnectionState final : public std::enable_shared_from_this<ConnectionStat
 
   std::shared_ptr<Ring> ring_;
   int fd_;
-  std::string remote_;
+  std::optional<Address> remote_;  // formatted only when asked for (logs): kept as 20 bytes
   bool closed_ = false;
 
   RecvCompletion recv_;

@@ -44,6 +44,18 @@ class Connection {
   // connection with name verification requires the peer's certificate to name it
   // (hypar/transport/tls.hpp). Plain connections accept any address.
   virtual std::optional<std::string> peer_address_problem(const Address& /*advertised*/) const { return std::nullopt; }
+  // Bytes the default read_view() buffer holds now (0 while an idle tcp connection waits).
+  std::size_t view_buffer_bytes() const { return view_allocated_; }
+
+ protected:
+  // The default read_view()'s buffer, for backends that fill it their own way: view_buffer() is
+  // the buffer for the next read (allocated or resized as needed), view_filled(n) records a read
+  // of n bytes into it. drop_idle_view_buffer() frees it when the next read's size is the minimum
+  // (the connection is not busy) and says so: a connection waiting for its next keepalive then
+  // holds no buffer.
+  std::span<std::uint8_t> view_buffer();
+  void view_filled(std::size_t n);
+  bool drop_idle_view_buffer();
 
  private:
   // The default read_view()'s buffer: allocated at the first read, 1 KiB, doubled after a read
