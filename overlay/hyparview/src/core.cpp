@@ -233,6 +233,10 @@ void Core::leave(Instant now) {
 }
 
 void Core::take_outputs(std::vector<Output>& out) {
+  if (outputs_.empty()) {
+    std::vector<Output>().swap(outputs_);
+    return;
+  }
   if (out.empty()) {
     out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
   } else {
