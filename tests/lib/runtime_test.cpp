@@ -573,7 +573,7 @@ asio::awaitable<void> wait_and_count(hypar::Notifier& notifier, int& woken) {
 
 TEST_CASE("notifier: notify wakes every current waiter, and an earlier notify wakes no later waiter") {
   asio::io_context io;
-  hypar::Notifier notifier(io.get_executor());
+  hypar::Notifier notifier;
   int woken = 0;
   auto settle = [&io] {
     io.restart();

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The node's membership hub (overlay/node/src/membership_hub.hpp) fed directly: exact Lagged
 // counts when a subscriber overflows once, twice before reading, and in the middle of reading a
-// snapshot; the snapshot is the active view as published; the buffer never exceeds its bound.
+// snapshot; the snapshot is the active view as published; the buffer never exceeds its bound; the
+// mirror is taken from the owner's view when the first subscriber arrives.
 #include <catch2/catch.hpp>
-
-#include <asio/io_context.hpp>
 
 #include "../../overlay/node/src/membership_hub.hpp"
 
@@ -28,9 +27,20 @@ std::vector<Address> ups(const std::vector<MembershipEvent>& events, std::size_t
   return out;
 }
 
+// The hub and its owner's active view (in a node, the core's), which the owner keeps in step with
+// what it publishes.
 struct Hub {
-  asio::io_context io;
-  std::shared_ptr<MembershipHub> hub = std::make_shared<MembershipHub>(io.get_executor(), "test");
+  std::vector<LinkUp> active;
+  std::shared_ptr<MembershipHub> hub = std::make_shared<MembershipHub>("test", [this] { return active; });
+
+  std::size_t publish(const LinkUp& u) {
+    active.push_back(u);
+    return hub->publish(u);
+  }
+  std::size_t publish(const LinkDown& d) {
+    std::erase_if(active, [&](const LinkUp& u) { return u.peer == d.peer; });
+    return hub->publish(d);
+  }
 };
 
 }  // namespace
@@ -38,12 +48,12 @@ struct Hub {
 TEST_CASE("membership hub: an overflow replaces the buffer by Lagged{missed, view_size} and the view") {
   Hub h;
   MembershipSubscription s = h.hub->subscribe(4, 4);
-  h.hub->publish(up(1));
-  h.hub->publish(up(2));
-  h.hub->publish(up(3));
-  h.hub->publish(down(2));
+  h.publish(up(1));
+  h.publish(up(2));
+  h.publish(up(3));
+  h.publish(down(2));
   REQUIRE(s.pending() == 4);  // full
-  REQUIRE(h.hub->publish(up(4)) == 1);  // lagged
+  REQUIRE(h.publish(up(4)) == 1);  // lagged
   REQUIRE(s.pending() == 4);  // Lagged + the view {1, 3, 4}
   const auto got = drain(s);
   REQUIRE(got.size() == 4);
@@ -52,26 +62,26 @@ TEST_CASE("membership hub: an overflow replaces the buffer by Lagged{missed, vie
   REQUIRE(ups(got, 1, 3) == std::vector<Address>{peer(1).address, peer(3).address, peer(4).address});
   REQUIRE(std::get<LinkUp>(got[1]).metadata.at("app") == "svc1");  // with metadata
   // Then live events again.
-  h.hub->publish(down(1));
+  h.publish(down(1));
   REQUIRE(std::get<LinkDown>(*s.poll()).peer == peer(1));
 }
 
 TEST_CASE("membership hub: a second overflow before the Lagged is read adds to its count") {
   Hub h;
-  h.hub->publish(up(5));
-  h.hub->publish(up(6));
+  h.publish(up(5));
+  h.publish(up(6));
   MembershipSubscription u = h.hub->subscribe(5, 5);  // starts with the view: 2 snapshot entries
   MembershipSubscription v = h.hub->subscribe(5, 5);  // the same, read after the first overflow
   REQUIRE(u.pending() == 2);
-  h.hub->publish(up(7));
-  h.hub->publish(up(8));
-  h.hub->publish(up(9));    // full: 2 snapshot entries + 3 live events
-  h.hub->publish(down(7));  // overflow: 3 live + this one lost (the snapshot is not counted)
+  h.publish(up(7));
+  h.publish(up(8));
+  h.publish(up(9));    // full: 2 snapshot entries + 3 live events
+  h.publish(down(7));  // overflow: 3 live + this one lost (the snapshot is not counted)
   REQUIRE(u.pending() == 5);  // Lagged + {5, 6, 8, 9}
   const auto first = drain(v);
   REQUIRE(std::get<Lagged>(first[0]).missed == 4);
   REQUIRE(std::get<Lagged>(first[0]).view_size == 4);
-  h.hub->publish(down(8));  // overflow again before u read anything: 4 carried over + 1
+  h.publish(down(8));  // overflow again before u read anything: 4 carried over + 1
   const auto got = drain(u);
   REQUIRE(got.size() == 4);
   REQUIRE(std::get<Lagged>(got[0]).missed == 5);
@@ -82,10 +92,10 @@ TEST_CASE("membership hub: a second overflow before the Lagged is read adds to i
 TEST_CASE("membership hub: after the Lagged was taken, the next overflow counts only new losses") {
   Hub h;
   MembershipSubscription s = h.hub->subscribe(4, 4);
-  for (int i = 1; i <= 5; ++i) h.hub->publish(up(i));  // overflow: Lagged{5, 5} + 5 ups
+  for (int i = 1; i <= 5; ++i) h.publish(up(i));  // overflow: Lagged{5, 5} + 5 ups
   REQUIRE(std::get<Lagged>(*s.poll()).missed == 5);
   (void)s.poll();  // one snapshot entry read, four left
-  h.hub->publish(down(5));  // overflow: the snapshot entries are not events; only this one is lost
+  h.publish(down(5));  // overflow: the snapshot entries are not events; only this one is lost
   const auto got = drain(s);
   REQUIRE(std::get<Lagged>(got[0]).missed == 1);
   REQUIRE(std::get<Lagged>(got[0]).view_size == 4);
@@ -98,15 +108,15 @@ TEST_CASE("membership hub: independent buffers, close unregisters, stop drains t
   MembershipSubscription slow = h.hub->subscribe(4, 4);
   REQUIRE(h.hub->subscribers() == 2);
   for (int i = 1; i <= 6; ++i) {
-    h.hub->publish(up(i));
+    h.publish(up(i));
     REQUIRE(std::get<LinkUp>(*fast.poll()).peer == peer(i));  // fast never lags
   }
   REQUIRE(std::holds_alternative<Lagged>(*slow.poll()));
   slow.close();
   REQUIRE(h.hub->subscribers() == 1);
-  h.hub->publish(down(1));
+  h.publish(down(1));
   REQUIRE(slow.pending() == 0);
-  h.hub->publish(down(2));
+  h.publish(down(2));
   h.hub->stop();
   REQUIRE(h.hub->subscribers() == 0);
   REQUIRE_FALSE(fast.is_open());
@@ -114,4 +124,24 @@ TEST_CASE("membership hub: independent buffers, close unregisters, stop drains t
   REQUIRE(std::get<LinkDown>(*fast.poll()).peer == peer(1));
   REQUIRE(std::get<LinkDown>(*fast.poll()).peer == peer(2));
   REQUIRE_FALSE(fast.poll());
+}
+
+TEST_CASE("membership hub: without subscribers nothing is mirrored; the first subscriber starts from the owner's view") {
+  Hub h;
+  h.hub->publish(up(1));  // nobody listens: not mirrored
+  h.active = {up(2), up(3)};  // what the owner reports as its view is what a newcomer gets
+  MembershipSubscription s = h.hub->subscribe(8, 8);
+  REQUIRE(ups(drain(s), 0, 2) == std::vector<Address>{peer(2).address, peer(3).address});
+  h.publish(up(4));  // live events update the mirror while someone subscribes
+  REQUIRE(std::get<LinkUp>(*s.poll()).peer == peer(4));
+  MembershipSubscription t = h.hub->subscribe(8, 8);
+  h.active.clear();  // a second subscriber gets the mirror, not the owner's view
+  REQUIRE(ups(drain(t), 0, 3) == std::vector<Address>{peer(2).address, peer(3).address, peer(4).address});
+  s.close();
+  t.close();
+  h.active = {up(5)};  // the last one left: the next first subscriber asks the owner again
+  MembershipSubscription u = h.hub->subscribe(8, 8);
+  const auto got = drain(u);
+  REQUIRE(got.size() == 1);
+  REQUIRE(std::get<LinkUp>(got[0]).peer == peer(5));
 }

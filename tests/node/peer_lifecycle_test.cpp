@@ -89,8 +89,7 @@ TEST_CASE("peer lifecycle: every state has a name") {
 
 TEST_CASE("peer connections: one writer, the tie-break winner; a reader takes over when it ends") {
   using hypar::Conn;
-  asio::io_context io;
-  hypar::Peer peer(io.get_executor(), hypar::Address::v4(127, 0, 0, 1, 7000), 1, PeerState::dialling);
+  hypar::Peer peer(hypar::Address::v4(127, 0, 0, 1, 7000), 1, PeerState::dialling);
   auto first = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});
   auto loser = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});
   auto winner = std::make_shared<Conn>(Conn{nullptr, hypar::transport::FrameDecoder(1024)});

@@ -31,7 +31,6 @@ asio::awaitable<void> sleep_until(Instant at) {
 
 // What one side of a connection has received and not yet read.
 struct MemNetwork::Endpoint {
-  explicit Endpoint(const asio::any_io_executor& ex) : readable(ex) {}
   Address local, remote;
   std::vector<std::uint8_t> inbound;
   std::size_t read_pos = 0;
@@ -44,7 +43,6 @@ struct MemNetwork::Endpoint {
 
 // One direction of a connection: chunks in flight, delivered in order after the delay.
 struct MemNetwork::Pipe {
-  explicit Pipe(const asio::any_io_executor& ex) : wake(ex) {}
   Address from, to;
   std::weak_ptr<Endpoint> receiver;
   std::deque<std::pair<Instant, std::optional<std::vector<std::uint8_t>>>> in_flight;  // nullopt: end of stream
@@ -57,7 +55,6 @@ struct MemNetwork::Pipe {
 };
 
 struct MemNetwork::MemListenerState {
-  explicit MemListenerState(const asio::any_io_executor& ex) : ready(ex) {}
   Address address;
   std::deque<std::shared_ptr<Endpoint>> pending;
   bool closed = false;  // closed by its owner: accept fails
@@ -171,7 +168,7 @@ class MemTransport final : public Transport {
   explicit MemTransport(std::shared_ptr<MemNetwork> net) : net_(std::move(net)) {}
 
   std::unique_ptr<Listener> listen(const Address& address) override {
-    auto state = std::make_shared<MemNetwork::MemListenerState>(net_->executor());
+    auto state = std::make_shared<MemNetwork::MemListenerState>();
     state->address = address;
     if (state->address.port == 0) state->address.port = net_->next_port();
     for (const auto& weak : net_->listeners) {
@@ -200,8 +197,8 @@ class MemTransport final : public Transport {
     }
     if (!target || net->refused.count(address) || net->refused.count(local)) fail(asio::error::connection_refused);
 
-    auto client = std::make_shared<MemNetwork::Endpoint>(net->executor());
-    auto server = std::make_shared<MemNetwork::Endpoint>(net->executor());
+    auto client = std::make_shared<MemNetwork::Endpoint>();
+    auto server = std::make_shared<MemNetwork::Endpoint>();
     client->local = server->remote = local;
     client->remote = server->local = address;
     client->out = make_pipe(net, client, server);
@@ -219,7 +216,7 @@ class MemTransport final : public Transport {
   static std::shared_ptr<MemNetwork::Pipe> make_pipe(const std::shared_ptr<MemNetwork>& net,
                                                      const std::shared_ptr<MemNetwork::Endpoint>& from,
                                                      const std::shared_ptr<MemNetwork::Endpoint>& to) {
-    auto pipe = std::make_shared<MemNetwork::Pipe>(net->executor());
+    auto pipe = std::make_shared<MemNetwork::Pipe>();
     pipe->from = from->local;
     pipe->to = to->local;
     pipe->receiver = to;

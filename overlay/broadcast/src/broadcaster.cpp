@@ -37,9 +37,6 @@ Broadcaster::Impl::Impl(Node& n, BroadcasterConfig cfg)
       config(std::move(cfg)),
       state(node.id().address, config.options, driver::pick_seed(config.seed)),
       timers(node.get_executor()),
-      delivery_ready(node.get_executor()),
-      forwarded_ready(node.get_executor()),
-      queue_space(node.get_executor()),
       tasks(node.get_executor()) {
   check_fits(node, config.options);
   if (config.delivery_queue_limit == 0) throw std::invalid_argument("delivery_queue_limit must be above 0");
@@ -71,7 +68,7 @@ void Broadcaster::Impl::spawn(asio::awaitable<void> task, const char* what) {
 // ---------------------------------------------------------------- the core driver
 
 void Broadcaster::Impl::pump() {
-  std::vector<plumtree::Output> outputs = std::move(output_buffer);  // reused; see Node::Impl::pump
+  std::vector<plumtree::Output> outputs = std::move(output_buffer);  // reused: every broadcast passes here
   for (;;) {
     outputs.clear();
     state.take_outputs(outputs);

@@ -48,22 +48,24 @@ std::optional<MembershipEvent> MembershipSubscription::State::pop() {
 
 // ---------------------------------------------------------------- the hub
 
-MembershipHub::MembershipHub(asio::any_io_executor executor, std::string node_name)
-    : executor_(std::move(executor)), node_name_(std::move(node_name)) {}
+MembershipHub::MembershipHub(std::string node_name, ViewSource current_view)
+    : node_name_(std::move(node_name)), current_view_(std::move(current_view)) {}
 
 MembershipSubscription MembershipHub::subscribe(std::size_t capacity, std::size_t min_capacity) {
-  auto state = std::make_shared<MembershipSubscription::State>(executor_, next_id_++,
+  auto state = std::make_shared<MembershipSubscription::State>(next_id_++,
                                                                std::max(capacity, min_capacity), weak_from_this());
   if (stopped_) {
     state->ended = true;
     return MembershipSubscription(std::move(state));
   }
+  if (subscribers_.empty()) view_ = current_view_();
   state->push_snapshot(view_);
   subscribers_.push_back(state);
   return MembershipSubscription(std::move(state));
 }
 
 std::size_t MembershipHub::publish(const LinkUp& up) {
+  if (subscribers_.empty()) return 0;
   const auto same = [&](const LinkUp& u) { return u.peer.address == up.peer.address; };
   if (auto it = std::find_if(view_.begin(), view_.end(), same); it != view_.end()) {
     *it = up;  // not expected from the core (a down comes first); keeps the mirror a set
@@ -74,6 +76,7 @@ std::size_t MembershipHub::publish(const LinkUp& up) {
 }
 
 std::size_t MembershipHub::publish(const LinkDown& down) {
+  if (subscribers_.empty()) return 0;
   std::erase_if(view_, [&](const LinkUp& u) { return u.peer.address == down.peer.address; });
   return deliver(down);
 }
@@ -98,10 +101,12 @@ void MembershipHub::stop() {
     s->ready.notify();
   }
   subscribers_.clear();  // each keeps its buffer to drain
+  std::vector<LinkUp>().swap(view_);
 }
 
 void MembershipHub::remove(const MembershipSubscription::State* state) {
   std::erase_if(subscribers_, [&](const auto& s) { return s.get() == state; });
+  if (subscribers_.empty()) std::vector<LinkUp>().swap(view_);
 }
 
 // ---------------------------------------------------------------- the subscriber's handle

@@ -4,10 +4,13 @@
 // active view built from the very events it publishes (so a snapshot is always consistent with
 // the stream), and one bounded buffer per subscriber. Publishing never waits: a full buffer is
 // replaced by a Lagged notice and a snapshot of the mirror.
-#include <asio/any_io_executor.hpp>
+// The mirror exists only while someone subscribes: the first subscriber's starts from the
+// owner's `current_view` (the active view as published so far), the last one's leaving frees it.
+// A node nobody subscribes to keeps no copy of its view.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,9 +23,8 @@ namespace hypar {
 class MembershipHub;
 
 struct MembershipSubscription::State {
-  State(const asio::any_io_executor& executor, std::uint64_t id_, std::size_t capacity_,
-        std::weak_ptr<MembershipHub> hub_)
-      : id(id_), capacity(capacity_), ready(executor), hub(std::move(hub_)) {}
+  State(std::uint64_t id_, std::size_t capacity_, std::weak_ptr<MembershipHub> hub_)
+      : id(id_), capacity(capacity_), hub(std::move(hub_)) {}
 
   // Adds a live event, or, when the buffer is full, replaces the buffer by Lagged + `view`.
   // Returns true when it lagged.
@@ -44,7 +46,8 @@ struct MembershipSubscription::State {
 
 class MembershipHub : public std::enable_shared_from_this<MembershipHub> {
  public:
-  MembershipHub(asio::any_io_executor executor, std::string node_name);
+  using ViewSource = std::function<std::vector<LinkUp>()>;
+  MembershipHub(std::string node_name, ViewSource current_view);
 
   // A new subscriber, starting with the mirror as LinkUps. `capacity` is raised to
   // `min_capacity` (room for a Lagged, a full active view and one live event).
@@ -58,14 +61,13 @@ class MembershipHub : public std::enable_shared_from_this<MembershipHub> {
   void remove(const MembershipSubscription::State* state);
 
   std::size_t subscribers() const { return subscribers_.size(); }
-  const std::vector<LinkUp>& view() const { return view_; }
 
  private:
   std::size_t deliver(const MembershipEvent& event);
 
-  asio::any_io_executor executor_;
   std::string node_name_;  // for logs
-  std::vector<LinkUp> view_;  // the active view as published, in the order peers came up
+  ViewSource current_view_;
+  std::vector<LinkUp> view_;  // with subscribers: the active view as published, in the order peers came up
   std::vector<std::shared_ptr<MembershipSubscription::State>> subscribers_;
   std::uint64_t next_id_ = 1;
   bool stopped_ = false;

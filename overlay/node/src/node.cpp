@@ -60,10 +60,7 @@ Node::Impl::Impl(asio::io_context& context, NodeConfig cfg)
                                       : transport::make_default_transport(io.get_executor())),
       core(self, config.options, driver::pick_seed(config.seed)),
       timers(io.get_executor(), effective_timer_slack(config)),
-      membership(std::make_shared<MembershipHub>(io.get_executor(), config.name)),
-      event_ready(io.get_executor()),
-      event_space(io.get_executor()),
-      join_done(io.get_executor()),
+      membership(std::make_shared<MembershipHub>(config.name, [this] { return published_view(); })),
       tasks(io.get_executor()) {
   if (config.timer_slack < Duration::zero()) throw std::invalid_argument("timer_slack must not be negative");
   if (config.name.size() > kMaxNameLength) {
@@ -157,16 +154,15 @@ void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
 
 void Node::Impl::pump() {
   membership_changed();  // every core input is followed by a pump
-  // The batch buffer is reused across pumps; a pump nested in apply() (none today) would find it
-  // taken and use a fresh one.
-  std::vector<hyparview::Output> outputs = std::move(output_buffer);
+  // A fresh batch buffer per pump, freed when it ends, as the core frees its own when drained:
+  // an idle node keeps no output capacity (pumps follow control traffic, not application data).
+  std::vector<hyparview::Output> outputs;
   for (;;) {
     outputs.clear();
     core.take_outputs(outputs);
     if (outputs.empty()) break;
     for (auto& output : outputs) apply(output);
   }
-  output_buffer = std::move(outputs);
 }
 
 namespace {
@@ -235,7 +231,8 @@ void Node::Impl::apply(hyparview::Output& output) {
         } else if constexpr (std::is_same_v<T, PeerUp>) {
           const auto it = peers.find(o.peer.address);
           std::shared_ptr<const Metadata> metadata = it != peers.end() ? it->second->metadata : nullptr;
-          counters.subscriber_lags += membership->publish(LinkUp{o.peer, metadata ? *metadata : Metadata{}});
+          if (membership->subscribers() > 0)  // the LinkUp copies the metadata
+            counters.subscriber_lags += membership->publish(LinkUp{o.peer, metadata ? *metadata : Metadata{}});
           events.push_link_up(o.peer, 0, std::move(metadata));
           event_ready.notify();
         } else if constexpr (std::is_same_v<T, PeerDown>) {
@@ -255,7 +252,7 @@ void Node::Impl::apply(hyparview::Output& output) {
 }
 
 std::shared_ptr<Peer> Node::Impl::make_peer(const Address& address, PeerState initial) {
-  return std::make_shared<Peer>(io.get_executor(), address, next_event_key++, initial);
+  return std::make_shared<Peer>(address, next_event_key++, initial);
 }
 
 // The core's timers (driver::CoreTimers), fired until shutdown() stops them.
@@ -413,6 +410,18 @@ asio::awaitable<bool> Node::next_events(EventBatch& batch) {
 }
 
 std::size_t Node::poll_events(EventBatch& batch) { return impl_->take_events(batch); }
+
+// Every PeerUp / PeerDown the core produced is published when pump() applies it, and subscribers
+// arrive between pumps: the core's active view is then exactly the view the events published.
+std::vector<LinkUp> Node::Impl::published_view() const {
+  std::vector<LinkUp> view;
+  for (const PeerId& id : core.active_view()) {
+    const auto it = peers.find(id.address);
+    const Metadata* metadata = it != peers.end() ? it->second->metadata.get() : nullptr;
+    view.push_back(LinkUp{id, metadata ? *metadata : Metadata{}});
+  }
+  return view;
+}
 
 MembershipSubscription Node::subscribe(std::size_t capacity) {
   return impl_->membership->subscribe(capacity, impl_->config.options.active_size + 2);

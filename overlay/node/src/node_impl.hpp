@@ -112,7 +112,6 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   std::unique_ptr<transport::Transport> transport;
   std::unique_ptr<transport::Listener> listener;
   hyparview::Core core;
-  std::vector<hyparview::Output> output_buffer;  // pump()'s, kept for its capacity
   std::map<Address, std::shared_ptr<Peer>> peers;  // the links the core knows, by address
   driver::CoreTimers<hyparview::Timer> timers;  // the core's, on one runtime timer
   // Undelivered events, appended by the node and taken by the application.
@@ -125,6 +124,7 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   } events;
   // Membership subscribers (Node::subscribe), fed next to `events` with every LinkUp / LinkDown.
   std::shared_ptr<MembershipHub> membership;
+  std::vector<LinkUp> published_view() const;  // the mirror a first subscriber starts from
   asio::awaitable<bool> wait_for_events();  // false: stopped, none left
   std::optional<Event> take_event();
   std::size_t take_events(EventBatch& batch);  // every pending event; 0 (batch emptied) if none

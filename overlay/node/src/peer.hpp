@@ -43,8 +43,8 @@ struct Conn {
 };
 
 struct Peer : std::enable_shared_from_this<Peer> {
-  Peer(const asio::any_io_executor& ex, Address a, std::uint64_t key, PeerState initial)
-      : address(a), event_key(key), lifecycle(initial), space(ex) {}
+  Peer(Address a, std::uint64_t key, PeerState initial)
+      : address(a), event_key(key), lifecycle(initial) {}
 
   // Adds an established connection; it becomes the writer when there is none yet or when it wins
   // the tie-break (`wins`), and the writer it replaces becomes a reader.
