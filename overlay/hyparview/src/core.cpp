@@ -232,11 +232,11 @@ void Core::leave(Instant now) {
   left_ = true;
 }
 
+void Core::release_output_buffer() {
+  if (outputs_.empty()) std::vector<Output>().swap(outputs_);
+}
+
 void Core::take_outputs(std::vector<Output>& out) {
-  if (outputs_.empty()) {
-    std::vector<Output>().swap(outputs_);
-    return;
-  }
   if (out.empty()) {
     out.swap(outputs_);  // the caller's buffer becomes ours: no allocation in steady state
   } else {

@@ -154,8 +154,8 @@ void Node::Impl::spawn(asio::awaitable<void> task, const char* what) {
 
 void Node::Impl::pump() {
   membership_changed();  // every core input is followed by a pump
-  // A fresh batch buffer per pump, freed when it ends, as the core frees its own when drained:
-  // an idle node keeps no output capacity (pumps follow control traffic, not application data).
+  // A fresh batch buffer per pump, freed when it ends, and the core's freed too: an idle node
+  // keeps no output capacity (pumps follow control traffic, not application data).
   std::vector<hyparview::Output> outputs;
   for (;;) {
     outputs.clear();
@@ -163,6 +163,7 @@ void Node::Impl::pump() {
     if (outputs.empty()) break;
     for (auto& output : outputs) apply(output);
   }
+  core.release_output_buffer();
 }
 
 namespace {

@@ -100,10 +100,13 @@ class Core {
   void leave(Instant now);
 
   // ---- outputs ----
-  // Appends everything produced since the last call to `out`, in order (into an empty `out` by
-  // trading buffers with it). A call that finds nothing pending frees the core's buffer: an idle
-  // core, most of a large cluster's nodes most of the time, holds no output capacity.
+  // Appends everything produced since the last call to `out`, in order. Pass the same (drained
+  // and cleared) vector each time: the core and the caller then trade two buffers back and forth
+  // and no call allocates once both have grown to the largest batch (the simulator's case).
   void take_outputs(std::vector<Output>& out);
+  // Frees the output buffer if nothing is pending: for a caller whose core is idle most of the
+  // time (a real node between control messages), so an idle core holds no output capacity.
+  void release_output_buffer();
 
   // ---- getters ----
   const PeerId& self() const { return self_; }
