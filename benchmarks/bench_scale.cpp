@@ -246,7 +246,7 @@ class Cluster {
   }
 
   struct Idle {
-    double rss_kib = 0, cpu_s = 0, heap_used_kib = 0, heap_free_kib = 0;
+    double rss_kib = 0, cpu_s = 0, heap_used_kib = 0, heap_free_kib = 0, rss_trimmed_kib = 0;
     std::size_t open_files = 0;
   };
   // Every worker idles `seconds` at once; their sums.
@@ -261,7 +261,8 @@ class Cluster {
       std::istringstream in(line.value_or(""));
       std::string tag;
       Idle one;
-      if (!(in >> tag >> one.rss_kib >> one.cpu_s >> one.open_files >> one.heap_used_kib >> one.heap_free_kib) ||
+      if (!(in >> tag >> one.rss_kib >> one.cpu_s >> one.open_files >> one.heap_used_kib >> one.heap_free_kib >>
+            one.rss_trimmed_kib) ||
           tag != "IDLE") {
         fail("worker " + std::to_string(p) + (line ? " said: " + *line : std::string(" ended")));
         return std::nullopt;
@@ -271,6 +272,7 @@ class Cluster {
       sum.open_files += one.open_files;
       sum.heap_used_kib += one.heap_used_kib;
       sum.heap_free_kib += one.heap_free_kib;
+      sum.rss_trimmed_kib += one.rss_trimmed_kib;
     }
     return sum;
   }
@@ -442,8 +444,11 @@ bool run_case(std::size_t k, std::size_t processes, const std::string& transport
     return false;
   }
   if (dump) {
-    std::fprintf(stderr, "open files: %zu in all; malloc heap per node: %.1f KiB in use, %.1f KiB free but kept\n",
-                 idle->open_files, idle->heap_used_kib / static_cast<double>(k), idle->heap_free_kib / static_cast<double>(k));
+    std::fprintf(stderr,
+                 "open files: %zu in all; malloc heap per node: %.1f KiB in use, %.1f KiB free but kept; resident per "
+                 "node after malloc_trim(0): %.1f KiB\n",
+                 idle->open_files, idle->heap_used_kib / static_cast<double>(k), idle->heap_free_kib / static_cast<double>(k),
+                 idle->rss_trimmed_kib / static_cast<double>(k));
   }
   cluster.stop();
   const double n = static_cast<double>(k);

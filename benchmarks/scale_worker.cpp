@@ -185,9 +185,14 @@ class Worker {
           co_await idle.async_wait(asio::use_awaitable);
           std::ostringstream out;
           const auto heap = mallinfo2();  // after the idle time: in use, and free but kept by malloc
-          out << "IDLE " << rss << " " << (cpu_seconds() - cpu_before) << " " << open_files() << " "
+          const double cpu = cpu_seconds() - cpu_before;
+          // How much of the resident memory is malloc's free memory it could give back: the
+          // resident growth again after malloc_trim(0) returns the free pages (diagnostic only).
+          malloc_trim(0);
+          const double rss_trimmed = resident_kib() - rss_before_;
+          out << "IDLE " << rss << " " << cpu << " " << open_files() << " "
               << static_cast<double>(heap.uordblks + heap.hblkhd) / 1024.0 << " " << static_cast<double>(heap.fordblks) / 1024.0
-              << "\n";
+              << " " << rss_trimmed << "\n";
           if (!reply(spec_.reply_fd, out.str())) break;
         } else if (line == "QUIT") {
           break;

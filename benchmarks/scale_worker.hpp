@@ -12,7 +12,7 @@
 //           adds " | <passive peer>..."), then "END"
 //   parent: "IDLE <seconds>"     -> worker runs idle that long, then: "IDLE <rss growth KiB since
 //           before its nodes> <CPU seconds of the idle time> <open files> <heap KiB in use>
-//           <heap KiB free but kept by malloc>"
+//           <heap KiB free but kept by malloc> <rss growth KiB after malloc_trim(0)>"
 //   parent: "QUIT"               -> the worker stops its nodes and exits 0
 // A worker also exits when the parent goes away (its command pipe ends, or PR_SET_PDEATHSIG).
 #include <cstddef>
