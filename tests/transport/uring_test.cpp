@@ -392,3 +392,28 @@ TEST_CASE("uring: make_default_transport falls back to epoll when io_uring is un
   auto chosen = hypar::transport::make_default_transport(io.get_executor());
   CHECK(std::string(chosen->name()) == "uring");
 }
+
+TEST_CASE("uring: write_now writes what the socket takes without waiting, in order after write_all, 0 once full or closed",
+          "[uring]") {
+  hypar::test::require_uring();
+  run([](asio::io_context& io) -> asio::awaitable<void> {
+    auto transport = hypar::transport::make_uring_transport(io.get_executor());
+    auto listener = transport->listen(kLoopback);
+    Pair pair = co_await connect_pair(*transport, *listener);
+    const auto stream = pattern(32 * 1024 * 1024, 5);
+    co_await pair.client->write_all(std::span(stream).first(1000));
+    std::size_t written = 1000;
+    for (;;) {  // nobody reads: the socket buffers fill up and write_now says so
+      const std::size_t n = pair.client->write_now(std::span(stream).subspan(written));
+      if (n == 0) break;
+      written += n;
+    }
+    CHECK(written > 1000);
+    CHECK(written < stream.size());
+    const auto received = co_await read_exactly(*pair.server, written);
+    CHECK(std::equal(received.begin(), received.end(), stream.begin()));
+    CHECK(pair.client->write_now(std::span(stream).first(10)) == 10);
+    pair.client->close();
+    CHECK(pair.client->write_now(std::span(stream).first(10)) == 0);
+  });
+}

@@ -122,6 +122,12 @@ class MemConnection final : public Connection {
     co_return;
   }
 
+  std::size_t write_now(std::span<const std::uint8_t> bytes) noexcept override {
+    if (end_->closed || end_->fin_sent) return 0;  // write_all() reports it
+    end_->out->push(Clock::now() + net_->delay(), std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+    return bytes.size();
+  }
+
   void shutdown_send() override { send_fin(*net_, *end_); }
 
   void close() override {

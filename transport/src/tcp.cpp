@@ -4,6 +4,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <array>
 #include <cstring>
 #include <optional>
 
@@ -44,7 +45,7 @@ class TcpConnection final : public Connection {
   explicit TcpConnection(tcp::socket socket) : socket_(std::move(socket)) {
     asio::error_code ec;
     socket_.set_option(tcp::no_delay(true), ec);  // frames are coalesced by the sender already
-    socket_.non_blocking(true, ec);               // read_view reads after a readiness wait
+    socket_.non_blocking(true, ec);               // write_now() never waits
     const auto endpoint = socket_.remote_endpoint(ec);
     if (!ec) remote_ = from_endpoint(endpoint);
   }
@@ -59,34 +60,32 @@ class TcpConnection final : public Connection {
     co_return n;
   }
 
-  // An idle connection (most of a large cluster's, between keepalives) waits for bytes without a
-  // buffer: after a read that drained the socket, it waits for readability, then reads. A busy one
-  // reads into its buffer as before. (Readability is an edge: it is awaited only once the socket
-  // was drained, so bytes that arrived before cannot be missed; a stale wake-up reads nothing.)
+  // An idle connection (most of a large cluster's, between keepalives) holds no buffer: after a
+  // read that drained the socket, the next read goes into a few bytes kept inline (a keepalive, a
+  // small control frame), with no allocation and no extra system call; one that fills them reads
+  // into the growing buffer next, as a busy connection always does.
   asio::awaitable<std::span<const std::uint8_t>> read_view() override {
-    for (;;) {
-      const bool idle = drained_ && drop_idle_view_buffer();
-      if (idle) co_await socket_.async_wait(tcp::socket::wait_read, asio::use_awaitable);
-      const std::span<std::uint8_t> buffer = view_buffer();
-      asio::error_code ec;
-      std::size_t n = 0;
-      if (idle) {
-        n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-      } else {
-        n = co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                                             asio::redirect_error(asio::use_awaitable, ec));
-      }
-      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-      if (ec == asio::error::eof) co_return std::span<const std::uint8_t>{};
-      if (ec) throw asio::system_error(ec);
-      drained_ = n < buffer.size();
-      view_filled(n);
-      co_return buffer.first(n);
-    }
+    const bool idle = drained_ && drop_idle_view_buffer();
+    const std::span<std::uint8_t> buffer = idle ? std::span<std::uint8_t>(idle_bytes_) : view_buffer();
+    asio::error_code ec;
+    const std::size_t n = co_await socket_.async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                                           asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::eof) co_return std::span<const std::uint8_t>{};
+    if (ec) throw asio::system_error(ec);
+    drained_ = n < buffer.size();
+    if (!idle) view_filled(n);
+    co_return buffer.first(n);
   }
 
   asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override {
     co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+  }
+
+  // The socket is non-blocking: a full one answers would_block at once.
+  std::size_t write_now(std::span<const std::uint8_t> bytes) noexcept override {
+    asio::error_code ec;
+    const std::size_t n = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+    return ec ? 0 : n;
   }
 
   void shutdown_send() override {
@@ -106,6 +105,7 @@ class TcpConnection final : public Connection {
   tcp::socket socket_;
   std::optional<Address> remote_;  // formatted only when asked for (logs): kept as 20 bytes
   bool drained_ = false;  // the last read_view left the socket empty
+  std::array<std::uint8_t, 64> idle_bytes_;  // an idle connection's reads (see read_view)
 };
 
 class TcpListener final : public Listener {

@@ -258,6 +258,15 @@ asio::awaitable<void> ConnectionState::send_all(std::span<const std::uint8_t> by
   }
 }
 
+// A plain non-blocking send: a keepalive or a few control frames on an idle link go out without a
+// submission, a completion and the coroutine awaiting it. Never beside a send_all() in flight, so
+// the bytes keep their order.
+std::size_t ConnectionState::send_now(std::span<const std::uint8_t> bytes) noexcept {
+  if (closed_ || sending_ || fd_ < 0) return 0;
+  const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 void ConnectionState::shutdown_send() {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }

@@ -57,6 +57,7 @@ class ConnectionState final : public std::enable_shared_from_this<ConnectionStat
   void release_lent();
 
   asio::awaitable<void> send_all(std::span<const std::uint8_t> bytes);
+  std::size_t send_now(std::span<const std::uint8_t> bytes) noexcept;
   void shutdown_send();
   void close();
   std::string remote() const;  // "?" when the socket had no peer address
@@ -121,6 +122,7 @@ class UringConnection final : public Connection {
   asio::awaitable<std::size_t> read_some(std::span<std::uint8_t> buffer) override;
   asio::awaitable<std::span<const std::uint8_t>> read_view() override;
   asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) override;
+  std::size_t write_now(std::span<const std::uint8_t> bytes) noexcept override { return state_->send_now(bytes); }
   void shutdown_send() override { state_->shutdown_send(); }
   void close() override { state_->close(); }
   std::string remote() const override { return state_->remote(); }

@@ -34,6 +34,11 @@ class Connection {
   virtual asio::awaitable<std::span<const std::uint8_t>> read_view();
   // Writes all of `bytes` (usually many frames).
   virtual asio::awaitable<void> write_all(std::span<const std::uint8_t> bytes) = 0;
+  // Writes what the kernel takes at once, without waiting and without a coroutine: the number of
+  // bytes written, 0 when the socket is full, on any error, or when the backend has no such path
+  // (the default). The caller writes the rest with write_all(), which reports an error. Never
+  // while a write_all() is in progress.
+  virtual std::size_t write_now(std::span<const std::uint8_t> /*bytes*/) noexcept { return 0; }
   // Ends our direction of the stream (the peer reads end of stream) but keeps reading ours.
   virtual void shutdown_send() = 0;
   // Cancels pending operations and closes; idempotent.
