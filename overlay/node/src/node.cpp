@@ -157,13 +157,26 @@ void Node::Impl::pump() {
   // A fresh batch buffer per pump, freed when it ends, and the core's freed too: an idle node
   // keeps no output capacity (pumps follow control traffic, not application data).
   std::vector<hyparview::Output> outputs;
-  for (;;) {
-    outputs.clear();
-    core.take_outputs(outputs);
-    if (outputs.empty()) break;
-    for (auto& output : outputs) apply(output);
+  ++pump_depth;
+  try {
+    for (;;) {
+      outputs.clear();
+      core.take_outputs(outputs);
+      if (outputs.empty()) break;
+      for (auto& output : outputs) apply(output);
+    }
+  } catch (...) {
+    --pump_depth;
+    throw;
   }
   core.release_output_buffer();
+  if (--pump_depth > 0) return;  // the outer pump flushes
+  // Swapped out first: a flush does not queue control frames, but keep it safe if one ever does.
+  std::vector<std::shared_ptr<Peer>> batch;
+  batch.swap(control_to_flush);
+  for (const auto& peer : batch) flush_control(peer);
+  batch.clear();
+  if (control_to_flush.empty()) control_to_flush.swap(batch);  // keep the capacity
 }
 
 namespace {

@@ -36,6 +36,8 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
 
   // ---- core driver (node.cpp) ----
   void pump();  // carries out every output the core produced
+  std::size_t pump_depth = 0;                           // pump() may run inside pump() (lose)
+  std::vector<std::shared_ptr<Peer>> control_to_flush;  // peers given control frames by this pump
   void apply(hyparview::Output& output);
   void membership_changed() { ++membership_epoch; }
   Instant now() const { return Clock::now(); }
@@ -60,7 +62,10 @@ struct Node::Impl : std::enable_shared_from_this<Node::Impl> {
   asio::awaitable<void> peer_ctl(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
   // Writing: a writer runs on the Peer's writer connection while frames are queued (kick_writer
   // starts it); settle_connections applies role and state changes; end_send shuts one down.
+  // Control frames queued during a pump are written when it ends (flush_control): each peer's
+  // in one write, at once if the socket takes them, else by a writer.
   void kick_writer(Peer& peer);
+  void flush_control(const std::shared_ptr<Peer>& peer);
   void settle_connections(const std::shared_ptr<Peer>& peer);
   asio::awaitable<void> write_queued(std::shared_ptr<Peer> peer, std::shared_ptr<Conn> conn);
   void end_send(const std::shared_ptr<Conn>& conn);

@@ -72,6 +72,7 @@ struct Peer : std::enable_shared_from_this<Peer> {
   std::uint64_t event_key;             // unique per Peer object and id (EventBatch's peer_key)
   PeerLifecycle lifecycle;             // dialling, handshaking, active, draining, closed
   bool dial_pending = false;           // a dial task of ours runs (it may finish after an inbound attach)
+  bool flush_pending = false;          // in Node::Impl::control_to_flush
   // Whether application messages flow on this link (it is the core's current link to an active
   // peer), cached for one membership epoch: checked per message on both the send and receive paths.
   std::uint64_t checked_epoch = 0;

@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::size_t kMaxQueuedDataBytes = 64u << 20;  // per peer, on top of the frame count bound
 constexpr auto kCloseGrace = seconds(2);                // wait for the peer's EOF after ours
+constexpr std::size_t kKeptControlCapacity = 32;        // bytes: a few keepalive frames
 
 bool has_queued(const Peer& peer) { return !peer.control.empty() || !peer.data.empty(); }
 
@@ -82,6 +83,33 @@ void Node::Impl::kick_writer(Peer& peer) {
   if (peer.lifecycle.is(PeerState::closed) || stopped) return;
   conn->writing = true;
   tasks.spawn(write_queued(peer.shared_from_this(), conn));
+}
+
+// Most control traffic is a keepalive or a few small frames on an idle link: written at once
+// when the socket takes them all, without starting a writer (a coroutine and its allocations);
+// whatever is left (a full socket, an error, queued data, a backend without write_now) goes to
+// the writer as before.
+void Node::Impl::flush_control(const std::shared_ptr<Peer>& peer) {
+  peer->flush_pending = false;
+  const std::shared_ptr<Conn>& conn = peer->primary;
+  if (conn && !conn->writing && !conn->send_ended && peer->data.empty() && !peer->control.empty() &&
+      !peer->lifecycle.is(PeerState::closed) && !stopped) {
+    const std::size_t n = conn->io->write_now(peer->control);
+    peer->bytes_sent += n;
+    counters.bytes_sent += n;
+    if (n == peer->control.size()) {
+      // A keepalive's worth of capacity is kept (the next one allocates nothing), a shuffle's not.
+      if (peer->control.capacity() > kKeptControlCapacity) {
+        std::vector<std::uint8_t>().swap(peer->control);
+      } else {
+        peer->control.clear();
+      }
+      settle_connections(peer);  // as the writer does when it stops (a draining Peer ends here)
+      return;
+    }
+    peer->control.erase(peer->control.begin(), peer->control.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  kick_writer(*peer);
 }
 
 // Brings every connection of `peer` in line with its roles and state after they changed (a
@@ -226,7 +254,12 @@ void Node::Impl::lose(const std::shared_ptr<Peer>& peer) {
 
 void Node::Impl::queue_control(Peer& peer, const hyparview::Message& message) {
   append_frame_of(peer.control, [&](auto& o) { hyparview::encode(message, o); });
-  kick_writer(peer);
+  if (pump_depth == 0) {
+    kick_writer(peer);
+  } else if (!peer.flush_pending) {  // the pump may queue more for this peer: write them together
+    peer.flush_pending = true;
+    control_to_flush.push_back(peer.shared_from_this());
+  }
 }
 
 SendResult Node::Impl::queue_data(Peer& peer, std::span<const std::uint8_t> bytes) {
