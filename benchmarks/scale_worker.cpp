@@ -240,23 +240,36 @@ class Worker {
   void report_losses() const {
     using hyparview::DownReason;
     std::array<std::uint64_t, hyparview::kMaxDownReasons> downs{};
-    std::uint64_t neighbor_timeouts = 0, handshake_timeouts = 0, connect_timeouts = 0;
+    std::uint64_t neighbor_timeouts = 0, handshake_timeouts = 0, connect_timeouts = 0, dialled = 0;
+    std::array<std::array<std::uint64_t, hyparview::kNeighborResults>, 2> requests{};  // [priority][result]
     for (const auto& node : nodes_) {
       const NodeCounters c = node->metrics().counters;
       for (std::size_t r = 0; r < downs.size(); ++r) downs[r] += c.membership.link_down[r];
-      for (const auto& by_priority : c.membership.neighbor_requests) {
-        neighbor_timeouts += by_priority[static_cast<std::size_t>(hyparview::NeighborResult::timed_out)];
+      for (std::size_t p = 0; p < requests.size(); ++p) {
+        for (std::size_t r = 0; r < requests[p].size(); ++r) requests[p][r] += c.membership.neighbor_requests[p][r];
       }
       handshake_timeouts += c.handshake_refusals[static_cast<std::size_t>(HandshakeRefusal::timeout)];
       connect_timeouts += c.connect_failures[static_cast<std::size_t>(ConnectFailure::timeout)];
+      dialled += c.connections_dialled;
+    }
+    for (const auto& by_priority : requests) {
+      neighbor_timeouts += by_priority[static_cast<std::size_t>(hyparview::NeighborResult::timed_out)];
     }
     const auto down = [&](DownReason r) { return static_cast<unsigned long long>(downs[static_cast<std::size_t>(r)]); };
+    const auto asked = [&](hyparview::Priority p, hyparview::NeighborResult r) {
+      return static_cast<unsigned long long>(requests[static_cast<std::size_t>(p)][static_cast<std::size_t>(r)]);
+    };
+    using hyparview::NeighborResult;
+    using hyparview::Priority;
     std::fprintf(stderr,
                  "worker %zu: links lost: timed_out %llu, failed %llu, evicted %llu; NEIGHBOR requests timed out %llu; "
-                 "handshake timeouts %llu; connect timeouts %llu\n",
+                 "handshake timeouts %llu; connect timeouts %llu; NEIGHBOR low accepted %llu rejected %llu, "
+                 "high accepted %llu rejected %llu; connections dialled %llu\n",
                  spec_.process, down(DownReason::timed_out), down(DownReason::failed), down(DownReason::evicted),
                  static_cast<unsigned long long>(neighbor_timeouts), static_cast<unsigned long long>(handshake_timeouts),
-                 static_cast<unsigned long long>(connect_timeouts));
+                 static_cast<unsigned long long>(connect_timeouts), asked(Priority::low, NeighborResult::accepted),
+                 asked(Priority::low, NeighborResult::rejected), asked(Priority::high, NeighborResult::accepted),
+                 asked(Priority::high, NeighborResult::rejected), static_cast<unsigned long long>(dialled));
   }
 
   std::string views(bool with_passive) const {
