@@ -153,3 +153,29 @@ TEST_CASE("with a join_swap_period the swaps tick on their own timer, not at the
   CHECK(h.sent<Disconnect>().size() == 1);
   CHECK(h.timers(TimerKind::join_swap).empty());
 }
+
+TEST_CASE("a join swap tick that cannot swap (the view is not full) keeps the swap for a later tick") {
+  Options options = quiet_options();
+  options.join_swaps = 1;
+  options.join_swap_period = seconds(2);
+  Harness h(options);
+  h.make_active(peer(1));
+  h.receive(peer(1), ForwardJoin{peer(20), 3});  // ends here early: the swaps are armed
+  h.link_up(peer(20));
+  h.receive(peer(20), NeighborReply{true});
+  for (int j = 11; j <= 13; ++j) h.receive(peer(1), ForwardJoin{peer(j), h.core.options().prwl});
+  REQUIRE(h.core.active_view().size() == 2);
+  h.clear();
+
+  h.fire({TimerKind::join_swap});
+  CHECK(h.sent<Disconnect>().empty());
+  CHECK(h.timers(TimerKind::join_swap).size() == 1);  // the swap is still to come
+
+  // Once the view is full, the next tick swaps, and it was the last.
+  for (int i = 2; i <= 4; ++i) h.make_active(peer(i));
+  REQUIRE(h.core.active_view().size() == 5);
+  h.clear();
+  h.fire({TimerKind::join_swap});
+  CHECK(h.sent_to<Disconnect>(peer(20)) == std::vector<Disconnect>{Disconnect{true}});
+  CHECK(h.timers(TimerKind::join_swap).empty());
+}
