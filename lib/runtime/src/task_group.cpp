@@ -14,6 +14,7 @@
 
 #include <cassert>
 #include <utility>
+#include <vector>
 
 #include "hypar/log.hpp"
 #include "hypar/runtime/runtime.hpp"
@@ -60,13 +61,25 @@ struct TaskGroup::State {
       if (!child.done) child.signal.emit(type);
   }
 
+  void mark_done(std::list<Child>::iterator child) {
+    child->done = true;
+    ended.push_back(child);
+  }
+
   // Only from a handler other than a child's completion: a child's frame may still be unwinding
-  // (and using its signal) while its completion handler runs.
+  // (and using its signal) while its completion handler runs. Visits the children that ended, not
+  // all of them (a node's group holds a supervisor per connection: a walk per spawn was a
+  // pointer chase through all of them).
   void erase_done() {
-    children.remove_if([](const Child& child) { return child.done && !child.cancel_posted; });
+    std::erase_if(ended, [this](std::list<Child>::iterator child) {
+      if (child->cancel_posted) return false;
+      children.erase(child);
+      return true;
+    });
   }
 
   std::list<Child> children;  // a list: signals must not move while children run
+  std::vector<std::list<Child>::iterator> ended;  // children that ended, erased at the next spawn or join
   std::size_t running = 0;
   bool cancelled = false;
   bool detached = false;  // the TaskGroup was destroyed while children ran
@@ -96,7 +109,7 @@ void TaskGroup::spawn(asio::awaitable<void> child) {
   ++state.running;
   auto on_done = [state_ptr = state_, it](const std::exception_ptr& error) {
     State& s = *state_ptr;
-    it->done = true;
+    s.mark_done(it);
     --s.running;
     if (error && !(s.cancelled && is_operation_aborted(error))) {
       if (s.detached) {
