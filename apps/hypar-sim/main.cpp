@@ -67,12 +67,21 @@ constexpr std::uint64_t kBaselineStream = 0x7e6a1a7;
 
 // The overlay's metrics, and beside them those of a random regular graph of the same size and
 // degree (active_size), rows random_regular_*.
+// What building the overlay cost, beside its shape: connections the cores opened and HyParView
+// messages they sent (the join swaps' price, for one).
+struct BuildCost {
+  std::uint64_t connections_opened = 0;
+  std::uint64_t protocol_messages = 0;
+};
+
 void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m, const hypar::sim::GraphMetrics& baseline,
-               std::size_t baseline_degree) {
+               std::size_t baseline_degree, const BuildCost& cost) {
   fmt::print("metric,value\n");
   fmt::print("nodes,{}\n", args.nodes);
   fmt::print("rounds,{}\n", args.rounds);
   fmt::print("seed,{}\n", args.seed);
+  fmt::print("connections_opened,{}\n", cost.connections_opened);
+  fmt::print("protocol_messages,{}\n", cost.protocol_messages);
   fmt::print("connected,{}\n", m.connected);
   fmt::print("symmetric,{}\n", m.symmetric);
   fmt::print("clustering_coefficient,{:.6f}\n", m.clustering_coefficient);
@@ -131,6 +140,7 @@ int run_graph(const SimArgs& args) {
     fmt::print(stderr, "hypar-sim: the simulator's event bound stopped the run\n");
     return 1;
   }
+  const BuildCost cost{sim.connects(), sim.protocol_messages()};
   const hypar::sim::GraphMetrics metrics = hypar::sim::analyze(sim.views());
   say("analysed");
   const std::size_t degree = std::min<std::size_t>(args.options.active_size, sim.size() - 1);
@@ -138,7 +148,7 @@ int run_graph(const SimArgs& args) {
       hypar::sim::random_regular_graph(sim.size(), degree, hypar::mix_seed(args.seed, kBaselineStream)));
   say("baseline analysed");
   if (sim.anomalies() != 0) fmt::print(stderr, "hypar-sim: {} link-model anomalies\n", sim.anomalies());
-  print_csv(args, metrics, baseline, degree);
+  print_csv(args, metrics, baseline, degree, cost);
   std::fflush(stdout);
   return write_metrics(args, sim_metrics) ? 0 : 1;
 }

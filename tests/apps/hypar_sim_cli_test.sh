@@ -52,6 +52,11 @@ check "graph: the baseline has the overlay's degree and is connected" \
 check "graph: --active-size sets the baseline's degree" \
   bash -c "'$sim' graph --nodes 100 --rounds 1 --active-size 4 --quiet | grep -qx 'random_regular_degree,4'"
 check "graph: another seed, another baseline" test "$(grep '^random_regular_avg' <<<"$out1")" != "$(grep '^random_regular_avg' <<<"$out3")"
+check "graph prints what the build cost" \
+  bash -c "grep -qE '^connections_opened,[1-9][0-9]*$' <<<'$out1' && grep -qE '^protocol_messages,[1-9][0-9]*$' <<<'$out1'"
+# Overlapping joins (1 ms apart) make nodes swap links, one new connection or more each: the cost shows.
+opened() { run_sim graph --nodes 300 --rounds 10 --seed 3 --quiet --join-interval-ms 1 "$@" | sed -n 's/^connections_opened,//p'; }
+check "graph: the join swaps' connections are counted" test "$(opened)" -gt "$(opened --join-swaps 0)"
 check "graph: connected and symmetric" bash -c "grep -qx 'connected,true' <<<'$out1' && grep -qx 'symmetric,true' <<<'$out1'"
 check "graph: same seed, same output" test "$out1" = "$out2"
 check "graph: another seed, another output" test "$out1" != "$out3"
