@@ -19,6 +19,7 @@
 
 #include "hypar/log.hpp"
 #include "run_hook.hpp"
+#include "temp_directory.hpp"
 
 using namespace hypar;
 using namespace hypar::app;
@@ -26,17 +27,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 namespace {
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "hypar-hooks-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const char* name) const { return (path / name).string(); }
-};
 
 std::vector<std::string> lines_of(const std::string& file) {
   std::ifstream in(file);
@@ -80,7 +70,7 @@ TEST_CASE("hooks: metadata keys become HYPAR_PEER_META_ variables") {
 }
 
 TEST_CASE("hooks: a command sees the peer in its environment, and its output goes to stderr") {
-  TempDir dir;
+  const test::TempDirectory dir("hypar-hooks");
   const std::string out = dir.file("env");
   const HookOutcome done = run_hook("env | grep '^HYPAR_' | sort > " + out + "; echo to-stdout",
                                     hook_environment(down(3, "left")), seconds(10));
@@ -97,7 +87,7 @@ TEST_CASE("hooks: a command sees the peer in its environment, and its output goe
 }
 
 TEST_CASE("hooks: exit status, signals and timeouts are reported; a timeout kills what the hook started") {
-  TempDir dir;
+  const test::TempDirectory dir("hypar-hooks");
   const HookOutcome failed = run_hook("exit 3", {}, seconds(10));
   CHECK(failed.kind == HookOutcome::Kind::exited);
   CHECK(failed.code == 3);
@@ -124,7 +114,7 @@ TEST_CASE("hooks: exit status, signals and timeouts are reported; a timeout kill
 }
 
 TEST_CASE("hooks: changes waiting behind a running hook collapse, and replay gives the current view") {
-  TempDir dir;
+  const test::TempDirectory dir("hypar-hooks");
   const std::string log_file = dir.file("log");
   const std::string gate = dir.file("gate");
   HookCommands commands;
@@ -170,7 +160,7 @@ TEST_CASE("hooks: changes waiting behind a running hook collapse, and replay giv
 
 TEST_CASE("hooks: a failing or hanging hook is logged and the next ones still run") {
   LogCapture logs;
-  TempDir dir;
+  const test::TempDirectory dir("hypar-hooks");
   const std::string log_file = dir.file("log");
   HookCommands commands;
   commands.on_peer_up = "[ $HYPAR_PEER_NAME != n1 ] || exit 1; [ $HYPAR_PEER_NAME != n2 ] || sleep 30; echo $HYPAR_PEER_NAME >> " +
@@ -191,7 +181,7 @@ TEST_CASE("hooks: a failing or hanging hook is logged and the next ones still ru
 }
 
 TEST_CASE("hooks: stopping lets the running hook end and drops the waiting ones") {
-  TempDir dir;
+  const test::TempDirectory dir("hypar-hooks");
   const std::string log_file = dir.file("log");
   HookCommands commands;
   commands.on_peer_up = "sleep 0.2; echo $HYPAR_PEER_NAME >> " + log_file;
