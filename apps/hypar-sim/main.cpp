@@ -65,8 +65,6 @@ void print_distribution(const char* name, const std::map<std::size_t, std::size_
 // The seed stream of the random regular baseline (the nodes use streams 0..N-1).
 constexpr std::uint64_t kBaselineStream = 0x7e6a1a7;
 
-// The overlay's metrics, and beside them those of a random regular graph of the same size and
-// degree (active_size), rows random_regular_*.
 // What building the overlay cost, beside its shape: connections the cores opened and HyParView
 // messages they sent (the join swaps' price, for one).
 struct BuildCost {
@@ -74,6 +72,8 @@ struct BuildCost {
   std::uint64_t protocol_messages = 0;
 };
 
+// The overlay's metrics, and beside them those of a random regular graph of the same size and
+// degree (active_size), rows random_regular_*.
 void print_csv(const SimArgs& args, const hypar::sim::GraphMetrics& m, const hypar::sim::GraphMetrics& baseline,
                std::size_t baseline_degree, const BuildCost& cost) {
   fmt::print("metric,value\n");
